@@ -1,0 +1,20 @@
+// Package decode turns video files, image sequences and RTSP streams into
+// RGB frames stamped with their presentation time, using ffmpeg as a
+// subprocess. Time inside Vigil is always a frame's PTS, never the wall
+// clock, so files, replays and live streams give the same answers.
+package decode
+
+import "time"
+
+// Frame is one decoded picture.
+type Frame struct {
+	// Index counts frames emitted by the source from 0, after any fps
+	// selection; MOT frame numbers are Index+1.
+	Index int
+	// PTS is the presentation time relative to the start of the stream.
+	PTS time.Duration
+	// Width and Height are in pixels; Pix is packed RGB24, row-major,
+	// Width*Height*3 bytes.
+	Width, Height int
+	Pix           []byte
+}
