@@ -1,0 +1,242 @@
+package decode
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+const vtest = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func needFFmpeg(t *testing.T) {
+	t.Helper()
+	for _, b := range []string{"ffmpeg", "ffprobe"} {
+		if _, err := lookBinary(b); err != nil {
+			t.Skipf("%v", err)
+		}
+	}
+}
+
+func needFile(t *testing.T, p string) {
+	t.Helper()
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("%s not present (run make setup, or it lives in ../shared beside the repo)", p)
+	}
+}
+
+func collect(t *testing.T, loc string, opt Options) ([]*Frame, *Source, error) {
+	t.Helper()
+	ctx := context.Background()
+	src, err := Open(ctx, loc, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	ch, err := src.Start(ctx)
+	require.NoError(t, err)
+	var frames []*Frame
+	for f := range ch {
+		frames = append(frames, f)
+	}
+	return frames, src, src.Wait()
+}
+
+func TestVideoFileFramesAndPTS(t *testing.T) {
+	needFFmpeg(t)
+	needFile(t, vtest)
+	frames, src, err := collect(t, vtest, Options{MaxFrames: 30})
+	require.NoError(t, err)
+	require.Len(t, frames, 30)
+	require.Equal(t, 768, src.Info.Width)
+	require.Equal(t, 576, src.Info.Height)
+	require.Equal(t, 795, src.Info.Frames)
+	for i, f := range frames {
+		require.Equal(t, i, f.Index)
+		require.Equal(t, time.Duration(i)*100*time.Millisecond, f.PTS)
+		require.Len(t, f.Pix, 768*576*3)
+	}
+}
+
+func TestFPSSelectionIsByTimestamp(t *testing.T) {
+	needFFmpeg(t)
+	needFile(t, vtest)
+	frames, src, err := collect(t, vtest, Options{FPS: 5, MaxFrames: 10})
+	require.NoError(t, err)
+	require.Len(t, frames, 10)
+	for i, f := range frames {
+		require.Equal(t, time.Duration(i)*200*time.Millisecond, f.PTS, "frame %d", i)
+	}
+	require.Equal(t, int64(9), src.Stats().Skipped)
+}
+
+func TestSelectorTable(t *testing.T) {
+	ms := time.Millisecond
+	cases := []struct {
+		fps  float64
+		pts  []time.Duration
+		want []bool
+	}{
+		{0, []time.Duration{0, 40 * ms, 80 * ms}, []bool{true, true, true}},
+		{10, []time.Duration{0, 40 * ms, 80 * ms, 120 * ms, 160 * ms, 200 * ms}, []bool{true, false, false, true, false, true}},
+		{10, []time.Duration{0, 2 * time.Second, 2040 * ms, 2100 * ms}, []bool{true, true, false, true}},
+	}
+	for _, tc := range cases {
+		s := selector{fps: tc.fps}
+		for i, p := range tc.pts {
+			require.Equal(t, tc.want[i], s.keep(p), "fps %v pts %v", tc.fps, p)
+		}
+	}
+}
+
+func TestImageSequenceReverse(t *testing.T) {
+	needFFmpeg(t)
+	dir := "../../../shared/data/cdnet-highway/input"
+	needFile(t, dir)
+	fwd, _, err := collect(t, dir, Options{MaxFrames: 3})
+	require.NoError(t, err)
+	rev, src, err := collect(t, dir, Options{Reverse: true, ImageFPS: 30})
+	require.NoError(t, err)
+	require.Len(t, rev, 1700)
+	require.Equal(t, 1700, src.Info.Frames)
+	require.Equal(t, 320, rev[0].Width)
+	require.Equal(t, fwd[0].Pix, rev[len(rev)-1].Pix, "reversed sequence ends on the first image")
+	require.InDelta(t, (1699.0/30)*float64(time.Second), float64(rev[1699].PTS), float64(time.Millisecond))
+}
+
+func TestBadInputsGiveOneLineErrors(t *testing.T) {
+	needFFmpeg(t)
+	dir := t.TempDir()
+	notVideo := filepath.Join(dir, "notes.txt")
+	require.NoError(t, os.WriteFile(notVideo, []byte("hello, this is not a video\n"), 0o644))
+	empty := filepath.Join(dir, "emptydir")
+	require.NoError(t, os.Mkdir(empty, 0o755))
+	cases := []struct{ in, want string }{
+		{filepath.Join(dir, "missing.mp4"), "no such file"},
+		{notVideo, notVideo},
+		{empty, "no images"},
+		{"http://example.com/x", "unsupported stream URL scheme"},
+		{"rtsp://", "no host"},
+	}
+	for _, tc := range cases {
+		_, err := Open(context.Background(), tc.in, Options{})
+		require.Error(t, err, tc.in)
+		require.Contains(t, err.Error(), tc.want)
+		require.NotContains(t, err.Error(), "\n")
+	}
+}
+
+func TestTruncatedVideoKeepsFramesAndNamesPosition(t *testing.T) {
+	needFFmpeg(t)
+	needFile(t, vtest)
+	data, err := os.ReadFile(vtest)
+	require.NoError(t, err)
+	cut := filepath.Join(t.TempDir(), "cut.avi")
+	require.NoError(t, os.WriteFile(cut, data[:len(data)/3], 0o644))
+	frames, _, err := collect(t, cut, Options{})
+	require.Error(t, err)
+	require.Contains(t, err.Error(), cut)
+	require.Contains(t, err.Error(), "frame ")
+	require.NotEmpty(t, frames, "frames before the damage are delivered")
+}
+
+func TestRTSPRefusedAndTimeout(t *testing.T) {
+	needFFmpeg(t)
+	// A port that refuses: listen, note the port, close.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	refused := "rtsp://admin:s3cret@" + l.Addr().String() + "/stream"
+	require.NoError(t, l.Close())
+	_, err = Open(context.Background(), refused, Options{Timeout: 2 * time.Second})
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "s3cret")
+	require.Contains(t, strings.ToLower(err.Error()), "refused")
+
+	// A server that accepts and never answers.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer silent.Close()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	start := time.Now()
+	_, err = Open(context.Background(), "rtsp://user:hunter2@"+silent.Addr().String()+"/live", Options{Timeout: time.Second})
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "hunter2")
+	require.Less(t, time.Since(start), 10*time.Second)
+}
+
+func TestCancelStopsDecoder(t *testing.T) {
+	needFFmpeg(t)
+	needFile(t, vtest)
+	ctx, cancel := context.WithCancel(context.Background())
+	src, err := Open(ctx, vtest, Options{})
+	require.NoError(t, err)
+	ch, err := src.Start(ctx)
+	require.NoError(t, err)
+	<-ch
+	cancel()
+	for range ch {
+	}
+	require.ErrorIs(t, src.Wait(), context.Canceled)
+}
+
+func TestDropOldestCountsDrops(t *testing.T) {
+	needFFmpeg(t)
+	needFile(t, vtest)
+	ctx := context.Background()
+	src, err := Open(ctx, vtest, Options{DropOldest: true, Queue: 2, MaxFrames: 0})
+	require.NoError(t, err)
+	ch, err := src.Start(ctx)
+	require.NoError(t, err)
+	n := 0
+	for range ch {
+		n++
+		time.Sleep(5 * time.Millisecond)
+	}
+	require.NoError(t, src.Wait())
+	st := src.Stats()
+	require.Equal(t, int64(795), st.Decoded)
+	require.Equal(t, st.Emitted, int64(n)+st.Dropped)
+	require.Positive(t, st.Dropped)
+}
+
+func TestRedactURL(t *testing.T) {
+	require.Equal(t, "rtsp://admin:xxxxx@10.0.0.5:554/live", RedactURL("rtsp://admin:pw@10.0.0.5:554/live"))
+	require.Equal(t, "rtsp://10.0.0.5/live", RedactURL("rtsp://10.0.0.5/live"))
+	require.NotContains(t, RedactURL("rtsp://a:p w%zz@h/"), "p w")
+}
+
+func FuzzValidateRTSPURL(f *testing.F) {
+	for _, s := range []string{"rtsp://h/", "rtsp://u:p@h:554/x?y=1", "rtsps://[::1]:8554/a", "rtsp://:99", "rtsp://h:abc/", "http://h", "rtsp://u:p%zz@h"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		err := ValidateRTSPURL(s)
+		if err != nil && strings.Contains(s, "@") {
+			// An error must never echo a password.
+			if i := strings.Index(s, "://"); i >= 0 {
+				ui := strings.SplitN(s[i+3:], "@", 2)[0]
+				if _, pw, ok := strings.Cut(ui, ":"); ok && len(pw) > 3 && !strings.ContainsAny(pw, "/?#") {
+					if strings.Contains(err.Error(), pw) && !strings.Contains(RedactURL(s), pw) {
+						t.Fatalf("error leaks password %q: %v", pw, err)
+					}
+				}
+			}
+		}
+		_ = RedactURL(s)
+	})
+}

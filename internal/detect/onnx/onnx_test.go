@@ -1,0 +1,133 @@
+package onnx
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-cctv/vigil/internal/decode"
+	"github.com/vigil-cctv/vigil/internal/detect"
+	"github.com/vigil-cctv/vigil/internal/geom"
+)
+
+const vtest = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
+
+// testConfig finds the files make setup fetched, or skips.
+func testConfig(t testing.TB) Config {
+	t.Helper()
+	cache := os.Getenv("VIGIL_CACHE")
+	if cache == "" {
+		home, _ := os.UserHomeDir()
+		cache = filepath.Join(home, ".cache", "vigil")
+	}
+	cfg := Config{
+		Model:   filepath.Join(cache, "models", "yolov8n.onnx"),
+		Library: filepath.Join(cache, "lib", "libonnxruntime.so.1"),
+		Threads: 2,
+		Decode:  detect.DecodeOptions{Conf: 0.25, IoU: 0.6},
+	}
+	if err := CheckFiles(cfg); err != nil {
+		t.Skipf("%v", err)
+	}
+	return cfg
+}
+
+func firstFrame(t testing.TB) *decode.Frame {
+	t.Helper()
+	if _, err := os.Stat(vtest); err != nil {
+		t.Skipf("%s missing; run make setup", vtest)
+	}
+	src, err := decode.Open(context.Background(), vtest, decode.Options{MaxFrames: 1})
+	require.NoError(t, err)
+	ch, err := src.Start(context.Background())
+	require.NoError(t, err)
+	var f *decode.Frame
+	for fr := range ch {
+		f = fr
+	}
+	require.NoError(t, src.Wait())
+	return f
+}
+
+func TestDetectsPeopleInVtest(t *testing.T) {
+	cfg := testConfig(t)
+	d, err := New(cfg)
+	require.NoError(t, err)
+	defer d.Close()
+	f := firstFrame(t)
+	dets, err := d.Detect(f)
+	require.NoError(t, err)
+	people := 0
+	for _, det := range dets {
+		require.True(t, det.Class.Kept())
+		require.GreaterOrEqual(t, det.Score, float32(0.25))
+		if det.Class == detect.Person {
+			people++
+			// Boxes are in source pixels, inside the 768x576 frame (with slack).
+			require.Greater(t, det.Box.X2(), 0.0)
+			require.Less(t, det.Box.X, 768.0)
+			require.Less(t, det.Box.H, 300.0)
+		}
+	}
+	// PETS09-S2L1 gt frame 1 (MOT frames are 1-based) annotates 3 people;
+	// each must be found at IoU ≥ 0.5.
+	gt := []geom.Box{{X: 499, Y: 158, W: 31.03, H: 75.17}, {X: 258, Y: 219, W: 32.913, H: 88.702}, {X: 633, Y: 242, W: 42.338, H: 81.074}}
+	for _, g := range gt {
+		best := 0.0
+		for _, det := range dets {
+			if det.Class == detect.Person {
+				best = max(best, det.Box.IoU(g))
+			}
+		}
+		require.GreaterOrEqual(t, best, 0.5, "gt box %+v", g)
+	}
+	require.Equal(t, 3, people)
+	t.Logf("%d detections, %d people", len(dets), people)
+}
+
+func TestMissingFilesOneLineError(t *testing.T) {
+	_, err := New(Config{Model: "/nonexistent/yolov8n.onnx", Library: "/nonexistent/lib.so"})
+	require.EqualError(t, err, "model not found at /nonexistent/yolov8n.onnx; run make setup (or pass its path)")
+}
+
+func TestNotAModel(t *testing.T) {
+	cfg := testConfig(t)
+	bad := filepath.Join(t.TempDir(), "bad.onnx")
+	require.NoError(t, os.WriteFile(bad, []byte("not a model"), 0o644))
+	cfg.Model = bad
+	_, err := New(cfg)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "not a readable ONNX model")
+}
+
+func BenchmarkInferYolov8n(b *testing.B) {
+	cfg := testConfig(b)
+	d, err := New(cfg)
+	require.NoError(b, err)
+	defer d.Close()
+	f := firstFrame(b)
+	in := d.NewInput()
+	require.NoError(b, d.Prepare(in, f))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := d.Infer(in, f.Width, f.Height); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPrepare768x576(b *testing.B) {
+	cfg := testConfig(b)
+	d, err := New(cfg)
+	require.NoError(b, err)
+	defer d.Close()
+	f := firstFrame(b)
+	in := d.NewInput()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = d.Prepare(in, f)
+	}
+}
