@@ -202,7 +202,6 @@ func drain[T any](ch <-chan T) {
 	}
 }
 
-
 // firstError keeps the first failure and cancels the run on it.
 type firstError struct {
 	mu  sync.Mutex

@@ -22,10 +22,13 @@ type Config struct {
 	Model   string // path to the .onnx file
 	Library string // path to libonnxruntime.so
 	Threads int    // intra-op threads (0: 2)
-	// InputW/InputH override the model's input size only for models whose
-	// input shape is symbolic; 0 uses the model's own.
+	// InputW/InputH choose the input size (multiples of 32); 0 uses
+	// 640×640. A fixed-size model that cannot be cut must match.
 	InputW, InputH int
-	Decode         detect.DecodeOptions
+	// FullGraph runs the exported graph unmodified (fixed input size),
+	// instead of cutting it at the detection head.
+	FullGraph bool
+	Decode    detect.DecodeOptions
 }
 
 // The ORT environment is process-wide in the C library; env guards its
@@ -69,10 +72,13 @@ type Detector struct {
 	cfg     Config
 	session *ort.AdvancedSession
 	input   *ort.Tensor[float32]
-	output  *ort.Tensor[float32]
+	outputs []*ort.Tensor[float32]
 	inW     int
 	inH     int
 	boxes   map[[2]int]detect.Letterbox
+	// head is true when the graph was cut at its head (see headCut).
+	head     bool
+	channels int
 }
 
 // CheckFiles gives the one-line error Vigil prints when setup is missing.
@@ -112,71 +118,130 @@ func New(cfg Config) (*Detector, error) {
 }
 
 func newDetector(cfg Config) (*Detector, error) {
-	ins, outs, err := ort.GetInputOutputInfo(cfg.Model)
+	data, err := os.ReadFile(cfg.Model)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %v", cfg.Model, err)
+	}
+	ins, outs, err := ort.GetInputOutputInfoWithONNXData(data)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: not a readable ONNX model: %v", filepath.Base(cfg.Model), err)
 	}
 	if len(ins) != 1 || len(outs) < 1 {
 		return nil, fmt.Errorf("model %s: want 1 input and at least 1 output, got %d and %d", cfg.Model, len(ins), len(outs))
 	}
-	inShape, err := inputShape(ins[0].Dimensions, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("model %s: %v", cfg.Model, err)
-	}
 	outShape := outs[0].Dimensions
 	if len(outShape) != 3 || outShape[1] < 5 || outShape[2] < 1 {
 		return nil, fmt.Errorf("model %s: output shape %v is not YOLOv8's [1, 4+classes, anchors]", cfg.Model, outShape)
 	}
-	opts, err := ort.NewSessionOptions()
+	opts, err := sessionOptions(cfg.Threads)
 	if err != nil {
 		return nil, err
 	}
 	defer opts.Destroy()
-	if err := opts.SetIntraOpNumThreads(cfg.Threads); err != nil {
+	if !cfg.FullGraph {
+		cut, heads, input, err := headCut(data)
+		if err == nil {
+			channels := int(outShape[1]) - 4 + 4*16
+			return newHeadDetector(cfg, cut, input, heads, channels, opts)
+		}
+		if !errors.Is(err, errNoHead) {
+			return nil, fmt.Errorf("model %s: %v", cfg.Model, err)
+		}
+	}
+	return newFullDetector(cfg, data, ins[0], outs[0], opts)
+}
+
+func sessionOptions(threads int) (*ort.SessionOptions, error) {
+	opts, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, err
+	}
+	if err := opts.SetIntraOpNumThreads(threads); err != nil {
+		opts.Destroy()
 		return nil, err
 	}
 	if err := opts.SetInterOpNumThreads(1); err != nil {
+		opts.Destroy()
 		return nil, err
 	}
-	d := &Detector{cfg: cfg, inW: int(inShape[3]), inH: int(inShape[2]), boxes: map[[2]int]detect.Letterbox{}}
-	if d.input, err = ort.NewEmptyTensor[float32](inShape); err != nil {
-		return nil, err
-	}
-	if d.output, err = ort.NewEmptyTensor[float32](ort.NewShape(outShape...)); err != nil {
-		d.input.Destroy()
-		return nil, err
-	}
-	d.session, err = ort.NewAdvancedSession(cfg.Model, []string{ins[0].Name}, []string{outs[0].Name},
-		[]ort.Value{d.input}, []ort.Value{d.output}, opts)
-	if err != nil {
-		d.input.Destroy()
-		d.output.Destroy()
-		return nil, fmt.Errorf("model %s: %v", cfg.Model, err)
-	}
-	return d, nil
+	return opts, nil
 }
 
-// inputShape resolves the NCHW input shape, honouring a requested size only
-// where the model leaves it open.
-func inputShape(dims ort.Shape, cfg Config) (ort.Shape, error) {
-	if len(dims) != 4 || (dims[1] != 3 && dims[1] > 0) {
-		return nil, fmt.Errorf("input shape %v is not [1, 3, H, W]", dims)
+// newFullDetector runs the graph as exported, at its own input size.
+func newFullDetector(cfg Config, data []byte, in, out ort.InputOutputInfo, opts *ort.SessionOptions) (*Detector, error) {
+	inShape, err := inputShape(in.Dimensions, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %v", cfg.Model, err)
 	}
-	s := ort.NewShape(1, 3, dims[2], dims[3])
-	for i, want := range []int{cfg.InputH, cfg.InputW} {
-		switch {
-		case s[2+i] <= 0 && want <= 0:
-			s[2+i] = 640
-		case s[2+i] <= 0:
-			s[2+i] = int64(want)
-		case want > 0 && int64(want) != s[2+i]:
-			return nil, fmt.Errorf("input size is fixed at %dx%d; cannot run at %dx%d", dims[3], dims[2], cfg.InputW, cfg.InputH)
+	d := &Detector{cfg: cfg, inW: int(inShape[3]), inH: int(inShape[2]), boxes: map[[2]int]detect.Letterbox{}}
+	if err := d.allocate(inShape, []ort.Shape{ort.NewShape(out.Dimensions...)}); err != nil {
+		return nil, err
+	}
+	return d, d.open(data, in.Name, []string{out.Name}, opts)
+}
+
+// newHeadDetector runs the graph cut at its head, at any multiple of 32.
+func newHeadDetector(cfg Config, data []byte, input string, heads []string, channels int, opts *ort.SessionOptions) (*Detector, error) {
+	w, h := cfg.InputW, cfg.InputH
+	if w <= 0 || h <= 0 {
+		w, h = 640, 640
+	}
+	if w%32 != 0 || h%32 != 0 {
+		return nil, fmt.Errorf("input size %dx%d must be a multiple of 32", w, h)
+	}
+	d := &Detector{cfg: cfg, inW: w, inH: h, boxes: map[[2]int]detect.Letterbox{}, head: true, channels: channels}
+	var shapes []ort.Shape
+	for _, s := range headStrides {
+		shapes = append(shapes, ort.NewShape(1, int64(channels), int64(h/s), int64(w/s)))
+	}
+	if err := d.allocate(ort.NewShape(1, 3, int64(h), int64(w)), shapes); err != nil {
+		return nil, err
+	}
+	return d, d.open(data, input, heads, opts)
+}
+
+// headStrides are the three YOLOv8 levels, finest first, in the order the
+// graph flattens them.
+var headStrides = []int{8, 16, 32}
+
+func (d *Detector) allocate(in ort.Shape, outs []ort.Shape) error {
+	var err error
+	if d.input, err = ort.NewEmptyTensor[float32](in); err != nil {
+		return err
+	}
+	for _, s := range outs {
+		t, err := ort.NewEmptyTensor[float32](s)
+		if err != nil {
+			d.destroyTensors()
+			return err
 		}
+		d.outputs = append(d.outputs, t)
 	}
-	if s[2]%32 != 0 || s[3]%32 != 0 {
-		return nil, fmt.Errorf("input size %dx%d must be a multiple of 32", s[3], s[2])
+	return nil
+}
+
+func (d *Detector) open(data []byte, input string, outputs []string, opts *ort.SessionOptions) error {
+	outVals := make([]ort.Value, len(d.outputs))
+	for i, t := range d.outputs {
+		outVals[i] = t
 	}
-	return s, nil
+	s, err := ort.NewAdvancedSessionWithONNXData(data, []string{input}, outputs, []ort.Value{d.input}, outVals, opts)
+	if err != nil {
+		d.destroyTensors()
+		return fmt.Errorf("model %s: %v", d.cfg.Model, err)
+	}
+	d.session = s
+	return nil
+}
+
+func (d *Detector) destroyTensors() {
+	if d.input != nil {
+		d.input.Destroy()
+	}
+	for _, t := range d.outputs {
+		t.Destroy()
+	}
+	d.outputs = nil
 }
 
 // InputSize is the model input width and height.
@@ -206,11 +271,13 @@ func (d *Detector) NewInput() []float32 { return make([]float32, 3*d.inW*d.inH) 
 // Infer runs the model on a prepared tensor and returns detections in the
 // pixels of a w×h source frame.
 func (d *Detector) Infer(tensor []float32, w, h int) ([]detect.Detection, error) {
-	copy(d.input.GetData(), tensor)
+	if in := d.input.GetData(); &in[0] != &tensor[0] {
+		copy(in, tensor)
+	}
 	if err := d.session.Run(); err != nil {
 		return nil, fmt.Errorf("inference: %v", err)
 	}
-	dets, err := detect.DecodeYOLOv8(d.output.GetData(), d.output.GetShape(), d.cfg.Decode)
+	dets, err := d.decode()
 	if err != nil {
 		return nil, err
 	}
@@ -219,6 +286,19 @@ func (d *Detector) Infer(tensor []float32, w, h int) ([]detect.Detection, error)
 		dets[i].Box = lb.ToSource(dets[i].Box)
 	}
 	return dets, nil
+}
+
+func (d *Detector) decode() ([]detect.Detection, error) {
+	if !d.head {
+		out := d.outputs[0]
+		return detect.DecodeYOLOv8(out.GetData(), out.GetShape(), d.cfg.Decode)
+	}
+	levels := make([]detect.HeadLevel, len(d.outputs))
+	for i, t := range d.outputs {
+		s := headStrides[i]
+		levels[i] = detect.HeadLevel{Data: t.GetData(), Channels: d.channels, H: d.inH / s, W: d.inW / s, Stride: float64(s)}
+	}
+	return detect.DecodeYOLOv8Head(levels, d.cfg.Decode)
 }
 
 // Detect prepares and infers one frame.
@@ -240,9 +320,31 @@ func (d *Detector) Close() error {
 		return errors.New("detector already closed")
 	}
 	err := d.session.Destroy()
-	d.input.Destroy()
-	d.output.Destroy()
+	d.destroyTensors()
 	d.session = nil
 	releaseEnv()
 	return err
+}
+
+// inputShape resolves the NCHW input shape of an uncut graph, honouring a
+// requested size only where the model leaves it open.
+func inputShape(dims ort.Shape, cfg Config) (ort.Shape, error) {
+	if len(dims) != 4 || (dims[1] != 3 && dims[1] > 0) {
+		return nil, fmt.Errorf("input shape %v is not [1, 3, H, W]", dims)
+	}
+	s := ort.NewShape(1, 3, dims[2], dims[3])
+	for i, want := range []int{cfg.InputH, cfg.InputW} {
+		switch {
+		case s[2+i] <= 0 && want <= 0:
+			s[2+i] = 640
+		case s[2+i] <= 0:
+			s[2+i] = int64(want)
+		case want > 0 && int64(want) != s[2+i]:
+			return nil, fmt.Errorf("input size is fixed at %dx%d; cannot run at %dx%d", dims[3], dims[2], cfg.InputW, cfg.InputH)
+		}
+	}
+	if s[2]%32 != 0 || s[3]%32 != 0 {
+		return nil, fmt.Errorf("input size %dx%d must be a multiple of 32", s[3], s[2])
+	}
+	return s, nil
 }

@@ -104,18 +104,27 @@ func TestNotAModel(t *testing.T) {
 }
 
 func BenchmarkInferYolov8n(b *testing.B) {
-	cfg := testConfig(b)
-	d, err := New(cfg)
-	require.NoError(b, err)
-	defer d.Close()
-	f := firstFrame(b)
-	in := d.NewInput()
-	require.NoError(b, d.Prepare(in, f))
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := d.Infer(in, f.Width, f.Height); err != nil {
-			b.Fatal(err)
-		}
+	for _, c := range []struct {
+		name string
+		w, h int
+		full bool
+	}{{"exported640x640", 0, 0, true}, {"head640x480", 640, 480, false}} {
+		b.Run(c.name, func(b *testing.B) {
+			cfg := testConfig(b)
+			cfg.FullGraph, cfg.InputW, cfg.InputH = c.full, c.w, c.h
+			d, err := New(cfg)
+			require.NoError(b, err)
+			defer d.Close()
+			f := firstFrame(b)
+			in := d.NewInput()
+			require.NoError(b, d.Prepare(in, f))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := d.Infer(in, f.Width, f.Height); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
@@ -129,5 +138,53 @@ func BenchmarkPrepare768x576(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		_ = d.Prepare(in, f)
+	}
+}
+
+// TestHeadCutMatchesExportedGraph checks that decoding the cut graph in Go
+// gives the exported graph's own detections at 640×640, and that a 640×480
+// input (no padding rows) finds the same people.
+func TestHeadCutMatchesExportedGraph(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Decode = detect.DecodeOptions{Conf: 0.1, IoU: 0.6}
+	full := cfg
+	full.FullGraph = true
+	df, err := New(full)
+	require.NoError(t, err)
+	defer df.Close()
+	dh, err := New(cfg)
+	require.NoError(t, err)
+	defer dh.Close()
+	require.True(t, dh.head)
+	rect := cfg
+	rect.InputW, rect.InputH = 640, 480
+	dr, err := New(rect)
+	require.NoError(t, err)
+	defer dr.Close()
+
+	f := firstFrame(t)
+	want, err := df.Detect(f)
+	require.NoError(t, err)
+	got, err := dh.Detect(f)
+	require.NoError(t, err)
+	require.Equal(t, len(want), len(got))
+	for i := range want {
+		require.Equal(t, want[i].Class, got[i].Class)
+		require.InDelta(t, want[i].Score, got[i].Score, 1e-4)
+		require.Greater(t, want[i].Box.IoU(got[i].Box), 0.999)
+	}
+	rgot, err := dr.Detect(f)
+	require.NoError(t, err)
+	for _, w := range want {
+		if w.Score < 0.5 {
+			continue
+		}
+		best := 0.0
+		for _, g := range rgot {
+			if g.Class.Group() == w.Class.Group() {
+				best = max(best, g.Box.IoU(w.Box))
+			}
+		}
+		require.Greater(t, best, 0.9, "%v %.2f %+v", w.Class, w.Score, w.Box)
 	}
 }

@@ -1,0 +1,90 @@
+// Package cli is Vigil's command line: it parses flags, resolves files and
+// wires the domain packages together. It holds no analysis logic itself.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+)
+
+// Version is set at build time with -ldflags "-X ...cli.Version=...".
+var Version = "dev"
+
+type root struct {
+	LogLevel string `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error"`
+
+	Analyze analyzeCmd `cmd:"" help:"Detect and track people and vehicles in a video, image sequence or RTSP stream."`
+	Eval    evalCmd    `cmd:"" help:"Score results against ground truth."`
+	Bench   benchCmd   `cmd:"" help:"Measure decode, detector, tracker and full-pipeline speed on one input."`
+	Version versionCmd `cmd:"" help:"Print the version."`
+}
+
+type evalCmd struct {
+	MOT evalMOTCmd `cmd:"" name:"mot" help:"CLEAR-MOT, identity (IDF1) and HOTA metrics of a MOTChallenge track file."`
+}
+
+type versionCmd struct{}
+
+func (versionCmd) Run(e *env) error {
+	fmt.Fprintln(e.stdout, "vigil", Version)
+	return nil
+}
+
+// env carries what commands need instead of globals.
+type env struct {
+	ctx    context.Context
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+}
+
+// Main runs the command line and returns the process exit code: 0 on
+// success, 1 on a failed run, 2 on a usage error.
+func Main(args []string, stdout, stderr io.Writer) (code int) {
+	var cli root
+	// kong exits the process after --help; turn that into a return so
+	// Main stays testable and deferred cleanup runs.
+	type exit struct{ code int }
+	defer func() {
+		if r := recover(); r != nil {
+			ex, ok := r.(exit)
+			if !ok {
+				panic(r)
+			}
+			code = ex.code
+		}
+	}()
+	parser, err := kong.New(&cli, kong.Name("vigil"),
+		kong.Description("Vigil: CCTV video analytics — detection, tracking and alerts."),
+		kong.Writers(stdout, stderr), kong.Exit(func(c int) { panic(exit{c}) }))
+	if err != nil {
+		fmt.Fprintln(stderr, "vigil:", err)
+		return 2
+	}
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		fmt.Fprintln(stderr, "vigil:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e := &env{ctx: ctx, stdout: stdout, stderr: stderr, log: newLogger(stderr, cli.LogLevel)}
+	if err := kctx.Run(e); err != nil {
+		fmt.Fprintln(stderr, "vigil:", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
