@@ -20,6 +20,7 @@ type modelFlags struct {
 	ModelSize string  `name:"model-size" help:"Shorthand for a cached model: n, s or m (ignored when --model is given)." default:"n" enum:"n,s,m"`
 	InputSize string  `name:"input-size" help:"Model input WxH (multiples of 32), or auto: 640 on the long side, keeping the frame's aspect." default:"auto"`
 	FullGraph bool    `name:"full-graph" help:"Run the exported graph unmodified at its fixed 640x640 input."`
+	Spin      bool    `name:"ort-spin" help:"Let idle ONNX Runtime threads busy-wait (faster alone, slower beside decoding)."`
 }
 
 // inputSize resolves --input-size for a w×h frame.
@@ -42,7 +43,7 @@ func (m modelFlags) open(w, h int) (*onnx.Detector, error) {
 		return nil, err
 	}
 	return onnx.New(onnx.Config{Model: m.modelPath(), Library: m.libPath(), Threads: m.Threads,
-		InputW: iw, InputH: ih, FullGraph: m.FullGraph,
+		InputW: iw, InputH: ih, FullGraph: m.FullGraph, Spin: m.Spin,
 		Decode: detect.DecodeOptions{Conf: m.Conf, IoU: m.NMSIoU}})
 }
 

@@ -4,7 +4,10 @@
 // clock, so files, replays and live streams give the same answers.
 package decode
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Frame is one decoded picture.
 type Frame struct {
@@ -17,4 +20,10 @@ type Frame struct {
 	// Width*Height*3 bytes.
 	Width, Height int
 	Pix           []byte
+}
+
+// PTSAt is the timestamp of frame i at a constant fps, rounded to the
+// nanosecond so that i/fps lands exactly on whole milliseconds when it can.
+func PTSAt(i int, fps float64) time.Duration {
+	return time.Duration(math.Round(float64(i) / fps * float64(time.Second)))
 }

@@ -239,7 +239,7 @@ func (s *Source) readFrames(ctx context.Context, r io.Reader, pts <-chan time.Du
 		// An image sequence has no timestamps of its own: its time is
 		// exactly index/fps, free of the playlist's rounding.
 		if (!ok || s.Input.Kind == KindImages) && nominal > 0 {
-			t = time.Duration(float64(idx) / nominal * float64(time.Second))
+			t = PTSAt(idx, nominal)
 		}
 		s.decoded.Add(1)
 		if !sel.keep(t) {
@@ -419,7 +419,7 @@ func parsePTSLine(line string) (time.Duration, bool) {
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, false
 	}
-	return time.Duration(v * float64(time.Second)), true
+	return time.Duration(math.Round(v * float64(time.Second))), true
 }
 
 func isErrorLine(line string) bool {

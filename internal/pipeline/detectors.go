@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"time"
 
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/detect"
@@ -84,7 +83,7 @@ func (c *Clock) Start(ctx context.Context) (<-chan *decode.Frame, error) {
 		defer close(c.done)
 		defer close(out)
 		for i := 0; i < c.Frames; i++ {
-			f := &decode.Frame{Index: i, PTS: time.Duration(float64(i) / c.FPS * float64(time.Second)), Width: c.Width, Height: c.Height}
+			f := &decode.Frame{Index: i, PTS: decode.PTSAt(i, c.FPS), Width: c.Width, Height: c.Height}
 			select {
 			case out <- f:
 			case <-ctx.Done():

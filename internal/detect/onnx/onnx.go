@@ -28,7 +28,9 @@ type Config struct {
 	// FullGraph runs the exported graph unmodified (fixed input size),
 	// instead of cutting it at the detection head.
 	FullGraph bool
-	Decode    detect.DecodeOptions
+	// Spin lets idle inference threads busy-wait (see sessionOptions).
+	Spin   bool
+	Decode detect.DecodeOptions
 }
 
 // The ORT environment is process-wide in the C library; env guards its
@@ -133,7 +135,7 @@ func newDetector(cfg Config) (*Detector, error) {
 	if len(outShape) != 3 || outShape[1] < 5 || outShape[2] < 1 {
 		return nil, fmt.Errorf("model %s: output shape %v is not YOLOv8's [1, 4+classes, anchors]", cfg.Model, outShape)
 	}
-	opts, err := sessionOptions(cfg.Threads)
+	opts, err := sessionOptions(cfg.Threads, cfg.Spin)
 	if err != nil {
 		return nil, err
 	}
@@ -151,9 +153,19 @@ func newDetector(cfg Config) (*Detector, error) {
 	return newFullDetector(cfg, data, ins[0], outs[0], opts)
 }
 
-func sessionOptions(threads int) (*ort.SessionOptions, error) {
+func sessionOptions(threads int, spin bool) (*ort.SessionOptions, error) {
 	opts, err := ort.NewSessionOptions()
 	if err != nil {
+		return nil, err
+	}
+	// Spinning worker threads win a little on an idle machine but steal
+	// the cores that decoding and letterboxing need to overlap inference.
+	allow := "0"
+	if spin {
+		allow = "1"
+	}
+	if err := opts.AddSessionConfigEntry("session.intra_op.allow_spinning", allow); err != nil {
+		opts.Destroy()
 		return nil, err
 	}
 	if err := opts.SetIntraOpNumThreads(threads); err != nil {
