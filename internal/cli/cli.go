@@ -22,12 +22,14 @@ type root struct {
 
 	Analyze analyzeCmd `cmd:"" help:"Detect and track people and vehicles in a video, image sequence or RTSP stream."`
 	Eval    evalCmd    `cmd:"" help:"Score results against ground truth."`
+	Scene   sceneCmd   `cmd:"" help:"Check and draw scene files (zones, lines, lanes, calibration, rules)."`
 	Bench   benchCmd   `cmd:"" help:"Measure decode, detector, tracker and full-pipeline speed on one input."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 }
 
 type evalCmd struct {
-	MOT evalMOTCmd `cmd:"" name:"mot" help:"CLEAR-MOT, identity (IDF1) and HOTA metrics of a MOTChallenge track file."`
+	MOT    evalMOTCmd    `cmd:"" name:"mot" help:"CLEAR-MOT, identity (IDF1) and HOTA metrics of a MOTChallenge track file."`
+	Events evalEventsCmd `cmd:"" help:"Event-level precision, recall and F1 per rule."`
 }
 
 type versionCmd struct{}
