@@ -26,8 +26,9 @@ type analyzeCmd struct {
 	ImageFPS   float64 `name:"image-fps" help:"Frame rate of an image-sequence input." default:"25"`
 	Reverse    bool    `help:"Play an image sequence backwards."`
 	PublicDets string  `name:"public-dets" help:"Skip the detector: track these MOT-format detections (frame,-1,x,y,w,h,score)." type:"existingfile"`
-	DetClass   string  `name:"public-dets-class" help:"Class given to public detections." default:"person"`
-	SeqFPS     float64 `name:"seq-fps" help:"Frame rate assumed for --public-dets without an input." default:"25"`
+	DetClass   string  `name:"public-dets-class" help:"Class given to --public-dets detections and --tracks-from tracks." default:"person"`
+	TracksFrom string  `name:"tracks-from" help:"Skip detection and tracking: use these MOT-format tracks (e.g. ground truth); rows with flag 0 are dropped." type:"existingfile"`
+	SeqFPS     float64 `name:"seq-fps" help:"Frame rate assumed for --public-dets/--tracks-from without an input." default:"25"`
 	Progress   string  `help:"Progress display: auto (bar on a terminal, logs otherwise), bar, log, none." default:"auto" enum:"auto,bar,log,none"`
 
 	RTSPTransport string        `name:"rtsp-transport" help:"RTSP transport: tcp or udp." default:"tcp" enum:"tcp,udp"`
@@ -67,8 +68,11 @@ func (a *analyzeCmd) Run(e *env) error {
 	if err != nil {
 		return fmt.Errorf("--classes: %w", err)
 	}
-	if a.Input == "" && a.PublicDets == "" {
-		return fmt.Errorf("no input: give a video, image directory or rtsp:// URL (or --public-dets)")
+	if a.Input == "" && a.PublicDets == "" && a.TracksFrom == "" {
+		return fmt.Errorf("no input: give a video, image directory or rtsp:// URL (or --public-dets, --tracks-from)")
+	}
+	if a.PublicDets != "" && a.TracksFrom != "" {
+		return fmt.Errorf("--public-dets and --tracks-from exclude each other")
 	}
 	if a.MOT == "" && a.JSONL == "" && a.Video == "" {
 		e.log.Warn("no output requested (--mot, --jsonl, --video); tracking will only be counted")
@@ -99,21 +103,17 @@ func (r *run) close() {
 
 func (a *analyzeCmd) build(e *env, classes detect.ClassSet) (*run, error) {
 	r := &run{}
-	var det pipeline.Detector
-	if a.PublicDets != "" {
-		pd, frames, err := loadPublicDets(a.PublicDets, a.DetClass)
-		if err != nil {
-			return nil, err
+	det, tracker, frames, err := a.replayed()
+	if err != nil {
+		return nil, err
+	}
+	if det != nil && a.Input == "" {
+		if a.Video != "" {
+			return nil, fmt.Errorf("--video needs an input to draw on")
 		}
-		det = pd
-		if a.Input == "" {
-			if a.Video != "" {
-				return nil, fmt.Errorf("--video needs an input to draw on")
-			}
-			r.src = &pipeline.Clock{Frames: frames, FPS: a.SeqFPS}
-			r.info = decode.Info{FPS: a.SeqFPS, Frames: frames}
-			r.name = a.PublicDets
-		}
+		r.src = &pipeline.Clock{Frames: frames, FPS: a.SeqFPS}
+		r.info = decode.Info{FPS: a.SeqFPS, Frames: frames}
+		r.name = a.PublicDets + a.TracksFrom
 	}
 	if r.src == nil {
 		if err := a.openSource(e, r); err != nil {
@@ -137,7 +137,7 @@ func (a *analyzeCmd) build(e *env, classes detect.ClassSet) (*run, error) {
 	if a.FPS > 0 {
 		fps = a.FPS
 	}
-	r.pipe, err = pipeline.New(r.src, det, sinks, pipeline.Config{Classes: classes, Track: a.Track.config(fps)})
+	r.pipe, err = pipeline.New(r.src, det, sinks, pipeline.Config{Classes: classes, Track: a.Track.config(fps), Tracker: tracker})
 	if err != nil {
 		r.close()
 		return nil, err
@@ -219,6 +219,44 @@ func msPerFrame(nanos, frames int64) float64 {
 		return 0
 	}
 	return float64(nanos) / float64(frames) / 1e6
+}
+
+// replayed loads --public-dets or --tracks-from: a detector that replays
+// detections (none for tracks), a replaying tracker for tracks, and the
+// last frame number in the file.
+func (a *analyzeCmd) replayed() (pipeline.Detector, pipeline.Tracker, int, error) {
+	switch {
+	case a.PublicDets != "":
+		pd, frames, err := loadPublicDets(a.PublicDets, a.DetClass)
+		return pd, nil, frames, err
+	case a.TracksFrom != "":
+		tr, frames, err := loadTracks(a.TracksFrom, a.DetClass)
+		return pipeline.PublicDetections{}, tr, frames, err
+	}
+	return nil, nil, 0, nil
+}
+
+// loadTracks reads a MOT track file keyed by 1-based frame, dropping rows
+// flagged 0 (ignored regions in MOTChallenge ground truth).
+func loadTracks(path, class string) (pipeline.ReplayTracks, int, error) {
+	cls, ok := detect.ClassByName(class)
+	if !ok {
+		return pipeline.ReplayTracks{}, 0, fmt.Errorf("--public-dets-class: unknown class %q", class)
+	}
+	rows, err := motfile.ReadFile(path)
+	if err != nil {
+		return pipeline.ReplayTracks{}, 0, err
+	}
+	by := map[int][]track.Track{}
+	last := 0
+	for _, r := range rows {
+		if r.Conf == 0 {
+			continue
+		}
+		by[r.Frame] = append(by[r.Frame], track.Track{ID: r.ID, Class: cls, Box: r.Box, Score: 1, DetIndex: -1})
+		last = max(last, r.Frame)
+	}
+	return pipeline.ReplayTracks{ByFrame: by}, last, nil
 }
 
 // loadPublicDets reads MOT-format detections keyed by 1-based frame.

@@ -54,6 +54,21 @@ type Sink interface {
 type Config struct {
 	Classes detect.ClassSet
 	Track   track.Config
+	// Tracker replaces the ByteTrack tracker built from Track, e.g. to
+	// replay tracks from a file.
+	Tracker Tracker
+}
+
+// Tracker turns a frame's detections into tracks.
+type Tracker interface {
+	Update(f *decode.Frame, dets []detect.Detection) []track.Track
+}
+
+// byteTrack adapts *track.Tracker, which needs only the detections.
+type byteTrack struct{ t *track.Tracker }
+
+func (b byteTrack) Update(_ *decode.Frame, dets []detect.Detection) []track.Track {
+	return b.t.Update(dets)
 }
 
 // Stats are running counters, readable while the pipeline runs.
@@ -70,17 +85,22 @@ type Stats struct {
 type Pipeline struct {
 	src     Source
 	det     Detector
-	tracker *track.Tracker
+	tracker Tracker
 	sinks   []Sink
 	cfg     Config
 	Stats   Stats
 }
 
-// New builds a pipeline; the tracker is created from cfg.Track.
+// New builds a pipeline; unless cfg.Tracker is set, the tracker is
+// ByteTrack configured by cfg.Track.
 func New(src Source, det Detector, sinks []Sink, cfg Config) (*Pipeline, error) {
-	tr, err := track.New(cfg.Track)
-	if err != nil {
-		return nil, fmt.Errorf("tracker: %w", err)
+	tr := cfg.Tracker
+	if tr == nil {
+		bt, err := track.New(cfg.Track)
+		if err != nil {
+			return nil, fmt.Errorf("tracker: %w", err)
+		}
+		tr = byteTrack{bt}
 	}
 	return &Pipeline{src: src, det: det, tracker: tr, sinks: sinks, cfg: cfg}, nil
 }
@@ -164,7 +184,7 @@ func (p *Pipeline) consume(in <-chan inferred) error {
 	for it := range in {
 		dets := p.filter(it.dets)
 		start := time.Now()
-		tracks := p.tracker.Update(dets)
+		tracks := p.tracker.Update(it.frame, dets)
 		p.Stats.TrackNanos.Add(int64(time.Since(start)))
 		r := &Result{Frame: it.frame, Detections: dets, Tracks: tracks}
 		for _, s := range p.sinks {
