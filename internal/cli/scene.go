@@ -5,10 +5,31 @@ import (
 	"strings"
 
 	"github.com/vigil-cctv/vigil/internal/scene"
+	"github.com/vigil-cctv/vigil/internal/scenedraw"
 )
 
 type sceneCmd struct {
 	Check sceneCheckCmd `cmd:"" help:"Validate a scene file and summarise it (zones, lines, lanes, rules, calibration error)."`
+	Draw  sceneDrawCmd  `cmd:"" help:"Draw a scene (zones, lines, lane arrows, metre grid, calibration points) over a frame of its camera."`
+}
+
+type sceneDrawCmd struct {
+	File  string `arg:"" help:"Scene YAML file." type:"existingfile"`
+	Input string `arg:"" help:"Video file, image directory or rtsp:// URL of the scene's camera."`
+	Out   string `help:"PNG file to write." required:"" type:"path"`
+	Frame int    `help:"Index of the frame to draw on (0-based)." default:"0"`
+}
+
+func (c *sceneDrawCmd) Run(e *env) error {
+	sc, err := scene.Load(c.File)
+	if err != nil {
+		return fmt.Errorf("%s is not valid:\n%w", c.File, err)
+	}
+	if err := scenedraw.RenderFile(e.ctx, sc, c.Input, c.Out, c.Frame); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "scene drawing:", c.Out)
+	return nil
 }
 
 type sceneCheckCmd struct {
