@@ -11,6 +11,8 @@ import (
 	"github.com/vigil-cctv/vigil/internal/motfile"
 	"github.com/vigil-cctv/vigil/internal/output"
 	"github.com/vigil-cctv/vigil/internal/pipeline"
+	"github.com/vigil-cctv/vigil/internal/rules"
+	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/track"
 )
 
@@ -29,6 +31,11 @@ type analyzeCmd struct {
 	DetClass   string  `name:"public-dets-class" help:"Class given to --public-dets detections and --tracks-from tracks." default:"person"`
 	TracksFrom string  `name:"tracks-from" help:"Skip detection and tracking: use these MOT-format tracks (e.g. ground truth); rows with flag 0 are dropped." type:"existingfile"`
 	SeqFPS     float64 `name:"seq-fps" help:"Frame rate assumed for --public-dets/--tracks-from without an input." default:"25"`
+	Scene      string  `help:"Scene file: apply its rules to the tracks (needs --events)." type:"existingfile"`
+	Events     string  `help:"Write alerts raised by the scene's rules as JSON lines to this file." type:"path"`
+	Snapshots  string  `help:"Directory for alert snapshots (full frame with overlay + crop)." type:"path"`
+	Counts     string  `help:"Write line-crossing counters (per line, class, direction, time bucket) as JSON to this file." type:"path"`
+	Epoch      string  `help:"Wall-clock time of the input's first frame (RFC 3339), for rule schedules; without it schedules are always active."`
 	Progress   string  `help:"Progress display: auto (bar on a terminal, logs otherwise), bar, log, none." default:"auto" enum:"auto,bar,log,none"`
 
 	RTSPTransport string        `name:"rtsp-transport" help:"RTSP transport: tcp or udp." default:"tcp" enum:"tcp,udp"`
@@ -74,7 +81,10 @@ func (a *analyzeCmd) Run(e *env) error {
 	if a.PublicDets != "" && a.TracksFrom != "" {
 		return fmt.Errorf("--public-dets and --tracks-from exclude each other")
 	}
-	if a.MOT == "" && a.JSONL == "" && a.Video == "" {
+	if (a.Scene == "") != (a.Events == "") {
+		return fmt.Errorf("--scene and --events go together")
+	}
+	if a.MOT == "" && a.JSONL == "" && a.Video == "" && a.Events == "" {
 		e.log.Warn("no output requested (--mot, --jsonl, --video); tracking will only be counted")
 	}
 	run, err := a.build(e, classes)
@@ -93,6 +103,8 @@ type run struct {
 	pipe    *pipeline.Pipeline
 	model   *onnx.Detector
 	outputs []string
+	scene   *scene.Scene
+	events  *output.Events
 }
 
 func (r *run) close() {
@@ -181,18 +193,44 @@ func (a *analyzeCmd) openSinks(e *env, r *run) ([]pipeline.Sink, error) {
 		}
 		sinks, r.outputs = append(sinks, s), append(r.outputs, "frames (JSONL): "+a.JSONL)
 	}
+	if a.Scene != "" {
+		s, err := a.openEvents(e, r)
+		if err != nil {
+			return fail(err)
+		}
+		sinks, r.outputs = append(sinks, s), append(r.outputs, "alerts (JSONL): "+a.Events)
+		r.events = s
+	}
 	if a.Video != "" {
 		fps := r.info.FPS
 		if a.FPS > 0 {
 			fps = a.FPS
 		}
-		s, err := output.NewVideo(e.ctx, a.Video, r.info.Width, r.info.Height, fps, r.name)
+		s, err := output.NewVideo(e.ctx, a.Video, r.info.Width, r.info.Height, fps, r.name, r.scene)
 		if err != nil {
 			return fail(err)
 		}
 		sinks, r.outputs = append(sinks, s), append(r.outputs, "annotated video: "+a.Video)
 	}
 	return sinks, nil
+}
+
+func (a *analyzeCmd) openEvents(e *env, r *run) (*output.Events, error) {
+	sc, err := scene.Load(a.Scene)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not valid:\n%w", a.Scene, err)
+	}
+	if r.info.Width > 0 && (sc.Image.Width != r.info.Width || sc.Image.Height != r.info.Height) {
+		return nil, fmt.Errorf("scene %s is drawn for %dx%d frames but %s has %dx%d", a.Scene, sc.Image.Width, sc.Image.Height, r.name, r.info.Width, r.info.Height)
+	}
+	var opt rules.Options
+	if a.Epoch != "" {
+		if opt.Epoch, err = time.Parse(time.RFC3339, a.Epoch); err != nil {
+			return nil, fmt.Errorf("--epoch: %v", err)
+		}
+	}
+	r.scene = sc
+	return output.NewEvents(output.EventsConfig{Scene: sc, Rules: opt, Path: a.Events, Snapshots: a.Snapshots, Counts: a.Counts, Log: e.log})
 }
 
 func (r *run) execute(e *env, mode string) error {
@@ -207,6 +245,9 @@ func (r *run) execute(e *env, mode string) error {
 		"fps", fmt.Sprintf("%.1f", float64(n)/secs), "tracker_ms_per_frame", fmt.Sprintf("%.3f", msPerFrame(r.pipe.Stats.TrackNanos.Load(), n)))
 	for _, o := range r.outputs {
 		fmt.Fprintln(e.stdout, o)
+	}
+	if r.events != nil {
+		fmt.Fprintf(e.stdout, "alerts raised: %d %v\n", r.events.Raised, r.events.ByRule)
 	}
 	if err != nil {
 		return fmt.Errorf("%w (results for the %d frames before this are written)", err, n)

@@ -19,6 +19,8 @@ import (
 	"github.com/vigil-cctv/vigil/internal/motfile"
 	"github.com/vigil-cctv/vigil/internal/pipeline"
 	"github.com/vigil-cctv/vigil/internal/render"
+	"github.com/vigil-cctv/vigil/internal/scene"
+	"github.com/vigil-cctv/vigil/internal/scenedraw"
 	"github.com/vigil-cctv/vigil/internal/videoout"
 )
 
@@ -140,16 +142,18 @@ type Video struct {
 	err    error
 	trails *render.Trails
 	name   string
+	scene  *scene.Scene
 }
 
-// NewVideo opens an encoder for w×h frames at fps.
-func NewVideo(ctx context.Context, path string, w, h int, fps float64, name string) (*Video, error) {
+// NewVideo opens an encoder for w×h frames at fps; sc (may be nil) adds
+// the scene's zones and lines to every frame.
+func NewVideo(ctx context.Context, path string, w, h int, fps float64, name string, sc *scene.Scene) (*Video, error) {
 	out, err := videoout.Open(ctx, path, w, h, fps)
 	if err != nil {
 		return nil, fmt.Errorf("video output: %w", err)
 	}
 	v := &Video{out: out, queue: make(chan *pipeline.Result, 4), done: make(chan struct{}),
-		trails: render.NewTrails(24, int(math.Max(fps, 1))), name: name}
+		trails: render.NewTrails(24, int(math.Max(fps, 1))), name: name, scene: sc}
 	go v.loop()
 	return v, nil
 }
@@ -185,6 +189,9 @@ func (v *Video) draw(r *pipeline.Result) error {
 	objs := make([]render.Object, len(r.Tracks))
 	for i, t := range r.Tracks {
 		objs[i] = render.Object{ID: t.ID, Class: t.Class, Box: t.Box, Score: t.Score}
+	}
+	if v.scene != nil {
+		scenedraw.DrawZonesLight(c, v.scene)
 	}
 	v.trails.Add(f.Index, objs)
 	render.DrawObjects(c, objs, v.trails)
