@@ -1,0 +1,201 @@
+package cli
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-cctv/vigil/internal/event"
+	"github.com/vigil-cctv/vigil/internal/eventeval"
+	"github.com/vigil-cctv/vigil/internal/geom"
+	"github.com/vigil-cctv/vigil/internal/moteval"
+	"github.com/vigil-cctv/vigil/internal/motfile"
+	"github.com/vigil-cctv/vigil/internal/scene"
+)
+
+const (
+	petsScene    = "../../scenes/pets09-s2l1.yaml"
+	highwayScene = "../../scenes/cdnet-highway.yaml"
+)
+
+func skipShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("full-footage acceptance test skipped in -short mode")
+	}
+}
+
+func analyze(t *testing.T, args ...string) {
+	t.Helper()
+	code, _, stderr := vigil(t, append([]string{"analyze", "--progress", "none"}, args...)...)
+	require.Equal(t, 0, code, stderr)
+}
+
+// TestPETS09Acceptance runs the full pipeline on vtest.avi (PETS09-S2L1)
+// once, with default settings, and scores (1) its tracks against the human
+// ground truth and (2) its scene alerts against the alerts the same rules
+// raise on the ground-truth tracks.
+func TestPETS09Acceptance(t *testing.T) {
+	skipShort(t)
+	needSetup(t)
+	gt := shared(t, "data/mot/PETS09-S2L1/gt.txt")
+	dir := t.TempDir()
+	pred, predEvents, refEvents := filepath.Join(dir, "pets.txt"), filepath.Join(dir, "pred.jsonl"), filepath.Join(dir, "ref.jsonl")
+	analyze(t, "--classes", "person", "--mot", pred, "--scene", petsScene, "--events", predEvents, vtest)
+	analyze(t, "--tracks-from", gt, "--seq-fps", "10", "--scene", petsScene, "--events", refEvents)
+
+	code, stdout, stderr := vigil(t, "eval", "mot", "--gt", gt, "--pred", pred, "--json")
+	require.Equal(t, 0, code, stderr)
+	var res moteval.Result
+	require.NoError(t, json.Unmarshal([]byte(stdout), &res))
+	t.Logf("PETS09-S2L1 tracking: MOTA %.3f IDF1 %.3f HOTA %.3f IDSW %d", res.MOTA, res.IDF1, res.HOTA, res.IDSW)
+	require.GreaterOrEqual(t, res.MOTA, 0.75)
+	require.GreaterOrEqual(t, res.IDF1, 0.70)
+
+	ref, err := event.ReadFile(refEvents)
+	require.NoError(t, err)
+	got, err := event.ReadFile(predEvents)
+	require.NoError(t, err)
+	rep := eventeval.Evaluate(ref, got, eventeval.DefaultOptions())
+	judged := 0
+	for _, c := range rep.PerRule {
+		t.Logf("PETS09-S2L1 %-14s ref %2d pred %2d P %.3f R %.3f F1 %.3f", c.Rule, c.GT, c.Pred, c.Precision, c.Recall, c.F1)
+		if c.GT >= 10 {
+			judged++
+			require.GreaterOrEqual(t, c.F1, 0.85, "rule %s", c.Rule)
+		}
+	}
+	require.GreaterOrEqual(t, judged, 2, "the scene must give at least two rules 10+ reference events")
+}
+
+// TestHighwayWrongWayAcceptance plays the highway camera forwards (no
+// vehicle drives the wrong way) and in reverse (every moving vehicle does).
+// Reference vehicles are forward tracks that travel at least 8 m on the
+// carriageway; each reversed track is mapped to the forward track it
+// overlaps most in time-mirrored frames.
+func TestHighwayWrongWayAcceptance(t *testing.T) {
+	skipShort(t)
+	needSetup(t)
+	input := shared(t, "data/cdnet-highway/input")
+	dir := t.TempDir()
+	fwdTracks, fwdEvents := filepath.Join(dir, "fwd.txt"), filepath.Join(dir, "fwd.jsonl")
+	revTracks, revEvents := filepath.Join(dir, "rev.txt"), filepath.Join(dir, "rev.jsonl")
+	analyze(t, "--classes", "vehicle", "--mot", fwdTracks, "--scene", highwayScene, "--events", fwdEvents, input)
+	analyze(t, "--classes", "vehicle", "--reverse", "--mot", revTracks, "--scene", highwayScene, "--events", revEvents, input)
+
+	fwdAlerts, err := event.ReadFile(fwdEvents)
+	require.NoError(t, err)
+	require.Empty(t, wrongWay(fwdAlerts), "played forwards, no vehicle drives the wrong way")
+
+	sc, err := scene.Load(highwayScene)
+	require.NoError(t, err)
+	fwd := byTrack(t, fwdTracks)
+	rev := byTrack(t, revTracks)
+	const frames = 1700
+	moving := map[int]bool{}
+	for id, rows := range fwd {
+		if travelled(sc, rows) >= 8 {
+			moving[id] = true
+		}
+	}
+	revAlerts := wrongWay(readEvents(t, revEvents))
+	perVehicle := map[int]int{}
+	unmatched := 0
+	for _, a := range revAlerts {
+		v := mirrorMatch(rev[a.Tracks[0]], fwd, frames)
+		if !moving[v] {
+			unmatched++
+			continue
+		}
+		perVehicle[v]++
+	}
+	var twice []int
+	for v, n := range perVehicle {
+		if n > 1 {
+			twice = append(twice, v)
+		}
+	}
+	sort.Ints(twice)
+	recall := float64(len(perVehicle)) / float64(len(moving))
+	t.Logf("highway: %d vehicles travel >= 8 m; reversed: %d wrong-way alerts, recall %.3f, %d vehicles alerted twice, %d alerts on no such vehicle",
+		len(moving), len(revAlerts), recall, len(twice), unmatched)
+	require.GreaterOrEqual(t, len(moving), 10)
+	require.GreaterOrEqual(t, recall, 0.9)
+	require.Empty(t, twice, "exactly one alert per vehicle")
+}
+
+func readEvents(t *testing.T, path string) []event.Event {
+	t.Helper()
+	evs, err := event.ReadFile(path)
+	require.NoError(t, err)
+	return evs
+}
+
+func wrongWay(evs []event.Event) []event.Event {
+	var out []event.Event
+	for _, e := range evs {
+		if e.Rule == string(scene.WrongWay) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func byTrack(t *testing.T, path string) map[int][]motfile.Row {
+	t.Helper()
+	rows, err := motfile.ReadFile(path)
+	require.NoError(t, err)
+	out := map[int][]motfile.Row{}
+	for _, r := range rows {
+		out[r.ID] = append(out[r.ID], r)
+	}
+	return out
+}
+
+// travelled is the ground distance between a track's first and last foot
+// points on the carriageway.
+func travelled(sc *scene.Scene, rows []motfile.Row) float64 {
+	var pts []geom.Point
+	for _, r := range rows {
+		foot := r.Box.Foot()
+		if sc.Zones[0].Contains(foot) {
+			if g, ok := sc.ToGround(foot); ok {
+				pts = append(pts, g)
+			}
+		}
+	}
+	if len(pts) < 2 {
+		return 0
+	}
+	return pts[0].Dist(pts[len(pts)-1])
+}
+
+// mirrorMatch finds the forward track that a reversed track overlaps most:
+// reversed MOT frame f shows forward MOT frame frames+1-f.
+func mirrorMatch(rev []motfile.Row, fwd map[int][]motfile.Row, frames int) int {
+	at := map[int]map[int]geom.Box{}
+	for id, rows := range fwd {
+		for _, r := range rows {
+			if at[r.Frame] == nil {
+				at[r.Frame] = map[int]geom.Box{}
+			}
+			at[r.Frame][id] = r.Box
+		}
+	}
+	score := map[int]float64{}
+	for _, r := range rev {
+		for id, b := range at[frames+1-r.Frame] {
+			score[id] += b.IoU(r.Box)
+		}
+	}
+	best, bestScore := -1, 0.0
+	for id, s := range score {
+		if s > bestScore || (s == bestScore && id < best) {
+			best, bestScore = id, s
+		}
+	}
+	return best
+}
