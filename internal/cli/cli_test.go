@@ -194,4 +194,3 @@ func TestEvalReproducesCEMReference(t *testing.T) {
 	require.Equal(t, 0, code)
 	require.Contains(t, stdout, "MOTA")
 }
-
