@@ -7,7 +7,7 @@ OUT     := out
 BIN     := bin/vigil
 GO      ?= go
 
-.PHONY: all setup build run test test-short bench eval-pets eval-public vet fmt clean
+.PHONY: all setup build run test test-short bench eval-pets eval-public eval-events eval-highway vet fmt clean
 
 all: build
 
@@ -17,11 +17,13 @@ setup:
 build:
 	$(GO) build -o $(BIN) ./cmd/vigil
 
-# Analyse the bundled sample footage: annotated video, MOT tracks, JSON lines.
+# Analyse the bundled sample footage with its scene: annotated video, MOT
+# tracks, JSON lines, alerts with snapshots, line counts.
 run: setup build
 	@mkdir -p $(OUT)
-	$(BIN) analyze $(VTEST) --classes person,vehicle,carried \
-		--video $(OUT)/vtest-annotated.mp4 --mot $(OUT)/vtest-tracks.txt --jsonl $(OUT)/vtest-frames.jsonl
+	$(BIN) analyze $(VTEST) --classes person,vehicle,carried --scene scenes/pets09-s2l1.yaml \
+		--video $(OUT)/vtest-annotated.mp4 --mot $(OUT)/vtest-tracks.txt --jsonl $(OUT)/vtest-frames.jsonl \
+		--events $(OUT)/vtest-alerts.jsonl --snapshots $(OUT)/snapshots --counts $(OUT)/vtest-counts.json
 
 # Every test, with the race detector.
 test: setup
@@ -48,6 +50,18 @@ eval-public: build
 	$(BIN) eval mot --gt ../shared/data/mot/TUD-Campus/gt.txt --pred $(OUT)/tud-frcnn.txt
 	$(BIN) analyze --public-dets ../shared/data/mot/PETS09-S2L1/det-frcnn.txt --seq-fps 7 --track-high 0.7 --track-new 0.8 --mot $(OUT)/pets-frcnn.txt --progress none
 	$(BIN) eval mot --gt $(PETS_GT) --pred $(OUT)/pets-frcnn.txt
+
+# Scene alerts on PETS09-S2L1: rules on the pipeline's tracks vs the same
+# rules on the human ground-truth tracks.
+eval-events: setup build
+	@mkdir -p $(OUT)
+	$(BIN) analyze $(VTEST) --classes person --scene scenes/pets09-s2l1.yaml --events $(OUT)/pets-alerts.jsonl --progress none
+	$(BIN) analyze --tracks-from $(PETS_GT) --seq-fps 10 --scene scenes/pets09-s2l1.yaml --events $(OUT)/pets-gt-alerts.jsonl --progress none
+	$(BIN) eval events --gt $(OUT)/pets-gt-alerts.jsonl --pred $(OUT)/pets-alerts.jsonl
+
+# Wrong-way on the highway camera, forwards (none) and reversed (every vehicle).
+eval-highway: setup
+	$(GO) test -count=1 -run 'TestHighwayWrongWayAcceptance' -v ./internal/cli/ | grep -E 'highway:|ok|FAIL'
 
 vet:
 	$(GO) vet ./...
