@@ -26,6 +26,9 @@ type modelFlags struct {
 // inputSize resolves --input-size for a w×h frame.
 func (m modelFlags) inputSize(w, h int) (int, int, error) {
 	if m.InputSize == "" || m.InputSize == "auto" {
+		if m.FullGraph {
+			return 0, 0, nil // the exported graph's own fixed size
+		}
 		iw, ih := detect.InputSizeFor(w, h, 640)
 		return iw, ih, nil
 	}
