@@ -1,0 +1,294 @@
+// Package config reads vigil.yaml, the service configuration of `vigil
+// serve`: where to listen, which store, the detector, media retention and
+// the cameras. Validation is strict and every error names file:line:column
+// and the field, so a deployer fixes a file in one round.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/parser"
+
+	"github.com/vigil-cctv/vigil/internal/decode"
+	"github.com/vigil-cctv/vigil/internal/detect"
+)
+
+// Version is the only config version this build reads.
+const Version = 1
+
+// Config is vigil.yaml.
+type Config struct {
+	Version  int      `yaml:"version"`
+	Listen   string   `yaml:"listen"`
+	DataDir  string   `yaml:"data_dir"`
+	Store    Store    `yaml:"store"`
+	Detector Detector `yaml:"detector"`
+	Media    Media    `yaml:"media"`
+	Cameras  []Camera `yaml:"cameras"`
+	Live     LiveView `yaml:"live"`
+	file     string   // the path it was read from
+}
+
+// Store selects the database.
+type Store struct {
+	Driver string `yaml:"driver"` // sqlite (default) or postgres
+	DSN    string `yaml:"dsn"`    // sqlite: file (default <data_dir>/vigil.db); postgres: URL
+}
+
+// Detector configures the shared detector.
+type Detector struct {
+	Model     string  `yaml:"model"`
+	ORTLib    string  `yaml:"ort_lib"`
+	Threads   int     `yaml:"threads"`
+	InputSize string  `yaml:"input_size"` // auto or WxH
+	Conf      float32 `yaml:"conf"`
+	NMSIoU    float64 `yaml:"nms_iou"`
+}
+
+// Media bounds what snapshots and clips may use on disk.
+type Media struct {
+	MaxAge   Duration `yaml:"max_age"`
+	MaxBytes int64    `yaml:"max_bytes"`
+	PreRoll  Duration `yaml:"pre_roll"`
+	PostRoll Duration `yaml:"post_roll"`
+}
+
+// LiveView tunes the MJPEG streams.
+type LiveView struct {
+	FPS     float64 `yaml:"fps"`
+	Quality int     `yaml:"quality"`
+}
+
+// Camera is one source.
+type Camera struct {
+	ID        string  `yaml:"id"`
+	Name      string  `yaml:"name"`
+	URL       string  `yaml:"url"` // rtsp://, a file, an image directory, or onvif http(s)://
+	Transport string  `yaml:"transport"`
+	Loop      bool    `yaml:"loop"`
+	FPS       float64 `yaml:"fps"`
+	ImageFPS  float64 `yaml:"image_fps"`
+	Scene     string  `yaml:"scene"`
+	Classes   string  `yaml:"classes"`
+	Disabled  bool    `yaml:"disabled"`
+	Profile   string  `yaml:"onvif_profile"`
+}
+
+// Duration reads Go duration strings ("30s", "168h").
+type Duration time.Duration
+
+// UnmarshalYAML parses a duration string.
+func (d *Duration) UnmarshalYAML(b []byte) error {
+	s := strings.Trim(strings.TrimSpace(string(b)), `"'`)
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (use e.g. 30s, 15m, 168h)", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Load reads and validates a config file.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(data, path)
+}
+
+// Parse decodes and validates; errors are file:line:column: field: message.
+func Parse(data []byte, name string) (*Config, error) {
+	var c Config
+	if err := yaml.UnmarshalWithOptions(data, &c, yaml.DisallowUnknownField(), yaml.Strict()); err != nil {
+		return nil, fmt.Errorf("%s:%s", name, oneLine(yaml.FormatError(err, false, false)))
+	}
+	c.file = name
+	c.defaults()
+	if errs := c.validate(); len(errs) > 0 {
+		return nil, locate(data, name, errs)
+	}
+	return &c, nil
+}
+
+// oneLine keeps goccy's "[line:col] message" without the source excerpt.
+func oneLine(s string) string {
+	first := strings.SplitN(strings.TrimSpace(s), "\n", 2)[0]
+	first = strings.TrimPrefix(first, "[")
+	if i := strings.Index(first, "] "); i >= 0 {
+		return first[:i] + ": " + first[i+2:]
+	}
+	return " " + first
+}
+
+func (c *Config) defaults() {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "data"
+	}
+	if c.Store.Driver == "" {
+		c.Store.Driver = "sqlite"
+	}
+	if c.Detector.Threads == 0 {
+		c.Detector.Threads = 2
+	}
+	if c.Detector.InputSize == "" {
+		c.Detector.InputSize = "auto"
+	}
+	if c.Detector.Conf == 0 {
+		c.Detector.Conf = 0.1
+	}
+	if c.Detector.NMSIoU == 0 {
+		c.Detector.NMSIoU = 0.6
+	}
+	if c.Media.MaxAge == 0 {
+		c.Media.MaxAge = Duration(7 * 24 * time.Hour)
+	}
+	if c.Media.MaxBytes == 0 {
+		c.Media.MaxBytes = 10 << 30
+	}
+	if c.Media.PreRoll == 0 {
+		c.Media.PreRoll = Duration(3 * time.Second)
+	}
+	if c.Media.PostRoll == 0 {
+		c.Media.PostRoll = Duration(3 * time.Second)
+	}
+	if c.Live.FPS == 0 {
+		c.Live.FPS = 5
+	}
+	if c.Live.Quality == 0 {
+		c.Live.Quality = 70
+	}
+	for i := range c.Cameras {
+		cam := &c.Cameras[i]
+		if cam.Name == "" {
+			cam.Name = cam.ID
+		}
+		if cam.Transport == "" {
+			cam.Transport = "tcp"
+		}
+		if cam.Classes == "" {
+			cam.Classes = "all"
+		}
+	}
+}
+
+// fieldError is a validation problem at a YAML path such as
+// "$.cameras[1].url".
+type fieldError struct {
+	path string
+	msg  string
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+func (c *Config) validate() []fieldError {
+	var errs []fieldError
+	add := func(path, format string, args ...any) {
+		errs = append(errs, fieldError{path: path, msg: fmt.Sprintf(format, args...)})
+	}
+	if c.Version != Version {
+		add("$.version", "unsupported version %d (this build reads version %d)", c.Version, Version)
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		add("$.listen", "want host:port, got %q", c.Listen)
+	}
+	if c.Store.Driver != "sqlite" && c.Store.Driver != "postgres" {
+		add("$.store.driver", "unknown driver %q (want sqlite or postgres)", c.Store.Driver)
+	}
+	if c.Store.Driver == "postgres" && c.Store.DSN == "" {
+		add("$.store.dsn", "postgres needs a dsn (postgres://user:pass@host/db)")
+	}
+	if c.Detector.Threads < 1 || c.Detector.Threads > 64 {
+		add("$.detector.threads", "must be 1..64, got %d", c.Detector.Threads)
+	}
+	if c.Detector.Conf <= 0 || c.Detector.Conf >= 1 {
+		add("$.detector.conf", "must be in (0,1), got %v", c.Detector.Conf)
+	}
+	if c.Live.FPS <= 0 || c.Live.FPS > 30 {
+		add("$.live.fps", "must be in (0,30], got %v", c.Live.FPS)
+	}
+	if c.Live.Quality < 1 || c.Live.Quality > 100 {
+		add("$.live.quality", "must be 1..100, got %d", c.Live.Quality)
+	}
+	seen := map[string]bool{}
+	for i, cam := range c.Cameras {
+		errs = append(errs, cam.validate(fmt.Sprintf("$.cameras[%d]", i), seen)...)
+	}
+	return errs
+}
+
+func (cam Camera) validate(p string, seen map[string]bool) []fieldError {
+	var errs []fieldError
+	add := func(field, format string, args ...any) {
+		errs = append(errs, fieldError{path: p + field, msg: fmt.Sprintf(format, args...)})
+	}
+	switch {
+	case !idPattern.MatchString(cam.ID):
+		add(".id", "camera id %q must be 1-64 of a-z, 0-9, '-', '_' (starting with a letter or digit)", cam.ID)
+	case seen[cam.ID]:
+		add(".id", "duplicate camera id %q", cam.ID)
+	}
+	seen[cam.ID] = true
+	if err := ValidateURL(cam.URL); err != nil {
+		add(".url", "%v", err)
+	}
+	if cam.Transport != "tcp" && cam.Transport != "udp" {
+		add(".transport", "want tcp or udp, got %q", cam.Transport)
+	}
+	if cam.FPS < 0 || cam.FPS > 60 {
+		add(".fps", "must be 0 (native) to 60, got %v", cam.FPS)
+	}
+	if _, err := detect.ParseClassSet(cam.Classes); err != nil {
+		add(".classes", "%v", err)
+	}
+	return errs
+}
+
+// ValidateURL accepts rtsp(s):// stream URLs, onvif device URLs
+// (http(s)://), and local paths; errors never echo a password.
+func ValidateURL(u string) error {
+	switch {
+	case u == "":
+		return errors.New("missing url")
+	case strings.HasPrefix(u, "rtsp://"), strings.HasPrefix(u, "rtsps://"):
+		return decode.ValidateRTSPURL(u)
+	case strings.HasPrefix(u, "http://"), strings.HasPrefix(u, "https://"):
+		return nil // ONVIF device service; checked when connecting
+	case strings.Contains(u, "://"):
+		return fmt.Errorf("unsupported URL %s (want rtsp://, rtsps://, an ONVIF http(s):// address or a file path)", decode.RedactURL(u))
+	}
+	return nil
+}
+
+// File is the path the config was read from.
+func (c *Config) File() string { return c.file }
+
+// locate turns field errors into "file:line:col: field: message" lines.
+func locate(data []byte, name string, errs []fieldError) error {
+	f, _ := parser.ParseBytes(data, 0)
+	lines := make([]string, len(errs))
+	for i, e := range errs {
+		field := strings.TrimPrefix(e.path, "$.")
+		pos := "1:1"
+		if f != nil {
+			if p, err := yaml.PathString(e.path); err == nil {
+				if n, err := p.FilterFile(f); err == nil && n != nil {
+					t := n.GetToken()
+					pos = fmt.Sprintf("%d:%d", t.Position.Line, t.Position.Column)
+				}
+			}
+		}
+		lines[i] = fmt.Sprintf("%s:%s: %s: %s", name, pos, field, e.msg)
+	}
+	return errors.New(strings.Join(lines, "\n"))
+}

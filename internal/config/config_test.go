@@ -1,0 +1,76 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+const good = `version: 1
+listen: "127.0.0.1:9090"
+store: {driver: sqlite}
+media: {max_age: 48h}
+cameras:
+  - id: plaza
+    url: /usr/share/doc/opencv-doc/examples/data/vtest.avi
+    loop: true
+    scene: scenes/pets09-s2l1.yaml
+  - id: gate-2
+    url: rtsp://admin:s3cret@10.0.0.7:554/stream1
+    fps: 5
+    classes: person,vehicle
+`
+
+func TestParseGood(t *testing.T) {
+	c, err := Parse([]byte(good), "vigil.yaml")
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:9090", c.Listen)
+	require.Equal(t, Duration(48*time.Hour), c.Media.MaxAge)
+	require.Len(t, c.Cameras, 2)
+	require.Equal(t, "plaza", c.Cameras[0].Name, "name defaults to id")
+	require.Equal(t, "tcp", c.Cameras[1].Transport)
+	require.Equal(t, 2, c.Detector.Threads)
+}
+
+func TestParseErrorsNameLineColumnAndField(t *testing.T) {
+	cases := []struct{ name, yaml, want string }{
+		{"unknown field", "version: 1\nlisten: \":80\"\nbogus: 3\n", `v.yaml:3:1: unknown field "bogus"`},
+		{"bad version", "version: 3\n", "v.yaml:1:10: version: unsupported version 3"},
+		{"bad listen", "version: 1\nlisten: nowhere\n", "v.yaml:2:9: listen: want host:port"},
+		{"duplicate id", "version: 1\ncameras:\n  - {id: a, url: /x}\n  - {id: a, url: /y}\n", "v.yaml:4:10: cameras[1].id: duplicate camera id"},
+		{"bad scheme", "version: 1\ncameras:\n  - id: a\n    url: ftp://u:pw@h/x\n", "v.yaml:4:10: cameras[0].url: unsupported URL ftp://u:xxxxx@h/x"},
+		{"bad class", "version: 1\ncameras:\n  - {id: a, url: /x, classes: dragons}\n", `cameras[0].classes: unknown class "dragons"`},
+		{"bad duration", "version: 1\nmedia: {max_age: soon}\n", "invalid duration"},
+		{"wrong type", "version: one\n", "v.yaml:1:10:"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml), "v.yaml")
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tc.want)
+			require.NotContains(t, err.Error(), "pw@")
+		})
+	}
+}
+
+func TestAllErrorsAtOnce(t *testing.T) {
+	_, err := Parse([]byte("version: 2\nlisten: x\ncameras:\n  - {id: A, url: \"\"}\n"), "v.yaml")
+	require.Error(t, err)
+	require.Len(t, strings.Split(err.Error(), "\n"), 4)
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(good))
+	f.Add([]byte("version: 1\ncameras: [{id: x, url: 'rtsp://a:b@c/d'}]"))
+	f.Add([]byte("{{{"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data, "f.yaml")
+		if err == nil {
+			require.Equal(t, Version, c.Version)
+			return
+		}
+		require.True(t, strings.HasPrefix(err.Error(), "f.yaml:"), err.Error())
+	})
+}
