@@ -1,0 +1,54 @@
+package service
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the service's Prometheus series. Labels carry camera ids,
+// never URLs, so no credential can reach a scrape.
+type Metrics struct {
+	Registry   *prometheus.Registry
+	Frames     *prometheus.CounterVec   // camera, stage: in, gated, detected, dropped
+	Inference  *prometheus.HistogramVec // camera
+	Latency    *prometheus.HistogramVec // camera: frame submit → result
+	QueueDepth *prometheus.GaugeVec     // camera
+	Alerts     *prometheus.CounterVec   // camera, rule
+	State      *prometheus.GaugeVec     // camera, state (1 for the current one)
+	Reconnects *prometheus.CounterVec   // camera
+}
+
+// NewMetrics registers the series on a fresh registry (no globals).
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		Frames: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_frames_total",
+			Help: "Frames per camera and stage (in: decoded from the source; gated: skipped by the motion gate; detected: inferred; dropped: lost to a full queue)."},
+			[]string{"camera", "stage"}),
+		Inference: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "vigil_inference_seconds",
+			Help: "Detector time per frame.", Buckets: prometheus.ExponentialBuckets(0.005, 1.6, 12)}, []string{"camera"}),
+		Latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "vigil_detect_latency_seconds",
+			Help: "Time from a frame entering the detector queue to its detections.", Buckets: prometheus.ExponentialBuckets(0.01, 1.6, 14)}, []string{"camera"}),
+		QueueDepth: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vigil_queue_depth",
+			Help: "Frames waiting for the detector per camera."}, []string{"camera"}),
+		Alerts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_alerts_total",
+			Help: "Alerts raised per camera and rule."}, []string{"camera", "rule"}),
+		State: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vigil_camera_state",
+			Help: "1 for the camera's current state."}, []string{"camera", "state"}),
+		Reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_camera_reconnects_total",
+			Help: "Times a camera's source was restarted."}, []string{"camera"}),
+	}
+	m.Registry.MustRegister(m.Frames, m.Inference, m.Latency, m.QueueDepth, m.Alerts, m.State, m.Reconnects,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+// SetState marks state as the camera's current one.
+func (m *Metrics) SetState(camera, state string, all []string) {
+	for _, s := range all {
+		v := 0.0
+		if s == state {
+			v = 1
+		}
+		m.State.WithLabelValues(camera, s).Set(v)
+	}
+}

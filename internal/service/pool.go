@@ -1,0 +1,170 @@
+package service
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/decode"
+	"github.com/vigil-cctv/vigil/internal/detect"
+)
+
+// Model is the detector the pool shares; *onnx.Detector satisfies it.
+type Model interface {
+	NewInput() []float32
+	Prepare(tensor []float32, f *decode.Frame) error
+	Infer(tensor []float32, w, h int) ([]detect.Detection, error)
+}
+
+// Job is one prepared frame waiting for inference.
+type Job struct {
+	Frame  *decode.Frame
+	Tensor []float32
+	// Done receives the result; it must have room (the camera sizes it).
+	Done chan<- Result
+}
+
+// Result is a job's outcome.
+type Result struct {
+	Job        Job
+	Detections []detect.Detection
+	Err        error
+	Latency    time.Duration // submit to result
+	submitted  time.Time
+}
+
+// Pool runs one detector for many cameras. Each camera has a queue of at
+// most Depth jobs; when it is full the oldest job is dropped (counted), so
+// a busy camera loses its own stale frames instead of delaying others.
+// Jobs are taken round-robin across cameras with work: fair scheduling,
+// whatever each camera's frame rate.
+type Pool struct {
+	model Model
+	depth int
+
+	mu     sync.Mutex
+	queues map[string]*queue
+	order  []string // round-robin order of cameras
+	next   int
+	wake   chan struct{}
+
+	// OnDrop is called (without the lock) for every dropped job, e.g. to
+	// count it and recycle its tensor.
+	OnDrop func(camera string, j Job)
+	// OnInfer observes every inference (metrics).
+	OnInfer func(camera string, d time.Duration)
+}
+
+type queue struct {
+	jobs []Result
+}
+
+// NewPool wraps a model; depth ≥ 1 jobs wait per camera.
+func NewPool(m Model, depth int) *Pool {
+	return &Pool{model: m, depth: max(depth, 1), queues: map[string]*queue{}, wake: make(chan struct{}, 1)}
+}
+
+// Submit queues a job for a camera, dropping that camera's oldest job when
+// its queue is full. It never blocks.
+func (p *Pool) Submit(camera string, j Job) {
+	p.mu.Lock()
+	q, ok := p.queues[camera]
+	if !ok {
+		q = &queue{}
+		p.queues[camera] = q
+		p.order = append(p.order, camera)
+	}
+	var dropped *Job
+	if len(q.jobs) >= p.depth {
+		old := q.jobs[0].Job
+		dropped = &old
+		q.jobs = q.jobs[1:]
+	}
+	q.jobs = append(q.jobs, Result{Job: j, submitted: time.Now()})
+	p.mu.Unlock()
+	if dropped != nil && p.OnDrop != nil {
+		p.OnDrop(camera, *dropped)
+	}
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Depth reports how many jobs wait for a camera.
+func (p *Pool) Depth(camera string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if q, ok := p.queues[camera]; ok {
+		return len(q.jobs)
+	}
+	return 0
+}
+
+// Forget removes a camera's queue (its pending jobs are dropped).
+func (p *Pool) Forget(camera string) {
+	p.mu.Lock()
+	q := p.queues[camera]
+	delete(p.queues, camera)
+	for i, c := range p.order {
+		if c == camera {
+			p.order = append(p.order[:i], p.order[i+1:]...)
+			break
+		}
+	}
+	p.mu.Unlock()
+	if q != nil && p.OnDrop != nil {
+		for _, r := range q.jobs {
+			p.OnDrop(camera, r.Job)
+		}
+	}
+}
+
+// take pops the next job in round-robin order.
+func (p *Pool) take() (string, Result, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for range p.order {
+		if p.next >= len(p.order) {
+			p.next = 0
+		}
+		cam := p.order[p.next]
+		p.next++
+		if q := p.queues[cam]; q != nil && len(q.jobs) > 0 {
+			r := q.jobs[0]
+			q.jobs = q.jobs[1:]
+			return cam, r, true
+		}
+	}
+	return "", Result{}, false
+}
+
+// Run infers until ctx ends.
+func (p *Pool) Run(ctx context.Context) {
+	for {
+		cam, r, ok := p.take()
+		if !ok {
+			select {
+			case <-ctx.Done():
+				return
+			case <-p.wake:
+				continue
+			}
+		}
+		start := time.Now()
+		f := r.Job.Frame
+		r.Detections, r.Err = p.model.Infer(r.Job.Tensor, f.Width, f.Height)
+		if p.OnInfer != nil {
+			p.OnInfer(cam, time.Since(start))
+		}
+		r.Latency = time.Since(r.submitted)
+		// A camera that stopped reading must not stall everyone else.
+		select {
+		case r.Job.Done <- r:
+		default:
+			if p.OnDrop != nil {
+				p.OnDrop(cam, r.Job)
+			}
+		}
+	}
+}
