@@ -25,10 +25,13 @@ run: setup build
 		--video $(OUT)/vtest-annotated.mp4 --mot $(OUT)/vtest-tracks.txt --jsonl $(OUT)/vtest-frames.jsonl \
 		--events $(OUT)/vtest-alerts.jsonl --snapshots $(OUT)/snapshots --counts $(OUT)/vtest-counts.json
 
-# Every test, with the race detector.
+# Every test: all packages with the race detector, then the full-footage
+# acceptance tests (whole PETS09 and highway runs; long under -race, and
+# their concurrency is already covered by the short runs above).
 test: setup
 	$(GO) vet ./...
-	$(GO) test -race -timeout 20m ./...
+	$(GO) test -race -short -timeout 20m ./...
+	$(GO) test -count=1 -timeout 20m -run Acceptance ./internal/cli/
 
 test-short:
 	$(GO) test -short ./...
