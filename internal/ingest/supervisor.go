@@ -1,0 +1,368 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/decode"
+)
+
+// Supervisor keeps one camera's frames flowing. Create it with
+// NewSupervisor, call Run once in its own goroutine, and read Status at any
+// time from any goroutine.
+type Supervisor struct {
+	cam     Camera
+	opt     Options
+	log     *slog.Logger
+	red     redactor
+	q       *handoff
+	gate    *MotionGate
+	clock   clock
+	backoff Backoff
+	running atomic.Bool
+
+	seq      int64 // next Frame.Seq; supervisor goroutine only
+	sessions int   // current Frame.Session; supervisor goroutine only
+
+	mu sync.Mutex
+	st Status
+}
+
+// NewSupervisor prepares a supervisor; nothing runs until Run, and Status
+// reports stopped until then.
+func NewSupervisor(cam Camera, opt Options) *Supervisor {
+	opt = opt.withDefaults()
+	red := newRedactor(cam.URL)
+	s := &Supervisor{
+		cam:     cam,
+		opt:     opt,
+		red:     red,
+		log:     opt.Logger.With("camera", cam.ID, "name", cam.Name, "source", red.safe),
+		q:       newHandoff(opt.Queue),
+		backoff: Backoff{Base: opt.BackoffBase, Max: opt.BackoffMax},
+		st:      Status{Camera: cam.ID, State: StateStopped, Since: time.Now()},
+	}
+	if opt.Gate != nil {
+		s.gate = NewMotionGate(*opt.Gate)
+	}
+	return s
+}
+
+// Run supervises the camera until ctx is cancelled, returning ctx's error,
+// or until a non-looping file ends, returning nil. A malformed camera
+// (no id, an unparsable URL) fails at once: retrying cannot fix it. Frames
+// go to out, which may be shared with other cameras. When Run returns, no
+// goroutine or ffmpeg process of this camera is left.
+func (s *Supervisor) Run(ctx context.Context, out chan<- Frame) error {
+	if !s.running.CompareAndSwap(false, true) {
+		return errors.New("ingest: Supervisor.Run called twice")
+	}
+	if err := s.validate(); err != nil {
+		s.setState(StateStopped, err.Error())
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { s.q.forward(ctx, out) })
+	defer wg.Wait()
+	defer cancel()
+	return s.loop(ctx)
+}
+
+// Run supervises one camera; see Supervisor.Run. Use NewSupervisor instead
+// to read the camera's Status while it runs.
+func Run(ctx context.Context, cam Camera, out chan<- Frame, opt Options) error {
+	return NewSupervisor(cam, opt).Run(ctx, out)
+}
+
+func (s *Supervisor) validate() error {
+	if s.cam.ID == "" {
+		return errors.New("ingest: camera has no id")
+	}
+	if s.cam.URL == "" {
+		return fmt.Errorf("ingest: camera %s has no URL", s.cam.ID)
+	}
+	if strings.Contains(s.cam.URL, "://") {
+		if err := decode.ValidateRTSPURL(s.cam.URL); err != nil {
+			return fmt.Errorf("camera %s: %s", s.cam.ID, s.red.clean(err.Error()))
+		}
+	}
+	return nil
+}
+
+// loop runs sessions back to back: a looping file restarts at once, a
+// failure or stall after a backoff.
+func (s *Supervisor) loop(ctx context.Context) error {
+	restartLoop := false
+	for {
+		o := s.session(ctx, restartLoop)
+		restartLoop = false
+		if ctx.Err() != nil {
+			s.setState(StateStopped, "cancelled")
+			return ctx.Err()
+		}
+		if o.ended && !s.cam.Loop {
+			s.setState(StateStopped, "end of input")
+			return nil
+		}
+		if o.ended && o.frames > 0 {
+			s.count(func(st *Status) { st.Loops++ })
+			restartLoop = true
+			continue
+		}
+		if o.ended {
+			s.setState(StateFailed, "input has no frames")
+		}
+		if !s.wait(ctx, o) {
+			s.setState(StateStopped, "cancelled")
+			return ctx.Err()
+		}
+		s.count(func(st *Status) { st.Reconnects++ })
+	}
+}
+
+// wait sleeps for the backoff delay, reset first if the session that just
+// ended was healthy long enough to show the problem had gone away.
+func (s *Supervisor) wait(ctx context.Context, o outcome) bool {
+	if o.streamed >= s.opt.HealthyAfter {
+		s.backoff.Reset()
+	}
+	d := s.backoff.Next()
+	s.log.Debug("reconnecting after backoff", "delay", d)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// outcome sums up one session: ended is a clean end of a file.
+type outcome struct {
+	ended    bool
+	frames   int64
+	streamed time.Duration
+}
+
+// session opens the source once and pumps its frames until it ends, fails,
+// stalls or ctx is cancelled. A loop restart stays "streaming" so that a
+// demo loop does not flood subscribers with state changes.
+func (s *Supervisor) session(ctx context.Context, restartLoop bool) outcome {
+	if !restartLoop {
+		s.setState(StateConnecting, "")
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	src, err := decode.Open(sctx, s.cam.URL, s.decodeOptions())
+	if err != nil {
+		s.fail(ctx, err)
+		return outcome{}
+	}
+	frames, err := src.Start(sctx)
+	if err != nil {
+		s.fail(ctx, err)
+		return outcome{}
+	}
+	return s.pump(ctx, cancel, src, frames)
+}
+
+func (s *Supervisor) decodeOptions() decode.Options {
+	d := s.opt.Decode
+	d.FPS = s.cam.FPS
+	d.RTSPTransport = s.cam.Transport
+	d.Timeout = s.opt.ConnectTimeout
+	d.MaxFrames, d.Reverse = 0, false
+	// Live: never let ffmpeg block on us. Files: block it, so pacing
+	// throttles decoding instead of throwing frames away.
+	d.DropOldest = isLive(s.cam.URL)
+	return d
+}
+
+func isLive(url string) bool { return strings.Contains(url, "://") }
+
+func (s *Supervisor) fail(ctx context.Context, err error) {
+	if ctx.Err() == nil {
+		s.setState(StateFailed, err.Error())
+	}
+}
+
+// pump moves frames from the decoder to the handoff queue, with a watchdog
+// that restarts a source which stops delivering without closing (a frozen
+// camera or a half-open TCP connection can take minutes to error out).
+func (s *Supervisor) pump(ctx context.Context, cancel context.CancelFunc, src *decode.Source, frames <-chan *decode.Frame) outcome {
+	live := src.Input.Kind == decode.KindRTSP
+	s.clock.newSession(live)
+	s.sessions++
+	interval := frameInterval(s.cam.FPS, src.Info.FPS)
+	stop := func() {
+		cancel()
+		for range frames {
+		}
+		_ = src.Wait()
+	}
+	var o outcome
+	var first time.Time
+	var pace pacer
+	watchdog := time.NewTimer(s.opt.ConnectTimeout)
+	defer watchdog.Stop()
+	for {
+		select {
+		case f, ok := <-frames:
+			if !ok {
+				return s.finished(ctx, src, live, o)
+			}
+			now := time.Now()
+			if o.frames == 0 {
+				first = now
+				s.setState(StateStreaming, "")
+			}
+			o.frames++
+			o.streamed = now.Sub(first)
+			s.accept(f, now, interval)
+			if !live && !s.opt.NoPacing && !pace.wait(ctx, f.PTS) {
+				stop()
+				return o
+			}
+			watchdog.Reset(s.opt.StallTimeout)
+		case <-watchdog.C:
+			s.stalled(o)
+			stop()
+			return o
+		case <-ctx.Done():
+			stop()
+			return o
+		}
+	}
+}
+
+func (s *Supervisor) stalled(o outcome) {
+	if o.frames == 0 {
+		s.setState(StateFailed, fmt.Sprintf("no frame within %s of connecting", s.opt.ConnectTimeout))
+		return
+	}
+	s.setState(StateStalled, fmt.Sprintf("no frame for %s", s.opt.StallTimeout))
+}
+
+// finished classifies the end of the decoder's output. A live stream
+// never ends on purpose, so any end is a failure.
+func (s *Supervisor) finished(ctx context.Context, src *decode.Source, live bool, o outcome) outcome {
+	err := src.Wait()
+	switch {
+	case ctx.Err() != nil:
+	case err != nil:
+		s.setState(StateFailed, err.Error())
+	case live:
+		s.setState(StateFailed, "stream ended")
+	default:
+		o.ended = true
+	}
+	return o
+}
+
+// accept stamps a decoded frame and queues it unless the motion gate holds
+// it back.
+func (s *Supervisor) accept(f *decode.Frame, now time.Time, interval time.Duration) {
+	pts := s.clock.pts(f.PTS, now, interval)
+	fr := Frame{Camera: s.cam.ID, Seq: s.seq, PTS: pts, SourcePTS: f.PTS, Session: s.sessions,
+		Received: now, Width: f.Width, Height: f.Height, Pix: f.Pix}
+	s.seq++
+	pass := s.gate == nil || s.gate.Check(pts, f.Width, f.Height, f.Pix)
+	s.count(func(st *Status) {
+		st.FramesIn++
+		st.LastFrame, st.LastPTS = now, pts
+		if !pass {
+			st.FramesGated++
+		}
+	})
+	if pass {
+		s.q.push(fr)
+	}
+}
+
+// frameInterval is the nominal gap between output frames: the target rate
+// when it is below the source's, else the source's; 40 ms if unknown.
+func frameInterval(target, source float64) time.Duration {
+	fps := source
+	if target > 0 && (fps <= 0 || target < fps) {
+		fps = target
+	}
+	if fps <= 0 {
+		return 40 * time.Millisecond
+	}
+	return time.Duration(float64(time.Second) / fps)
+}
+
+// pacer releases file frames at their own rate, so that a file behaves
+// like a camera: real time for the tracker and the rules, and no flood of
+// frames for the drop-oldest queue to throw away.
+type pacer struct {
+	start time.Time
+	base  time.Duration
+	init  bool
+}
+
+func (p *pacer) wait(ctx context.Context, pts time.Duration) bool {
+	if !p.init {
+		p.start, p.base, p.init = time.Now(), pts, true
+		return true
+	}
+	d := time.Until(p.start.Add(pts - p.base))
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// count updates the status counters under the lock.
+func (s *Supervisor) count(f func(*Status)) {
+	s.mu.Lock()
+	f(&s.st)
+	s.mu.Unlock()
+}
+
+// Status returns a snapshot of the camera's state and counters.
+func (s *Supervisor) Status() Status {
+	s.mu.Lock()
+	st := s.st
+	s.mu.Unlock()
+	st.FramesOut = s.q.out.Load()
+	st.FramesDropped = s.q.dropped.Load()
+	return st
+}
+
+// setState records a transition, logs it and reports it. Repeating the
+// current state and reason is not a transition.
+func (s *Supervisor) setState(state State, reason string) {
+	reason = s.red.clean(reason)
+	now := time.Now()
+	s.mu.Lock()
+	if s.st.State == state && s.st.Reason == reason {
+		s.mu.Unlock()
+		return
+	}
+	s.st.State, s.st.Reason, s.st.Since = state, reason, now
+	s.mu.Unlock()
+	level := slog.LevelInfo
+	if state == StateFailed || state == StateStalled {
+		level = slog.LevelWarn
+	}
+	s.log.Log(context.Background(), level, "camera state", "state", string(state), "reason", reason)
+	if s.opt.OnStateChange != nil {
+		s.opt.OnStateChange(StateChange{Camera: s.cam.ID, State: state, Reason: reason, At: now})
+	}
+}

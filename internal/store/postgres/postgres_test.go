@@ -1,0 +1,135 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/store/postgres"
+	"github.com/vigil-cctv/vigil/internal/store/storetest"
+)
+
+// dsnEnv holds the DSN of a server the tests may create schemas in.
+const dsnEnv = "VIGIL_TEST_POSTGRES"
+
+// freshDSN creates an empty schema with a random name, dropped when the
+// test ends, and returns the DSN with search_path set to it, so tests can
+// run in parallel and repeatedly against one database.
+func freshDSN(t *testing.T) string {
+	t.Helper()
+	dsn := os.Getenv(dsnEnv)
+	if dsn == "" {
+		t.Skip("VIGIL_TEST_POSTGRES not set; .ci/run starts a PostgreSQL server and sets it")
+	}
+	ctx := context.Background()
+	schema := "vigil_test_" + strings.ToLower(rand.Text()[:12])
+	conn, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "CREATE SCHEMA "+schema)
+	require.NoError(t, err)
+	t.Cleanup(func() { dropSchema(t, dsn, schema) })
+	return withSearchPath(t, dsn, schema)
+}
+
+func dropSchema(t *testing.T, dsn, schema string) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Errorf("drop schema %s: %v", schema, err)
+		return
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+		t.Errorf("drop schema %s: %v", schema, err)
+	}
+}
+
+// withSearchPath adds search_path to a URL or key=value DSN; pgx sends
+// unknown DSN parameters to the server as run-time settings.
+func withSearchPath(t *testing.T, dsn, schema string) string {
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return dsn + " search_path=" + schema
+	}
+	u, err := url.Parse(dsn)
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func open(t *testing.T, dsn string) store.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() }) // the suite may have closed it already
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	if os.Getenv(dsnEnv) == "" {
+		t.Skip("VIGIL_TEST_POSTGRES not set; .ci/run starts a PostgreSQL server and sets it")
+	}
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t, freshDSN(t)) })
+}
+
+// TestMigrateTwice checks that concurrent and repeated Opens of one schema
+// agree on the migrations.
+func TestMigrateTwice(t *testing.T) {
+	t.Parallel()
+	dsn := freshDSN(t)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			s, err := postgres.Open(context.Background(), dsn)
+			if err == nil {
+				err = s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		require.NoError(t, <-errs)
+	}
+	s := open(t, dsn)
+	require.NoError(t, s.PutCamera(context.Background(), store.Camera{ID: "c"}))
+}
+
+func TestOpenErrorHidesPassword(t *testing.T) {
+	t.Parallel()
+	_, err := postgres.Open(context.Background(), "postgres://u:hunter2@127.0.0.1:1/db?sslmode=disable&connect_timeout=1")
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "hunter2")
+	_, err = postgres.Open(context.Background(), "postgres://u:hunter2@[bad")
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "hunter2")
+}
+
+// TestKill9 checks that kill -9 of a process writing alerts loses none it
+// reported committed.
+func TestKill9(t *testing.T) {
+	t.Parallel()
+	dsn := freshDSN(t)
+	storetest.KillDuringWrites(t, "TestHelperWriter", []string{fmt.Sprintf("%s=%s", storetest.HelperEnv, dsn)},
+		func(t *testing.T) store.Store { return open(t, dsn) })
+}
+
+// TestHelperWriter is the writer process of TestKill9; it does nothing in
+// a normal test run.
+func TestHelperWriter(t *testing.T) {
+	dsn := os.Getenv(storetest.HelperEnv)
+	if dsn == "" {
+		t.Skip("helper process for TestKill9")
+	}
+	storetest.RunWriter(func(ctx context.Context) (store.Store, error) { return postgres.Open(ctx, dsn) })
+}
