@@ -7,7 +7,7 @@ OUT     := out
 BIN     := bin/vigil
 GO      ?= go
 
-.PHONY: all setup build run test test-short bench eval-pets eval-public eval-events eval-highway vet fmt clean
+.PHONY: all setup build run analyze test test-short bench eval-pets eval-public eval-events eval-highway vet fmt clean
 
 all: build
 
@@ -17,9 +17,14 @@ setup:
 build:
 	$(GO) build -o $(BIN) ./cmd/vigil
 
-# Analyse the bundled sample footage with its scene: annotated video, MOT
-# tracks, JSON lines, alerts with snapshots, line counts.
+# The service on the bundled sample footage: two looping cameras with their
+# scenes; open the printed URL for the console (live views, alerts).
 run: setup build
+	$(BIN) serve --config configs/demo.yaml
+
+# Analyse the sample footage once with its scene: annotated video, MOT
+# tracks, JSON lines, alerts with snapshots, line counts.
+analyze: setup build
 	@mkdir -p $(OUT)
 	$(BIN) analyze $(VTEST) --classes person,vehicle,carried --scene scenes/pets09-s2l1.yaml \
 		--video $(OUT)/vtest-annotated.mp4 --mot $(OUT)/vtest-tracks.txt --jsonl $(OUT)/vtest-frames.jsonl \
@@ -31,7 +36,7 @@ run: setup build
 test: setup
 	$(GO) vet ./...
 	$(GO) test -race -short -timeout 20m ./...
-	$(GO) test -count=1 -timeout 20m -run Acceptance ./internal/cli/
+	$(GO) test -count=1 -timeout 20m -run 'Acceptance|Kill9' ./internal/cli/
 
 test-short:
 	$(GO) test -short ./...

@@ -22,6 +22,8 @@ type root struct {
 
 	Analyze analyzeCmd `cmd:"" help:"Detect and track people and vehicles in a video, image sequence or RTSP stream."`
 	Eval    evalCmd    `cmd:"" help:"Score results against ground truth."`
+	Serve   serveCmd   `cmd:"" help:"Run the always-on service: many cameras, alerts stored and served over HTTP."`
+	Cameras camerasCmd `cmd:"" help:"Camera tools (ONVIF discovery)."`
 	Scene   sceneCmd   `cmd:"" help:"Check and draw scene files (zones, lines, lanes, calibration, rules)."`
 	Bench   benchCmd   `cmd:"" help:"Measure decode, detector, tracker and full-pipeline speed on one input."`
 	Version versionCmd `cmd:"" help:"Print the version."`

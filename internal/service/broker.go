@@ -3,13 +3,12 @@ package service
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/vigil-cctv/vigil/internal/httpapi"
 )
 
 // Message is one item on the live event stream (SSE).
-type Message struct {
-	Type string `json:"type"` // alert, camera_state, alert_state
-	Data any    `json:"data"`
-}
+type Message = httpapi.Message
 
 // Broker fans messages out to subscribers. A subscriber that does not keep
 // up loses messages (counted) rather than slowing the pipeline.

@@ -16,7 +16,7 @@ import (
 // slowModel takes a fixed time per inference, like a real detector.
 type slowModel struct{ d time.Duration }
 
-func (m slowModel) NewInput() []float32                         { return make([]float32, 1) }
+func (m slowModel) NewInput() []float32                        { return make([]float32, 1) }
 func (m slowModel) Prepare(t []float32, f *decode.Frame) error { return nil }
 func (m slowModel) Infer(t []float32, w, h int) ([]detect.Detection, error) {
 	time.Sleep(m.d)

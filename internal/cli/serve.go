@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/detect"
+	"github.com/vigil-cctv/vigil/internal/detect/onnx"
+	"github.com/vigil-cctv/vigil/internal/service"
+	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/store/postgres"
+	"github.com/vigil-cctv/vigil/internal/store/sqlite"
+)
+
+type serveCmd struct {
+	Config string `help:"Service configuration file." default:"vigil.yaml" type:"existingfile"`
+	Listen string `help:"Override the config's listen address (host:port)."`
+}
+
+func (c *serveCmd) Run(e *env) error {
+	cfg, err := config.Load(c.Config)
+	if err != nil {
+		return fmt.Errorf("%s is not valid:\n%w", c.Config, err)
+	}
+	if c.Listen != "" {
+		cfg.Listen = c.Listen
+	}
+	st, err := openStore(e.ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	model, err := openServeModel(cfg.Detector)
+	if err != nil {
+		return err
+	}
+	defer model.Close()
+	svc, err := service.New(cfg, service.Deps{Store: st, Model: model, Log: e.log})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
+	}
+	fmt.Fprintf(e.stdout, "Vigil is serving %d camera(s): console and API at http://%s/\n", len(cfg.Cameras), ln.Addr())
+	return svc.Run(e.ctx, ln)
+}
+
+func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	if cfg.Store.Driver == "postgres" {
+		return postgres.Open(ctx, cfg.Store.DSN)
+	}
+	path := cfg.Store.DSN
+	if path == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+			return nil, fmt.Errorf("data dir: %w", err)
+		}
+		path = filepath.Join(cfg.DataDir, "vigil.db")
+	}
+	return sqlite.Open(ctx, path)
+}
+
+// openServeModel loads the shared detector. All cameras share one input
+// size; "auto" is 640×480, right for the 4:3 cameras most CCTV still is
+// (others are letterboxed into it).
+func openServeModel(d config.Detector) (*onnx.Detector, error) {
+	m := modelFlags{Model: d.Model, ORTLib: d.ORTLib, Threads: d.Threads, Conf: d.Conf, NMSIoU: d.NMSIoU, ModelSize: "n", InputSize: d.InputSize}
+	if m.InputSize == "auto" {
+		m.InputSize = "640x480"
+	}
+	iw, ih, err := m.inputSize(4, 3)
+	if err != nil {
+		return nil, fmt.Errorf("detector.input_size: %w", err)
+	}
+	return onnx.New(onnx.Config{Model: m.modelPath(), Library: m.libPath(), Threads: m.Threads,
+		InputW: iw, InputH: ih, Decode: detect.DecodeOptions{Conf: m.Conf, IoU: m.NMSIoU}})
+}

@@ -1,0 +1,271 @@
+// Package httpapi is Vigil's HTTP interface for control-room clients:
+// camera and scene management, the alert list and its operator workflow,
+// counters, live MJPEG views, a server-sent event stream, health probes
+// and metrics. It is plain net/http: one ServeMux with method+pattern
+// routes built from a single route table, which the OpenAPI document
+// (openapi.yaml, served at /api/v1/openapi.yaml) is tested against.
+//
+// Every response is JSON except the media, stream, metrics and OpenAPI
+// routes. Errors have the shape {"error":{"code":"...","message":"..."}}
+// with a stable code (see the code* constants). A camera URL may hold a
+// password; it never leaves this package unredacted, neither in responses
+// nor in log lines.
+//
+// The package holds no authentication: it is meant to sit behind the
+// control room's authenticating reverse proxy.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/scene"
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// CameraManager runs cameras. The service implements it.
+type CameraManager interface {
+	// Apply starts or restarts a camera after it was created or updated
+	// (a disabled camera is stopped). It should not block on the stream
+	// connecting: progress shows in Status.
+	Apply(ctx context.Context, c store.Camera) error
+	// Remove stops a camera before it is deleted; it returns nil for an
+	// ID it does not run.
+	Remove(ctx context.Context, id string) error
+	// Status reports a camera's runtime state; false when not running.
+	Status(id string) (CameraStatus, bool)
+}
+
+// Camera runtime states reported in CameraStatus.State.
+const (
+	CameraConnecting = "connecting"
+	CameraStreaming  = "streaming"
+	CameraStalled    = "stalled"
+	CameraFailed     = "failed"
+	CameraDisabled   = "disabled"
+)
+
+// CameraStatus is a camera's runtime state and frame counters. Reason may
+// quote a stream error; the API scrubs the camera's password from it.
+type CameraStatus struct {
+	ID             string    `json:"id"`
+	State          string    `json:"state"` // connecting|streaming|stalled|failed|disabled
+	Reason         string    `json:"reason,omitempty"`
+	Since          time.Time `json:"since"`
+	FramesIn       int64     `json:"frames_in"`
+	FramesDecoded  int64     `json:"frames_decoded"`
+	FramesDetected int64     `json:"frames_detected"`
+	FramesDropped  int64     `json:"frames_dropped"`
+	FPS            float64   `json:"fps"`
+}
+
+// SceneApplier hot-reloads a camera's scene after it was validated and
+// saved. yaml is the saved text, sc its parsed form.
+type SceneApplier interface {
+	ApplyScene(ctx context.Context, camera string, sc *scene.Scene, yaml string) error
+}
+
+// LiveFeed hands out a camera's annotated frames for the MJPEG view.
+type LiveFeed interface {
+	// Subscribe returns JPEG frames with overlays; the feed closes frames
+	// when the camera stops. cancel must be called exactly once and is
+	// what releases the subscription. Slow viewers should get frames
+	// dropped, not block the pipeline: that is the feed's job.
+	// err wrapping store.ErrNotFound means the camera is not running.
+	Subscribe(camera string) (frames <-chan []byte, cancel func(), err error)
+}
+
+// Message types carried by the Broker.
+const (
+	MessageAlert       = "alert"
+	MessageCameraState = "camera_state"
+	MessageAlertState  = "alert_state"
+)
+
+// Message is one server-sent event: Type names it, Data is sent as JSON.
+type Message struct {
+	Type string `json:"type"`
+	Data any    `json:"data"`
+}
+
+// Broker fans messages out to the event stream's clients.
+type Broker interface {
+	// Subscribe returns a channel of messages and a cancel func that ends
+	// the subscription (and may close the channel). A slow subscriber
+	// should lose messages rather than stall publishers: the broker's job.
+	Subscribe() (<-chan Message, func())
+}
+
+// Publisher is optionally implemented by the Broker. When it is, an
+// operator's alert transition is published here as an "alert_state"
+// message whose data is the updated alert as GET /api/v1/alerts/{id}
+// shows it (a store.Alert plus links); when it is not, the
+// service must publish transitions itself.
+type Publisher interface {
+	Publish(Message)
+}
+
+// Deps are the services the API drives. Only Store is required: a nil
+// Cameras, Scenes, Live, Broker or Metrics makes the routes that need it
+// answer 503 unavailable; a nil Ready means always ready.
+type Deps struct {
+	Store   store.Store
+	Cameras CameraManager
+	Scenes  SceneApplier
+	Live    LiveFeed
+	Broker  Broker
+	Metrics http.Handler // Prometheus exposition
+	Ready   func() error // nil error: ready to serve traffic
+	Logger  *slog.Logger // nil: discard
+}
+
+// Options tune the API; the zero value is usable.
+type Options struct {
+	// MediaDir is the only directory alert snapshots, crops and clips are
+	// served from. Empty disables those routes (404).
+	MediaDir string
+	// Heartbeat is the interval of SSE keep-alive comments (default 15 s),
+	// short enough that proxies do not close an idle stream.
+	Heartbeat time.Duration
+	// WriteTimeout bounds each write to a streaming client (default 10 s),
+	// so a client that stops reading cannot hold a handler forever.
+	WriteTimeout time.Duration
+	// Now is the clock for camera timestamps (default time.Now).
+	Now func() time.Time
+}
+
+// maxBody bounds every request body: cameras, transitions and scene files
+// are all far smaller, and the bound keeps a client from exhausting memory.
+const maxBody = 1 << 20
+
+// api holds the handlers' shared state.
+type api struct {
+	deps Deps
+	opts Options
+	log  *slog.Logger
+	mux  *http.ServeMux
+	// camMu serialises camera writes so that create-if-absent and the
+	// read-merge-write of an update are atomic within this process.
+	camMu sync.Mutex
+}
+
+// New returns the API handler. deps.Store must not be nil.
+func New(deps Deps, opts Options) http.Handler {
+	if opts.Heartbeat <= 0 {
+		opts.Heartbeat = 15 * time.Second
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = 10 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := deps.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a := &api{deps: deps, opts: opts, log: log, mux: http.NewServeMux()}
+	for _, rt := range routeTable() {
+		a.mux.HandleFunc(rt.method+" "+rt.path, a.adapt(rt.handle))
+	}
+	return a.accessLog(a.recoverPanics(a.limitBody(http.HandlerFunc(a.dispatch))))
+}
+
+// handlerFunc is a route handler. A returned error becomes the JSON error
+// response (see fail); streaming handlers return nil once they started.
+type handlerFunc func(*api, http.ResponseWriter, *http.Request) error
+
+// route is one entry of the route table.
+type route struct {
+	method string
+	path   string
+	handle handlerFunc
+}
+
+// routeTable is every route, in one place so that the OpenAPI test can
+// compare it with the document.
+func routeTable() []route {
+	return []route{
+		{http.MethodGet, "/api/v1/cameras", (*api).listCameras},
+		{http.MethodPost, "/api/v1/cameras", (*api).createCamera},
+		{http.MethodGet, "/api/v1/cameras/{id}", (*api).getCamera},
+		{http.MethodPut, "/api/v1/cameras/{id}", (*api).updateCamera},
+		{http.MethodDelete, "/api/v1/cameras/{id}", (*api).deleteCamera},
+		{http.MethodGet, "/api/v1/cameras/{id}/status", (*api).cameraStatus},
+		{http.MethodGet, "/api/v1/cameras/{id}/scene", (*api).getScene},
+		{http.MethodPut, "/api/v1/cameras/{id}/scene", (*api).putScene},
+		{http.MethodGet, "/api/v1/cameras/{id}/scene/versions", (*api).sceneVersions},
+		{http.MethodGet, "/api/v1/cameras/{id}/live.mjpeg", (*api).liveMJPEG},
+		{http.MethodGet, "/api/v1/alerts", (*api).listAlerts},
+		{http.MethodGet, "/api/v1/alerts/{id}", (*api).getAlert},
+		{http.MethodPost, "/api/v1/alerts/{id}/transition", (*api).transitionAlert},
+		{http.MethodGet, "/api/v1/alerts/{id}/snapshot", (*api).alertSnapshot},
+		{http.MethodGet, "/api/v1/alerts/{id}/crop", (*api).alertCrop},
+		{http.MethodGet, "/api/v1/alerts/{id}/clip", (*api).alertClip},
+		{http.MethodGet, "/api/v1/counts", (*api).listCounts},
+		{http.MethodGet, "/api/v1/stats", (*api).stats},
+		{http.MethodGet, "/api/v1/events", (*api).events},
+		{http.MethodGet, "/api/v1/openapi.yaml", (*api).openAPI},
+		{http.MethodGet, "/metrics", (*api).metrics},
+		{http.MethodGet, "/healthz", (*api).healthz},
+		{http.MethodGet, "/readyz", (*api).readyz},
+	}
+}
+
+// adapt turns a route handler into an http.HandlerFunc.
+func (a *api) adapt(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(a, w, r); err != nil {
+			a.fail(w, r, err)
+		}
+	}
+}
+
+// dispatch routes through the mux, but answers unmatched requests itself:
+// the mux's own 404 and 405 replies are plain text, and clients of this
+// API parse every error as JSON.
+func (a *api) dispatch(w http.ResponseWriter, r *http.Request) {
+	h, pattern := a.mux.Handler(r)
+	if pattern != "" {
+		a.mux.ServeHTTP(w, r)
+		return
+	}
+	rec := &headerRecorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	switch rec.code {
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", rec.header.Get("Allow"))
+		a.fail(w, r, errorf(http.StatusMethodNotAllowed, codeMethodNotAllowed,
+			"method %s is not allowed here (allowed: %s)", r.Method, rec.header.Get("Allow")))
+	case http.StatusNotFound:
+		a.fail(w, r, errorf(http.StatusNotFound, codeNotFound, "no route for %s", r.URL.Path))
+	default: // a redirect to the cleaned path: pass it through
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.code)
+	}
+}
+
+// headerRecorder keeps the status and headers of the mux's fallback
+// handlers and drops their plain-text body.
+type headerRecorder struct {
+	header http.Header
+	code   int
+}
+
+func (h *headerRecorder) Header() http.Header { return h.header }
+func (h *headerRecorder) Write(b []byte) (int, error) {
+	if h.code == 0 {
+		h.code = http.StatusOK
+	}
+	return len(b), nil
+}
+func (h *headerRecorder) WriteHeader(code int) {
+	if h.code == 0 {
+		h.code = code
+	}
+}

@@ -1,0 +1,97 @@
+package httpapi
+
+import (
+	"net/http"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+const validScene = `version: 1
+camera: gate
+image: {width: 1000, height: 800}
+zones:
+  - {name: plant, type: restricted, polygon: [[400, 300], [600, 300], [600, 500], [400, 500]]}
+rules:
+  - {type: intrusion, zone: plant, min_dwell: 500ms, severity: critical}
+`
+
+// invalidScene has two problems: a zone outside the image and a rule
+// naming a zone that does not exist.
+const invalidScene = `version: 1
+camera: gate
+image: {width: 1000, height: 800}
+zones:
+  - {name: plant, type: restricted, polygon: [[400, 300], [9600, 300], [600, 500]]}
+rules:
+  - {type: intrusion, zone: nowhere}
+`
+
+func sceneHarness(t *testing.T) *harness {
+	hs := newHarness(t, Options{})
+	readJSON[cameraView](t, hs.do("POST", "/api/v1/cameras", `{"id":"gate","url":"rtsp://h/"}`), http.StatusCreated)
+	return hs
+}
+
+func TestSceneSaveAndApply(t *testing.T) {
+	hs := sceneHarness(t)
+	requireError(t, hs.do("GET", "/api/v1/cameras/gate/scene", ""), http.StatusNotFound, codeNotFound)
+	for want := 1; want <= 2; want++ {
+		w := hs.doType("PUT", "/api/v1/cameras/gate/scene?author=ana", validScene, "application/yaml")
+		res := readJSON[struct {
+			Version int
+			Applied bool
+		}](t, w, http.StatusOK)
+		require.Equal(t, want, res.Version)
+		require.True(t, res.Applied)
+	}
+	require.Equal(t, "gate", hs.scenes.applied["gate"].Camera)
+	v := readJSON[store.SceneVersion](t, hs.do("GET", "/api/v1/cameras/gate/scene", ""), http.StatusOK)
+	require.Equal(t, 2, v.Version)
+	require.Equal(t, validScene, v.YAML)
+	require.Equal(t, "ana", v.Author)
+	v = readJSON[store.SceneVersion](t, hs.do("GET", "/api/v1/cameras/gate/scene?version=1", ""), http.StatusOK)
+	require.Equal(t, 1, v.Version)
+	requireError(t, hs.do("GET", "/api/v1/cameras/gate/scene?version=9", ""), http.StatusNotFound, codeNotFound)
+	requireError(t, hs.do("GET", "/api/v1/cameras/gate/scene?version=x", ""), http.StatusBadRequest, codeBadRequest)
+	vs := readJSON[struct{ Versions []sceneVersionView }](t, hs.do("GET", "/api/v1/cameras/gate/scene/versions", ""), http.StatusOK)
+	require.Len(t, vs.Versions, 2)
+	w := hs.doType("PUT", "/api/v1/cameras/gate/scene", validScene, "text/plain; charset=utf-8")
+	require.Equal(t, http.StatusOK, w.Code, "text/plain is accepted")
+}
+
+func TestSceneErrorsHaveLineAndColumn(t *testing.T) {
+	hs := sceneHarness(t)
+	e := requireError(t, hs.doType("PUT", "/api/v1/cameras/gate/scene", invalidScene, "application/yaml"),
+		http.StatusUnprocessableEntity, codeInvalidScene)
+	require.GreaterOrEqual(t, len(e.Error.Details), 2, e.Error.Details)
+	loc := regexp.MustCompile(`^scene\.yaml:\d+:\d+: `)
+	for _, d := range e.Error.Details {
+		require.Regexp(t, loc, d)
+	}
+	require.Contains(t, e.Error.Details[0], "scene.yaml:5:")
+	requireError(t, hs.do("GET", "/api/v1/cameras/gate/scene", ""), http.StatusNotFound, codeNotFound)
+
+	e = requireError(t, hs.doType("PUT", "/api/v1/cameras/gate/scene", "version: [", "application/yaml"),
+		http.StatusUnprocessableEntity, codeInvalidScene)
+	require.Regexp(t, loc, e.Error.Details[0], "syntax errors are located too")
+	requireError(t, hs.doType("PUT", "/api/v1/cameras/gate/scene", "", "application/yaml"),
+		http.StatusUnprocessableEntity, codeInvalidScene)
+}
+
+func TestSceneOtherCameraAndMediaType(t *testing.T) {
+	hs := sceneHarness(t)
+	readJSON[cameraView](t, hs.do("POST", "/api/v1/cameras", `{"id":"dock","url":"rtsp://h/"}`), http.StatusCreated)
+	e := requireError(t, hs.doType("PUT", "/api/v1/cameras/dock/scene", validScene, "application/yaml"),
+		http.StatusUnprocessableEntity, codeInvalidScene)
+	require.Contains(t, e.Error.Message, `"gate"`)
+	requireError(t, hs.doType("PUT", "/api/v1/cameras/gate/scene", validScene, "application/json"),
+		http.StatusUnsupportedMediaType, codeBadRequest)
+	requireError(t, hs.doType("PUT", "/api/v1/cameras/nope/scene", validScene, "application/yaml"),
+		http.StatusNotFound, codeNotFound)
+	requireError(t, hs.doType("PUT", "/api/v1/cameras/gate/scene?who=me", validScene, "application/yaml"),
+		http.StatusBadRequest, codeBadRequest)
+}

@@ -1,0 +1,238 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/decode"
+	"github.com/vigil-cctv/vigil/internal/detect"
+	"github.com/vigil-cctv/vigil/internal/httpapi"
+	"github.com/vigil-cctv/vigil/internal/ingest"
+	"github.com/vigil-cctv/vigil/internal/onvif"
+	"github.com/vigil-cctv/vigil/internal/scene"
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// camRun is one running camera: its supervisor, its processor and the
+// goroutines joining them.
+type camRun struct {
+	cam    store.Camera
+	sup    *ingest.Supervisor
+	proc   *processor
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (r *camRun) stop() {
+	r.cancel()
+	<-r.done
+}
+
+var cameraStates = []string{string(ingest.StateConnecting), string(ingest.StateStreaming),
+	string(ingest.StateStalled), string(ingest.StateFailed), string(ingest.StateStopped)}
+
+// Apply starts or restarts a camera (httpapi.CameraManager).
+func (s *Service) Apply(_ context.Context, c store.Camera) error {
+	if err := s.Remove(context.Background(), c.ID); err != nil {
+		return err
+	}
+	if !c.Enabled {
+		return nil
+	}
+	if s.runCtx == nil {
+		return errors.New("service not running")
+	}
+	proc, err := newProcessor(c.ID, s.classesFor(c.ID), s.model, s.pool, fpsOr(c.FPS, 10), s.sinks())
+	if err != nil {
+		return err
+	}
+	if err := s.loadScene(c.ID, proc); err != nil {
+		s.log.Warn("scene not applied", "camera", c.ID, "err", err)
+	}
+	ctx, cancel := context.WithCancel(s.runCtx)
+	r := &camRun{cam: c, proc: proc, cancel: cancel, done: make(chan struct{})}
+	s.mu.Lock()
+	s.cams[c.ID] = r
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go s.runCamera(ctx, r)
+	return nil
+}
+
+// resolve asks an ONVIF camera for its RTSP stream URI; other kinds pass.
+func (s *Service) resolve(ctx context.Context, c store.Camera) (store.Camera, error) {
+	if c.Kind != "onvif" {
+		return c, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	oc := &onvif.Client{Endpoint: c.URL}
+	uri, err := oc.StreamURIWithCredentials(ctx, "")
+	if err != nil {
+		return c, fmt.Errorf("onvif: %w", err)
+	}
+	c.URL = uri
+	return c, nil
+}
+
+func fpsOr(v, def float64) float64 {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+func (s *Service) ingestCamera(c store.Camera) ingest.Camera {
+	loop := c.Kind == "file"
+	for _, cc := range s.cfg.Cameras {
+		if cc.ID == c.ID {
+			loop = cc.Loop || loop
+		}
+	}
+	return ingest.Camera{ID: c.ID, Name: c.Name, URL: c.URL, Loop: loop, FPS: c.FPS, Transport: "tcp"}
+}
+
+func (s *Service) classesFor(id string) detect.ClassSet {
+	for _, cc := range s.cfg.Cameras {
+		if cc.ID == id {
+			if set, err := detect.ParseClassSet(cc.Classes); err == nil {
+				return set
+			}
+		}
+	}
+	return nil
+}
+
+// runCamera joins supervisor → processor until the camera is stopped.
+func (s *Service) runCamera(ctx context.Context, r *camRun) {
+	defer s.wg.Done()
+	defer close(r.done)
+	cam, err := s.resolve(ctx, r.cam)
+	if err != nil {
+		s.stateChanged(ingest.StateChange{Camera: r.cam.ID, State: ingest.StateFailed, Reason: err.Error(), At: time.Now()})
+		return
+	}
+	sup := ingest.NewSupervisor(s.ingestCamera(cam), ingest.Options{
+		Logger: s.log, OnStateChange: s.stateChanged, Gate: &ingest.GateOptions{},
+	})
+	s.mu.Lock()
+	r.sup = sup
+	s.mu.Unlock()
+	frames := make(chan ingest.Frame, 1)
+	decoded := make(chan *decode.Frame, 1)
+	go func() {
+		defer close(decoded)
+		for f := range frames {
+			decoded <- &decode.Frame{Index: int(f.Seq), PTS: f.PTS, Width: f.Width, Height: f.Height, Pix: f.Pix}
+		}
+	}()
+	consumed := make(chan struct{})
+	go func() { defer close(consumed); r.proc.consume(ctx) }()
+	supDone := make(chan struct{})
+	go func() {
+		defer close(supDone)
+		defer close(frames)
+		if err := r.sup.Run(ctx, frames); err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Warn("camera stopped", "camera", r.cam.ID, "err", err)
+		}
+	}()
+	r.proc.feed(ctx, decoded)
+	<-supDone
+	<-consumed
+	s.pool.Forget(r.cam.ID)
+}
+
+func (s *Service) stateChanged(c ingest.StateChange) {
+	s.metrics.SetState(c.Camera, string(c.State), cameraStates)
+	if c.State == ingest.StateConnecting {
+		s.metrics.Reconnects.WithLabelValues(c.Camera).Inc()
+	}
+	s.broker.Publish(Message{Type: httpapi.MessageCameraState, Data: map[string]any{
+		"camera": c.Camera, "state": c.State, "reason": c.Reason, "at": c.At}})
+}
+
+// Remove stops a camera (httpapi.CameraManager).
+func (s *Service) Remove(_ context.Context, id string) error {
+	s.mu.Lock()
+	r := s.cams[id]
+	delete(s.cams, id)
+	s.mu.Unlock()
+	if r != nil {
+		r.stop()
+	}
+	return nil
+}
+
+// Status reports a running camera (httpapi.CameraManager).
+func (s *Service) Status(id string) (httpapi.CameraStatus, bool) {
+	s.mu.Lock()
+	r := s.cams[id]
+	s.mu.Unlock()
+	if r == nil {
+		return httpapi.CameraStatus{}, false
+	}
+	s.mu.Lock()
+	sup := r.sup
+	s.mu.Unlock()
+	if sup == nil {
+		return httpapi.CameraStatus{ID: id, State: httpapi.CameraConnecting, Reason: "resolving the stream address"}, true
+	}
+	st := sup.Status()
+	detected := r.proc.detected.Load()
+	fps := 0.0
+	if secs := time.Since(s.started).Seconds(); secs > 0 {
+		fps = float64(detected) / secs
+	}
+	return httpapi.CameraStatus{ID: id, State: string(st.State), Reason: st.Reason, Since: st.Since,
+		FramesIn: st.FramesIn, FramesDecoded: st.FramesIn, FramesDetected: detected,
+		FramesDropped: st.FramesDropped + r.proc.dropped.Load(), FPS: fps}, true
+}
+
+// loadScene applies the camera's latest stored scene, if any.
+func (s *Service) loadScene(id string, p *processor) error {
+	v, err := s.store.LatestScene(s.runCtx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	sc, err := scene.Parse([]byte(v.YAML), fmt.Sprintf("%s scene v%d", id, v.Version))
+	if err != nil {
+		return err
+	}
+	return p.setScene(sc)
+}
+
+// ApplyScene hot-reloads a camera's rules (httpapi.SceneApplier); the
+// camera keeps streaming and tracking.
+func (s *Service) ApplyScene(_ context.Context, camera string, sc *scene.Scene, _ string) error {
+	s.mu.Lock()
+	r := s.cams[camera]
+	s.mu.Unlock()
+	if r == nil {
+		return nil // applied when the camera starts
+	}
+	return r.proc.setScene(sc)
+}
+
+// Subscribe streams a camera's annotated frames (httpapi.LiveFeed).
+func (s *Service) Subscribe(camera string) (<-chan []byte, func(), error) {
+	s.mu.Lock()
+	r := s.cams[camera]
+	s.mu.Unlock()
+	if r == nil {
+		return nil, nil, fmt.Errorf("camera %q is not running: %w", camera, store.ErrNotFound)
+	}
+	ctx, cancel := context.WithCancel(s.runCtx)
+	go func() {
+		select {
+		case <-r.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return liveStream(ctx, r.proc, s.cfg.Live.FPS, s.cfg.Live.Quality), cancel, nil
+}

@@ -1,0 +1,202 @@
+// Package service is `vigil serve`: it runs every configured camera under
+// a supervisor, shares one detector between them fairly, applies each
+// camera's scene rules, stores alerts and serves the HTTP API, the live
+// views and the metrics.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/httpapi"
+	"github.com/vigil-cctv/vigil/internal/snapshot"
+	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/web"
+)
+
+// Service owns every running part of `vigil serve`.
+type Service struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	store   store.Store
+	model   Model
+	pool    *Pool
+	broker  *Broker
+	metrics *Metrics
+	media   string
+	started time.Time
+
+	mu     sync.Mutex
+	cams   map[string]*camRun
+	runCtx context.Context
+	wg     sync.WaitGroup
+}
+
+// Deps are built by the caller (cli) so tests can inject their own.
+type Deps struct {
+	Store store.Store
+	Model Model
+	Log   *slog.Logger
+}
+
+// New assembles a service; nothing runs until Run.
+func New(cfg *config.Config, deps Deps) (*Service, error) {
+	media := filepath.Join(cfg.DataDir, "media")
+	if err := os.MkdirAll(media, 0o755); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	log := deps.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{cfg: cfg, log: log, store: deps.Store, model: deps.Model, broker: NewBroker(),
+		metrics: NewMetrics(), media: media, cams: map[string]*camRun{}}
+	s.pool = NewPool(deps.Model, 2)
+	s.pool.OnDrop = s.dropped
+	s.pool.OnInfer = func(cam string, d time.Duration) {
+		s.metrics.Inference.WithLabelValues(cam).Observe(d.Seconds())
+	}
+	return s, nil
+}
+
+func (s *Service) dropped(cam string, j Job) {
+	s.mu.Lock()
+	r := s.cams[cam]
+	s.mu.Unlock()
+	if r != nil {
+		r.proc.recycle(j)
+	}
+}
+
+func (s *Service) sinks() Sinks {
+	return Sinks{Store: s.store, Broker: s.broker, Metrics: s.metrics, Snapshot: &snapshot.Writer{Dir: s.media}, Log: s.log}
+}
+
+// Handler is the console at "/" and the HTTP API, with the service
+// behind them.
+func (s *Service) Handler() http.Handler {
+	api := httpapi.New(httpapi.Deps{
+		Store: s.store, Cameras: s, Scenes: s, Live: s, Broker: s.broker,
+		Metrics: promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}),
+		Ready:   s.ready, Logger: s.log,
+	}, httpapi.Options{MediaDir: s.media})
+	mux := http.NewServeMux()
+	for _, p := range []string{"/api/", "/metrics", "/healthz", "/readyz"} {
+		mux.Handle(p, api)
+	}
+	mux.Handle("/", web.Handler())
+	return mux
+}
+
+func (s *Service) ready() error {
+	if s.runCtx == nil {
+		return errors.New("starting")
+	}
+	return nil
+}
+
+// Run starts the cameras from the config, then serves HTTP on ln until
+// ctx ends; it shuts down gracefully, losing no stored alert.
+func (s *Service) Run(ctx context.Context, ln net.Listener) error {
+	s.runCtx = ctx
+	s.started = time.Now()
+	go s.pool.Run(ctx)
+	if err := s.startConfigured(ctx); err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("serving", "addr", "http://"+ln.Addr().String(), "cameras", len(s.cfg.Cameras))
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		return err
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := srv.Shutdown(shutdown)
+	s.stopAll()
+	return err
+}
+
+// startConfigured registers the config's cameras in the store and starts
+// them; a camera added through the API stays in the store and starts too.
+func (s *Service) startConfigured(ctx context.Context) error {
+	for _, c := range s.cfg.Cameras {
+		if err := s.register(ctx, c); err != nil {
+			return err
+		}
+	}
+	cams, err := s.store.ListCameras(ctx)
+	if err != nil {
+		return fmt.Errorf("listing cameras: %w", err)
+	}
+	for _, c := range cams {
+		if err := s.Apply(ctx, c); err != nil {
+			s.log.Warn("camera not started", "camera", c.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+// register saves a configured camera and, if it has a scene file newer
+// than the stored version, that scene.
+func (s *Service) register(ctx context.Context, c config.Camera) error {
+	now := time.Now()
+	cam := store.Camera{ID: c.ID, Name: c.Name, URL: c.URL, Kind: kindOf(c.URL), Enabled: !c.Disabled, FPS: c.FPS,
+		Created: now, Updated: now}
+	if old, err := s.store.GetCamera(ctx, c.ID); err == nil {
+		cam.Created = old.Created
+	}
+	if err := s.store.PutCamera(ctx, cam); err != nil {
+		return fmt.Errorf("camera %s: %w", c.ID, err)
+	}
+	if c.Scene == "" {
+		return nil
+	}
+	data, err := os.ReadFile(c.Scene)
+	if err != nil {
+		return fmt.Errorf("camera %s: scene: %w", c.ID, err)
+	}
+	if latest, err := s.store.LatestScene(ctx, c.ID); err == nil && latest.YAML == string(data) {
+		return nil
+	}
+	_, err = s.store.SaveScene(ctx, c.ID, string(data), "config:"+s.cfg.File())
+	return err
+}
+
+func kindOf(url string) string {
+	switch {
+	case strings.HasPrefix(url, "rtsp://"), strings.HasPrefix(url, "rtsps://"):
+		return "rtsp"
+	case strings.HasPrefix(url, "http://"), strings.HasPrefix(url, "https://"):
+		return "onvif"
+	}
+	return "file"
+}
+
+func (s *Service) stopAll() {
+	s.mu.Lock()
+	runs := make([]*camRun, 0, len(s.cams))
+	for _, r := range s.cams {
+		runs = append(runs, r)
+	}
+	s.mu.Unlock()
+	for _, r := range runs {
+		r.stop()
+	}
+	s.wg.Wait()
+}

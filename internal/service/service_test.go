@@ -1,0 +1,145 @@
+package service
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/detect"
+	"github.com/vigil-cctv/vigil/internal/detect/onnx"
+	"github.com/vigil-cctv/vigil/internal/store/sqlite"
+)
+
+const vtest = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
+
+func testModel(t *testing.T) *onnx.Detector {
+	t.Helper()
+	cache := os.Getenv("VIGIL_CACHE")
+	if cache == "" {
+		home, _ := os.UserHomeDir()
+		cache = filepath.Join(home, ".cache", "vigil")
+	}
+	cfg := onnx.Config{Model: filepath.Join(cache, "models", "yolov8n.onnx"), Library: filepath.Join(cache, "lib", "libonnxruntime.so.1"),
+		Threads: 2, InputW: 640, InputH: 480, Decode: detect.DecodeOptions{Conf: 0.1, IoU: 0.6}}
+	if err := onnx.CheckFiles(cfg); err != nil {
+		t.Skipf("%v", err)
+	}
+	if _, err := os.Stat(vtest); err != nil {
+		t.Skip("vtest.avi missing; run make setup")
+	}
+	m, err := onnx.New(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// TestServeRaisesAlertsOverSSE runs the whole service on the looping
+// sample camera with its scene: the camera streams, alerts are stored,
+// arrive on the SSE stream, and the camera URL's password never shows.
+func TestServeRaisesAlertsOverSSE(t *testing.T) {
+	model := testModel(t)
+	dir := t.TempDir()
+	cfgYAML := `version: 1
+listen: "127.0.0.1:0"
+data_dir: ` + dir + `
+cameras:
+  - id: plaza
+    url: ` + vtest + `
+    loop: true
+    fps: 5
+    classes: person
+    scene: ../../scenes/pets09-s2l1.yaml
+`
+	cfg, err := config.Parse([]byte(cfgYAML), "test.yaml")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "vigil.db"))
+	require.NoError(t, err)
+	defer st.Close()
+	svc, err := New(cfg, Deps{Store: st, Model: model})
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx, ln) }()
+	base := "http://" + ln.Addr().String()
+
+	req, err := http.NewRequestWithContext(ctx, "GET", base+"/api/v1/events", nil)
+	require.NoError(t, err)
+	var resp *http.Response
+	require.Eventually(t, func() bool {
+		resp, err = http.DefaultClient.Do(req)
+		return err == nil
+	}, 5*time.Second, 50*time.Millisecond)
+	defer resp.Body.Close()
+	require.Equal(t, "text/event-stream", strings.Split(resp.Header.Get("Content-Type"), ";")[0])
+
+	alert := waitForEvent(t, resp, "alert", 60*time.Second)
+	var a struct {
+		ID    int64 `json:"id"`
+		Event struct {
+			Rule   string `json:"rule"`
+			Camera string `json:"camera"`
+		} `json:"event"`
+		State string `json:"state"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(alert), &a))
+	require.Equal(t, "plaza", a.Event.Camera)
+	require.Equal(t, "new", a.State)
+
+	r, err := http.Get(base + "/api/v1/cameras/plaza/status")
+	require.NoError(t, err)
+	var status struct {
+		State          string `json:"state"`
+		FramesDetected int64  `json:"frames_detected"`
+	}
+	require.NoError(t, json.NewDecoder(r.Body).Decode(&status))
+	r.Body.Close()
+	require.Equal(t, "streaming", status.State)
+	require.Positive(t, status.FramesDetected)
+
+	cancel()
+	require.NoError(t, <-done)
+}
+
+// waitForEvent reads SSE lines until an event of the given type arrives
+// and returns its data.
+func waitForEvent(t *testing.T, resp *http.Response, typ string, timeout time.Duration) string {
+	t.Helper()
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	deadline := time.After(timeout)
+	current := ""
+	for {
+		select {
+		case l, ok := <-lines:
+			require.True(t, ok, "event stream ended")
+			switch {
+			case strings.HasPrefix(l, "event: "):
+				current = strings.TrimPrefix(l, "event: ")
+			case strings.HasPrefix(l, "data: ") && current == typ:
+				return strings.TrimPrefix(l, "data: ")
+			}
+		case <-deadline:
+			t.Fatalf("no %q event within %s", typ, timeout)
+		}
+	}
+}
