@@ -7,7 +7,7 @@ OUT     := out
 BIN     := bin/vigil
 GO      ?= go
 
-.PHONY: all setup build run analyze test test-short bench eval-pets eval-public eval-events eval-highway vet fmt clean
+.PHONY: all setup build run analyze test test-short bench bench-serve eval-pets eval-public eval-events eval-highway vet fmt clean
 
 all: build
 
@@ -44,6 +44,11 @@ test-short:
 bench: setup build
 	$(BIN) bench $(VTEST) --frames 0
 	$(GO) test -run XXX -bench . -benchtime 2s ./internal/track/ ./internal/assign/ ./internal/detect/...
+
+# Soak benchmark of the service: 4 RTSP cameras at 5 fps for 10 minutes
+# (VIGIL_BENCH_DURATION to change it).
+bench-serve: setup
+	$(GO) test -run XXX -bench Serve4RTSP -benchtime 1x -timeout 30m ./internal/service/
 
 # Full pipeline on PETS09-S2L1 (vtest.avi) scored against its ground truth.
 eval-pets: setup build

@@ -20,6 +20,9 @@ type Frame struct {
 	// Width*Height*3 bytes.
 	Width, Height int
 	Pix           []byte
+	// Received is the wall-clock arrival time, set by live ingest; it is
+	// only for latency metrics, never for analysis (time is PTS).
+	Received time.Time
 }
 
 // PTSAt is the timestamp of frame i at a constant fps, rounded to the

@@ -196,4 +196,7 @@ func (p *processor) alert(ctx context.Context, ev event.Event, f *decode.Frame, 
 		return
 	}
 	p.sinks.Broker.Publish(Message{Type: "alert", Data: a})
+	if !f.Received.IsZero() {
+		p.sinks.Metrics.AlertLatency.WithLabelValues(p.id).Observe(time.Since(f.Received).Seconds())
+	}
 }

@@ -125,7 +125,7 @@ func (s *Service) runCamera(ctx context.Context, r *camRun) {
 	go func() {
 		defer close(decoded)
 		for f := range frames {
-			decoded <- &decode.Frame{Index: int(f.Seq), PTS: f.PTS, Width: f.Width, Height: f.Height, Pix: f.Pix}
+			decoded <- &decode.Frame{Index: int(f.Seq), PTS: f.PTS, Width: f.Width, Height: f.Height, Pix: f.Pix, Received: f.Received}
 		}
 	}()
 	consumed := make(chan struct{})

@@ -15,6 +15,9 @@ type Metrics struct {
 	Alerts     *prometheus.CounterVec   // camera, rule
 	State      *prometheus.GaugeVec     // camera, state (1 for the current one)
 	Reconnects *prometheus.CounterVec   // camera
+	// AlertLatency is from a frame's arrival to its alert being published
+	// on the event stream.
+	AlertLatency *prometheus.HistogramVec // camera
 }
 
 // NewMetrics registers the series on a fresh registry (no globals).
@@ -34,10 +37,13 @@ func NewMetrics() *Metrics {
 			Help: "Alerts raised per camera and rule."}, []string{"camera", "rule"}),
 		State: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vigil_camera_state",
 			Help: "1 for the camera's current state."}, []string{"camera", "state"}),
+		AlertLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "vigil_alert_latency_seconds",
+			Help:    "From a frame's arrival to the alert it raised being published on the event stream.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 1.5, 16)}, []string{"camera"}),
 		Reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_camera_reconnects_total",
 			Help: "Times a camera's source was restarted."}, []string{"camera"}),
 	}
-	m.Registry.MustRegister(m.Frames, m.Inference, m.Latency, m.QueueDepth, m.Alerts, m.State, m.Reconnects,
+	m.Registry.MustRegister(m.Frames, m.Inference, m.Latency, m.QueueDepth, m.Alerts, m.State, m.Reconnects, m.AlertLatency,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

@@ -112,7 +112,12 @@ func (s *Service) ready() error {
 func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	s.runCtx = ctx
 	s.started = time.Now()
-	go s.pool.Run(ctx)
+	poolCtx, stopPool := context.WithCancel(context.Background())
+	poolDone := make(chan struct{})
+	go func() { defer close(poolDone); s.pool.Run(poolCtx) }()
+	// The caller closes the model after Run returns: inference must have
+	// stopped by then.
+	defer func() { stopPool(); <-poolDone }()
 	if err := s.startConfigured(ctx); err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ import (
 
 const vtest = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
 
-func testModel(t *testing.T) *onnx.Detector {
+func testModel(t testing.TB) *onnx.Detector {
 	t.Helper()
 	cache := os.Getenv("VIGIL_CACHE")
 	if cache == "" {
