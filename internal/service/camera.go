@@ -49,12 +49,14 @@ type processor struct {
 	tracker *track.Tracker
 	sinks   Sinks
 
-	rules    atomic.Pointer[sceneRules]
-	detected atomic.Int64
-	dropped  atomic.Int64
-	live     atomic.Pointer[liveFrame]
-	tensors  chan []float32
-	results  chan Result
+	rules       atomic.Pointer[sceneRules]
+	resetCounts atomic.Bool
+	detected    atomic.Int64
+	dropped     atomic.Int64
+	live        atomic.Pointer[liveFrame]
+	tensors     chan []float32
+	results     chan Result
+	summ        *summaries
 	// lastPTS guards the rules against time going backwards.
 	lastPTS time.Duration
 }
@@ -67,7 +69,7 @@ func newProcessor(id string, classes detect.ClassSet, model Model, pool *Pool, f
 		return nil, err
 	}
 	p := &processor{id: id, classes: classes, model: model, pool: pool, tracker: tr, sinks: sinks,
-		tensors: make(chan []float32, inFlight), results: make(chan Result, inFlight+1)}
+		tensors: make(chan []float32, inFlight), results: make(chan Result, inFlight+1), summ: newSummaries(id)}
 	for i := 0; i < inFlight; i++ {
 		p.tensors <- model.NewInput()
 	}
@@ -75,6 +77,8 @@ func newProcessor(id string, classes detect.ClassSet, model Model, pool *Pool, f
 }
 
 // setScene installs a scene (nil removes the rules) and a fresh engine.
+// The counters of the old engine are forgotten with it, so the stored
+// running totals restart from the new engine's zero.
 func (p *processor) setScene(sc *scene.Scene) error {
 	if sc == nil {
 		p.rules.Store(nil)
@@ -85,6 +89,7 @@ func (p *processor) setScene(sc *scene.Scene) error {
 		return err
 	}
 	p.rules.Store(&sceneRules{scene: sc, engine: eng})
+	p.resetCounts.Store(true)
 	return nil
 }
 
@@ -134,6 +139,8 @@ func (p *processor) consume(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			// Record what the camera saw, even though it is stopping.
+			p.flush(context.WithoutCancel(ctx), p.lastPTS, true)
 			return
 		case r := <-p.results:
 			p.handle(ctx, r)
@@ -172,6 +179,12 @@ func (p *processor) handle(ctx context.Context, r Result) {
 		}
 	}
 	p.live.Store(&liveFrame{frame: f, tracks: tracks, scene: sc})
+	if p.resetCounts.CompareAndSwap(true, false) {
+		p.summ.counted = map[string]int{}
+	}
+	if p.summ.observe(f.PTS, f.Received, tracks) {
+		p.flush(ctx, f.PTS, false)
+	}
 }
 
 // alert stores an alert durably first, then adds pictures and publishes it.
