@@ -30,13 +30,14 @@ analyze: setup build
 		--video $(OUT)/vtest-annotated.mp4 --mot $(OUT)/vtest-tracks.txt --jsonl $(OUT)/vtest-frames.jsonl \
 		--events $(OUT)/vtest-alerts.jsonl --snapshots $(OUT)/snapshots --counts $(OUT)/vtest-counts.json
 
-# Every test: all packages with the race detector, then the full-footage
-# acceptance tests (whole PETS09 and highway runs; long under -race, and
-# their concurrency is already covered by the short runs above).
+# Every test: all packages with the race detector, then the long runs
+# without it: full-footage acceptance (whole PETS09 and highway), kill -9
+# of the service, and the 20 s camera outages (their concurrency is
+# already covered by the short runs above).
 test: setup
 	$(GO) vet ./...
 	$(GO) test -race -short -timeout 20m ./...
-	$(GO) test -count=1 -timeout 20m -run 'Acceptance|Kill9' ./internal/cli/
+	$(GO) test -count=1 -timeout 20m -run 'Acceptance|Kill9|Reconnect|Outage' ./internal/cli/ ./internal/service/ ./internal/ingest/
 
 test-short:
 	$(GO) test -short ./...

@@ -1,0 +1,137 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/ingest/rtsptest"
+	"github.com/vigil-cctv/vigil/internal/store/sqlite"
+)
+
+// TestRTSPCameraReconnectsAndAlertsResume: an RTSP camera (a real RTSP
+// server in the test, H.264 made from vtest.avi) streams and raises
+// alerts; the server goes away (20 s, 3 s with -short); the state changes
+// appear on the SSE stream, the camera reconnects by itself and alerts
+// resume. The camera password never appears on the stream.
+func TestRTSPCameraReconnectsAndAlertsResume(t *testing.T) {
+	outage := 20 * time.Second
+	if testing.Short() {
+		outage = 3 * time.Second
+	}
+	model := testModel(t)
+	dir := t.TempDir()
+	clip := filepath.Join(dir, "clip.h264")
+	require.NoError(t, rtsptest.MakeClip(context.Background(), vtest, clip, 20, 25, 12))
+	srv, err := rtsptest.Start(clip, rtsptest.Options{Path: "cam", FPS: 25, User: "op", Pass: "pw-s3cret"})
+	require.NoError(t, err)
+	defer srv.Close()
+	url := strings.Replace(srv.URL(), "rtsp://", "rtsp://op:pw-s3cret@", 1)
+	cfg, err := config.Parse([]byte(`version: 1
+data_dir: `+dir+`
+cameras:
+  - {id: gate, url: "`+url+`", fps: 5, classes: person, scene: ../../scenes/pets09-s2l1.yaml}
+`), "t.yaml")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "vigil.db"))
+	require.NoError(t, err)
+	defer st.Close()
+	svc, err := New(cfg, Deps{Store: st, Model: model})
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx, ln) }()
+
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+ln.Addr().String()+"/api/v1/events", nil)
+	require.NoError(t, err)
+	var resp *http.Response
+	require.Eventually(t, func() bool { resp, err = http.DefaultClient.Do(req); return err == nil }, 5*time.Second, 50*time.Millisecond)
+	defer resp.Body.Close()
+	events := sseEvents(resp)
+
+	waitFor(t, events, func(e sseEvent) bool { return e.typ == "alert" }, 60*time.Second)
+	srv.Stop()
+	down := waitFor(t, events, func(e sseEvent) bool {
+		return e.typ == "camera_state" && (e.state() == "failed" || e.state() == "stalled")
+	}, 30*time.Second)
+	require.NotContains(t, down.data, "pw-s3cret")
+	time.Sleep(outage)
+	require.NoError(t, srv.Restart())
+	waitFor(t, events, func(e sseEvent) bool { return e.typ == "camera_state" && e.state() == "streaming" }, 60*time.Second)
+	waitFor(t, events, func(e sseEvent) bool { return e.typ == "alert" }, 90*time.Second)
+
+	cancel()
+	require.NoError(t, <-done)
+}
+
+type sseEvent struct{ typ, data string }
+
+func (e sseEvent) state() string {
+	var d struct {
+		State string `json:"state"`
+	}
+	_ = json.Unmarshal([]byte(e.data), &d)
+	return d.State
+}
+
+func sseEvents(resp *http.Response) <-chan sseEvent {
+	out := make(chan sseEvent, 256)
+	go func() {
+		defer close(out)
+		buf := make([]byte, 0, 64*1024)
+		typ := ""
+		tmp := make([]byte, 4096)
+		for {
+			n, err := resp.Body.Read(tmp)
+			buf = append(buf, tmp[:n]...)
+			for {
+				i := strings.IndexByte(string(buf), '\n')
+				if i < 0 {
+					break
+				}
+				line := string(buf[:i])
+				buf = buf[i+1:]
+				switch {
+				case strings.HasPrefix(line, "event: "):
+					typ = strings.TrimPrefix(line, "event: ")
+				case strings.HasPrefix(line, "data: "):
+					select {
+					case out <- sseEvent{typ: typ, data: strings.TrimPrefix(line, "data: ")}:
+					default:
+					}
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return out
+}
+
+func waitFor(t *testing.T, events <-chan sseEvent, match func(sseEvent) bool, timeout time.Duration) sseEvent {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		select {
+		case e, ok := <-events:
+			require.True(t, ok, "event stream ended")
+			if match(e) {
+				return e
+			}
+		case <-deadline:
+			t.Fatalf("no matching event within %s", timeout)
+		}
+	}
+}
