@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,15 +23,20 @@ var t0 = time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)
 // rules and two classes.
 func seedAlerts(t *testing.T, hs *harness, n int) {
 	t.Helper()
-	i := 0
-	hs.store.now = func() time.Time { return t0.Add(time.Duration(i) * time.Minute) }
-	for ; i < n; i++ {
-		ev := event.Event{Rule: []string{"intrusion", "wrong_way"}[i%2], Camera: fmt.Sprintf("cam-%d", i%3),
-			Class: []string{"person", "car"}[i%2], Start: float64(i), End: float64(i + 1), Severity: event.High}
-		_, err := hs.store.AddAlert(context.Background(), ev)
+	var i atomic.Int64
+	hs.setNow(func() time.Time { return t0.Add(time.Duration(i.Load()) * time.Minute) })
+	defer hs.setNow(time.Now)
+	for ; i.Load() < int64(n); i.Add(1) {
+		_, err := hs.store.AddAlert(context.Background(), sampleEvent(int(i.Load())))
 		require.NoError(t, err)
 	}
-	hs.store.now = time.Now
+}
+
+// sampleEvent is the i-th of a series spread over three cameras, two
+// rules and two classes.
+func sampleEvent(i int) event.Event {
+	return event.Event{Rule: []string{"intrusion", "wrong_way"}[i%2], Camera: fmt.Sprintf("cam-%d", i%3),
+		Class: []string{"person", "car"}[i%2], Start: float64(i), End: float64(i + 1), Severity: event.High}
 }
 
 type alertPage struct {

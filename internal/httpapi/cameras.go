@@ -142,7 +142,7 @@ func (a *api) createCamera(w http.ResponseWriter, r *http.Request) error {
 	}
 	c.Created = a.opts.Now().UTC()
 	c.Updated = c.Created
-	if err := a.save(ctx, c, "created"); err != nil {
+	if c, err = a.save(ctx, c, "created"); err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/cameras/"+c.ID)
@@ -172,7 +172,7 @@ func (a *api) updateCamera(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	c.Updated = a.opts.Now().UTC()
-	if err := a.save(ctx, c, "updated"); err != nil {
+	if c, err = a.save(ctx, c, "updated"); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, a.view(c))
@@ -197,21 +197,25 @@ func (in cameraInput) merge(old store.Camera) (store.Camera, error) {
 	return c, err
 }
 
-// save stores a camera and has the manager (re)start it.
-func (a *api) save(ctx context.Context, c store.Camera, what string) error {
+// save stores a camera and has the manager (re)start it. It returns the
+// camera as stored, since the store may keep its own timestamps.
+func (a *api) save(ctx context.Context, c store.Camera, what string) (store.Camera, error) {
 	if err := a.deps.Store.PutCamera(ctx, c); err != nil {
-		return fmt.Errorf("store camera %s: %s", c.ID, scrub(err.Error(), c.URL))
+		return c, fmt.Errorf("store camera %s: %s", c.ID, scrub(err.Error(), c.URL))
+	}
+	if got, err := a.deps.Store.GetCamera(ctx, c.ID); err == nil {
+		c = got
 	}
 	a.log.Info("camera "+what, "camera", c.ID, "url", redactLocation(c.URL), "enabled", c.Enabled)
 	if a.deps.Cameras == nil {
-		return nil
+		return c, nil
 	}
 	if err := a.deps.Cameras.Apply(ctx, c); err != nil {
 		msg := scrub(err.Error(), c.URL)
 		a.log.Warn("camera not applied", "camera", c.ID, "err", msg)
-		return unavailable("camera %q was saved but could not be started: %s", c.ID, msg)
+		return c, unavailable("camera %q was saved but could not be started: %s", c.ID, msg)
 	}
-	return nil
+	return c, nil
 }
 
 func (a *api) deleteCamera(w http.ResponseWriter, r *http.Request) error {

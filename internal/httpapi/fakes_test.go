@@ -11,11 +11,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/store/sqlite"
 )
 
 // fakeCameras records what the API asked of the camera manager.
@@ -175,11 +177,12 @@ func (s *syncBuffer) String() string {
 	return s.buf.String()
 }
 
-// harness is an API over the in-memory store and fakes.
+// harness is an API over a store and the fakes.
 type harness struct {
 	t       testing.TB
 	h       http.Handler
-	store   *memStore
+	store   store.Store
+	setNow  func(func() time.Time) // the store's clock for Created/Updated
 	cams    *fakeCameras
 	scenes  *fakeScenes
 	live    *fakeLive
@@ -188,15 +191,30 @@ type harness struct {
 	readyFn func() error
 }
 
+// newHarness serves the real SQLite store (in memory).
 func newHarness(t testing.TB, opts Options) *harness {
-	hs := &harness{t: t, store: newMemStore(), cams: &fakeCameras{}, scenes: &fakeScenes{},
+	st, err := sqlite.Open(context.Background(), ":memory:")
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	return newHarnessWith(t, st, func(now func() time.Time) { st.Now = now }, opts)
+}
+
+// newFuzzHarness serves the in-memory fake store: a fuzz target builds a
+// harness per input, and opening and migrating SQLite each time would
+// leave little time for fuzzing.
+func newFuzzHarness(t testing.TB, opts Options) *harness {
+	ms := newMemStore()
+	return newHarnessWith(t, ms, func(now func() time.Time) { ms.setNow(now) }, opts)
+}
+
+func newHarnessWith(t testing.TB, st store.Store, setNow func(func() time.Time), opts Options) *harness {
+	hs := &harness{t: t, store: st, setNow: setNow, cams: &fakeCameras{}, scenes: &fakeScenes{},
 		live: &fakeLive{}, broker: &fakeBroker{}, logs: &syncBuffer{}}
-	logger := newTestLogger(hs.logs)
 	hs.h = New(Deps{
 		Store: hs.store, Cameras: hs.cams, Scenes: hs.scenes, Live: hs.live, Broker: hs.broker,
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "vigil_up 1\n") }),
 		Ready:   func() error { return hs.ready() },
-		Logger:  logger,
+		Logger:  newTestLogger(hs.logs),
 	}, opts)
 	return hs
 }

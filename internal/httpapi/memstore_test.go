@@ -11,7 +11,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
-// memStore is a small in-memory store.Store for the handler tests, with
+// memStore is a small in-memory store.Store for the fuzz targets, with
 // the interface's documented semantics (newest first, After cursor,
 // default and maximum limit, lifecycle checks).
 type memStore struct {
@@ -28,6 +28,12 @@ func newMemStore() *memStore {
 }
 
 var _ store.Store = (*memStore)(nil)
+
+func (m *memStore) setNow(now func() time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.now = now
+}
 
 func (m *memStore) PutCamera(_ context.Context, c store.Camera) error {
 	m.mu.Lock()

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -19,7 +20,7 @@ const (
 
 // window reads since and until, defaulting to the last 24 hours and
 // refusing ranges longer than maxWindow.
-func (a *api) window(r *http.Request, allowed ...string) (q map[string][]string, since, until time.Time, err error) {
+func (a *api) window(r *http.Request, allowed ...string) (q url.Values, since, until time.Time, err error) {
 	vals, err := parseQuery(r, allowed...)
 	if err != nil {
 		return nil, since, until, err

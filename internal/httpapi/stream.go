@@ -51,6 +51,9 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) error {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no") // nginx must not buffer the stream
 	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead { // GET routes also answer HEAD: no stream
+		return nil
+	}
 	s := a.newStream(w)
 	// The retry hint and a first flush let the client see the stream open
 	// before the first event, which may be a long while coming.
@@ -143,6 +146,9 @@ func (a *api) liveMJPEG(w http.ResponseWriter, r *http.Request) error {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return nil
+	}
 	s := a.newStream(w)
 	// Send the headers and the first delimiter now: the viewer should see
 	// the stream open even if the camera's first frame is a while coming.

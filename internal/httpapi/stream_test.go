@@ -52,8 +52,9 @@ func readEvent(t *testing.T, r *bufio.Reader) map[string]string {
 }
 
 func TestSSE(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	hs := newHarness(t, Options{Heartbeat: 20 * time.Millisecond})
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent()) // the store's pool may stay
+
 	srv := streamServer(t, hs)
 	ctx, cancel := context.WithCancel(context.Background())
 	resp := get(t, ctx, srv.URL+"/api/v1/events")
@@ -87,8 +88,9 @@ func TestSSE(t *testing.T) {
 }
 
 func TestMJPEG(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	hs := newHarness(t, Options{})
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent()) // the store's pool may stay
+
 	readJSON[cameraView](t, hs.do("POST", "/api/v1/cameras", `{"id":"gate","url":"rtsp://h/"}`), http.StatusCreated)
 	srv := streamServer(t, hs)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -121,4 +123,15 @@ func TestMJPEG(t *testing.T) {
 func TestMJPEGUnknownCamera(t *testing.T) {
 	hs := newHarness(t, Options{})
 	requireError(t, hs.do("GET", "/api/v1/cameras/nope/live.mjpeg", ""), http.StatusNotFound, codeNotFound)
+}
+
+func TestStreamsAnswerHEAD(t *testing.T) {
+	hs := newHarness(t, Options{})
+	readJSON[cameraView](t, hs.do("POST", "/api/v1/cameras", `{"id":"gate","url":"rtsp://h/"}`), http.StatusCreated)
+	for _, path := range []string{"/api/v1/events", "/api/v1/cameras/gate/live.mjpeg"} {
+		w := hs.do("HEAD", path, "")
+		require.Equal(t, http.StatusOK, w.Code, path)
+	}
+	require.Zero(t, hs.broker.count())
+	require.Zero(t, hs.live.count())
 }
