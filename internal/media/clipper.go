@@ -151,10 +151,16 @@ func (c *Clipper) Stats() ClipStats {
 // whose clip is already in progress, no new clip is started; Start then
 // returns "" and the existing path respectively.
 func (c *Clipper) Start(ctx context.Context, camera string, alertID int64, pts time.Duration, ring *Ring) string {
+	return c.StartAt(ctx, camera, c.Path(camera, alertID), pts, ring)
+}
+
+// StartAt is Start with the clip's path chosen by the caller (inside the
+// clipper's directory), e.g. next to the alert's snapshot so the two are
+// found together.
+func (c *Clipper) StartAt(ctx context.Context, camera, path string, pts time.Duration, ring *Ring) string {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	path := c.Path(camera, alertID)
 	cl := &clip{
 		ctx: ctx, camera: camera, path: path, end: pts + c.postRoll,
 		maxFrames: c.frameBudget(),

@@ -3,12 +3,14 @@ package service
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/event"
+	"github.com/vigil-cctv/vigil/internal/media"
 	"github.com/vigil-cctv/vigil/internal/rules"
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/snapshot"
@@ -23,6 +25,9 @@ type Sinks struct {
 	Metrics  *Metrics
 	Snapshot *snapshot.Writer // nil: no snapshots
 	Log      *slog.Logger
+	// Media is where alert clips go; PreRoll/PostRoll bound them.
+	Media             string
+	PreRoll, PostRoll time.Duration
 }
 
 // sceneRules is a scene with its engine, swapped as one on hot reload.
@@ -57,6 +62,8 @@ type processor struct {
 	tensors     chan []float32
 	results     chan Result
 	summ        *summaries
+	ring        *media.Ring    // recent frames, the pre-roll of clips
+	clips       *media.Clipper // nil without snapshots
 	// lastPTS guards the rules against time going backwards.
 	lastPTS time.Duration
 }
@@ -72,6 +79,11 @@ func newProcessor(id string, classes detect.ClassSet, model Model, pool *Pool, f
 		tensors: make(chan []float32, inFlight), results: make(chan Result, inFlight+1), summ: newSummaries(id)}
 	for i := 0; i < inFlight; i++ {
 		p.tensors <- model.NewInput()
+	}
+	if sinks.Snapshot != nil && sinks.Media != "" {
+		// 64 MiB bounds the pre-roll whatever the resolution.
+		p.ring = media.NewRing(sinks.PreRoll, 64<<20)
+		p.clips = media.NewClipper(sinks.Media, fps, sinks.PreRoll, sinks.PostRoll, sinks.Log)
 	}
 	return p, nil
 }
@@ -170,6 +182,10 @@ func (p *processor) handle(ctx context.Context, r Result) {
 		}
 	}
 	tracks := p.tracker.Update(dets)
+	if p.clips != nil {
+		p.ring.Add(f)
+		p.clips.Add(p.id, f)
+	}
 	sr := p.rules.Load()
 	var sc *scene.Scene
 	if sr != nil {
@@ -203,6 +219,10 @@ func (p *processor) alert(ctx context.Context, ev event.Event, f *decode.Frame, 
 		return
 	}
 	p.sinks.Metrics.Alerts.WithLabelValues(p.id, ev.Rule).Inc()
+	if p.clips != nil && strings.HasSuffix(ev.Snapshot, ".jpg") {
+		// The API finds a clip next to its snapshot, same name, .mp4.
+		p.clips.StartAt(context.WithoutCancel(ctx), p.id, strings.TrimSuffix(ev.Snapshot, ".jpg")+".mp4", f.PTS, p.ring)
+	}
 	p.sinks.Log.Info("alert", "id", id, "camera", p.id, "rule", ev.Name, "explanation", ev.Explanation)
 	a, err := p.sinks.Store.GetAlert(ctx, id)
 	if err != nil {

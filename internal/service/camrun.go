@@ -142,6 +142,9 @@ func (s *Service) runCamera(ctx context.Context, r *camRun) {
 	<-supDone
 	<-consumed
 	s.pool.Forget(r.cam.ID)
+	if r.proc.clips != nil {
+		_ = r.proc.clips.Close() // finishes clips in progress
+	}
 }
 
 func (s *Service) stateChanged(c ingest.StateChange) {

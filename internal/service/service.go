@@ -21,6 +21,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
+	"github.com/vigil-cctv/vigil/internal/media"
 	"github.com/vigil-cctv/vigil/internal/snapshot"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/web"
@@ -81,7 +82,8 @@ func (s *Service) dropped(cam string, j Job) {
 }
 
 func (s *Service) sinks() Sinks {
-	return Sinks{Store: s.store, Broker: s.broker, Metrics: s.metrics, Snapshot: &snapshot.Writer{Dir: s.media}, Log: s.log}
+	return Sinks{Store: s.store, Broker: s.broker, Metrics: s.metrics, Snapshot: &snapshot.Writer{Dir: s.media}, Log: s.log,
+		Media: s.media, PreRoll: time.Duration(s.cfg.Media.PreRoll), PostRoll: time.Duration(s.cfg.Media.PostRoll)}
 }
 
 // Handler is the console at "/" and the HTTP API, with the service
@@ -121,6 +123,8 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	if err := s.startConfigured(ctx); err != nil {
 		return err
 	}
+	janitor := &media.Janitor{Dir: s.media, MaxAge: time.Duration(s.cfg.Media.MaxAge), MaxBytes: s.cfg.Media.MaxBytes, Log: s.log}
+	go janitor.Run(ctx, time.Minute)
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

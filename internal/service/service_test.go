@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -108,6 +109,21 @@ cameras:
 	r.Body.Close()
 	require.Equal(t, "streaming", status.State)
 	require.Positive(t, status.FramesDetected)
+
+	// The alert's snapshot is served now, its clip once the post-roll has
+	// been recorded and encoded.
+	snap, err := http.Get(fmt.Sprintf("%s/api/v1/alerts/%d/snapshot", base, a.ID))
+	require.NoError(t, err)
+	snap.Body.Close()
+	require.Equal(t, http.StatusOK, snap.StatusCode)
+	require.Eventually(t, func() bool {
+		r, err := http.Get(fmt.Sprintf("%s/api/v1/alerts/%d/clip", base, a.ID))
+		if err != nil {
+			return false
+		}
+		r.Body.Close()
+		return r.StatusCode == http.StatusOK && r.Header.Get("Content-Type") == "video/mp4"
+	}, 30*time.Second, 250*time.Millisecond, "alert clip")
 
 	cancel()
 	require.NoError(t, <-done)
