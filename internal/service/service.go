@@ -64,6 +64,7 @@ func New(cfg *config.Config, deps Deps) (*Service, error) {
 	}
 	s := &Service{cfg: cfg, log: log, store: deps.Store, model: deps.Model, broker: NewBroker(),
 		metrics: NewMetrics(), media: media, cams: map[string]*camRun{}}
+	s.metrics.Registry.MustRegister(newSupervisorCollector(s))
 	s.pool = NewPool(deps.Model, 2)
 	s.pool.OnDrop = s.dropped
 	s.pool.OnInfer = func(cam string, d time.Duration) {

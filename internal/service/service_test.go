@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -109,6 +110,17 @@ cameras:
 	r.Body.Close()
 	require.Equal(t, "streaming", status.State)
 	require.Positive(t, status.FramesDetected)
+
+	m, err := http.Get(base + "/metrics")
+	require.NoError(t, err)
+	metrics, err := io.ReadAll(m.Body)
+	m.Body.Close()
+	require.NoError(t, err)
+	for _, want := range []string{`vigil_frames_total{camera="plaza",stage="detected"}`, `vigil_frames_gated_total{camera="plaza"}`,
+		`vigil_inference_seconds_bucket{camera="plaza"`, `vigil_alerts_total{camera="plaza"`, `vigil_queue_depth{camera="plaza"}`} {
+		require.Contains(t, string(metrics), want)
+	}
+	require.NotContains(t, string(metrics), vtest, "metric labels carry camera ids, never URLs")
 
 	// The alert's snapshot is served now, its clip once the post-roll has
 	// been recorded and encoded.
