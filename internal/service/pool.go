@@ -7,14 +7,12 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/detect"
+	"github.com/vigil-cctv/vigil/internal/pipeline"
 )
 
-// Model is the detector the pool shares; *onnx.Detector satisfies it.
-type Model interface {
-	NewInput() []float32
-	Prepare(tensor []float32, f *decode.Frame) error
-	Infer(tensor []float32, w, h int) ([]detect.Detection, error)
-}
+// Model is the detector the pool shares (prepared and inferred in separate
+// steps); *onnx.Detector satisfies it.
+type Model = pipeline.Model
 
 // Job is one prepared frame waiting for inference.
 type Job struct {

@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -12,9 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/ingest/rtsptest"
-	"github.com/vigil-cctv/vigil/internal/store/sqlite"
 )
 
 // TestRTSPCameraReconnectsAndAlertsResume: an RTSP camera (a real RTSP
@@ -35,30 +32,12 @@ func TestRTSPCameraReconnectsAndAlertsResume(t *testing.T) {
 	require.NoError(t, err)
 	defer srv.Close()
 	url := strings.Replace(srv.URL(), "rtsp://", "rtsp://op:pw-s3cret@", 1)
-	cfg, err := config.Parse([]byte(`version: 1
+	base, stop := startService(t, model, `version: 1
 data_dir: `+dir+`
 cameras:
   - {id: gate, url: "`+url+`", fps: 5, classes: person, scene: ../../scenes/pets09-s2l1.yaml}
-`), "t.yaml")
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "vigil.db"))
-	require.NoError(t, err)
-	defer st.Close()
-	svc, err := New(cfg, Deps{Store: st, Model: model})
-	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx, ln) }()
-
-	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+ln.Addr().String()+"/api/v1/events", nil)
-	require.NoError(t, err)
-	var resp *http.Response
-	require.Eventually(t, func() bool { resp, err = http.DefaultClient.Do(req); return err == nil }, 5*time.Second, 50*time.Millisecond)
-	defer resp.Body.Close()
-	events := sseEvents(resp)
+`)
+	events := subscribe(t, base)
 
 	waitFor(t, events, func(e sseEvent) bool { return e.typ == "alert" }, 60*time.Second)
 	srv.Stop()
@@ -71,8 +50,7 @@ cameras:
 	waitFor(t, events, func(e sseEvent) bool { return e.typ == "camera_state" && e.state() == "streaming" }, 60*time.Second)
 	waitFor(t, events, func(e sseEvent) bool { return e.typ == "alert" }, 90*time.Second)
 
-	cancel()
-	require.NoError(t, <-done)
+	require.NoError(t, stop())
 }
 
 type sseEvent struct{ typ, data string }

@@ -126,7 +126,10 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	}
 	janitor := &media.Janitor{Dir: s.media, MaxAge: time.Duration(s.cfg.Media.MaxAge), MaxBytes: s.cfg.Media.MaxBytes, Log: s.log}
 	go janitor.Run(ctx, time.Minute)
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// Requests live in ctx, so streams (SSE, MJPEG) end when the service
+	// stops instead of holding Shutdown until its timeout.
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("serving", "addr", "http://"+ln.Addr().String(), "cameras", len(s.cfg.Cameras))

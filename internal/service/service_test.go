@@ -1,7 +1,6 @@
 package service
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -62,32 +61,10 @@ cameras:
     classes: person
     scene: ../../scenes/pets09-s2l1.yaml
 `
-	cfg, err := config.Parse([]byte(cfgYAML), "test.yaml")
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "vigil.db"))
-	require.NoError(t, err)
-	defer st.Close()
-	svc, err := New(cfg, Deps{Store: st, Model: model})
-	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx, ln) }()
-	base := "http://" + ln.Addr().String()
+	base, stop := startService(t, model, cfgYAML)
+	events := subscribe(t, base)
 
-	req, err := http.NewRequestWithContext(ctx, "GET", base+"/api/v1/events", nil)
-	require.NoError(t, err)
-	var resp *http.Response
-	require.Eventually(t, func() bool {
-		resp, err = http.DefaultClient.Do(req)
-		return err == nil
-	}, 5*time.Second, 50*time.Millisecond)
-	defer resp.Body.Close()
-	require.Equal(t, "text/event-stream", strings.Split(resp.Header.Get("Content-Type"), ";")[0])
-
-	alert := waitForEvent(t, resp, "alert", 60*time.Second)
+	alert := waitFor(t, events, func(e sseEvent) bool { return e.typ == "alert" }, 60*time.Second).data
 	var a struct {
 		ID    int64 `json:"id"`
 		Event struct {
@@ -137,37 +114,39 @@ cameras:
 		return r.StatusCode == http.StatusOK && r.Header.Get("Content-Type") == "video/mp4"
 	}, 30*time.Second, 250*time.Millisecond, "alert clip")
 
-	cancel()
-	require.NoError(t, <-done)
+	require.NoError(t, stop())
 }
 
-// waitForEvent reads SSE lines until an event of the given type arrives
-// and returns its data.
-func waitForEvent(t *testing.T, resp *http.Response, typ string, timeout time.Duration) string {
+// startService runs the service on a config; stop ends it and returns
+// Run's result.
+func startService(t *testing.T, model Model, cfgYAML string) (base string, stop func() error) {
 	t.Helper()
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	deadline := time.After(timeout)
-	current := ""
-	for {
-		select {
-		case l, ok := <-lines:
-			require.True(t, ok, "event stream ended")
-			switch {
-			case strings.HasPrefix(l, "event: "):
-				current = strings.TrimPrefix(l, "event: ")
-			case strings.HasPrefix(l, "data: ") && current == typ:
-				return strings.TrimPrefix(l, "data: ")
-			}
-		case <-deadline:
-			t.Fatalf("no %q event within %s", typ, timeout)
-		}
-	}
+	cfg, err := config.Parse([]byte(cfgYAML), "test.yaml")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "vigil.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	svc, err := New(cfg, Deps{Store: st, Model: model})
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx, ln) }()
+	return "http://" + ln.Addr().String(), func() error { cancel(); return <-done }
+}
+
+// subscribe opens the SSE stream.
+func subscribe(t *testing.T, base string) <-chan sseEvent {
+	t.Helper()
+	var resp *http.Response
+	require.Eventually(t, func() bool {
+		r, err := http.Get(base + "/api/v1/events")
+		resp = r
+		return err == nil
+	}, 5*time.Second, 50*time.Millisecond)
+	t.Cleanup(func() { resp.Body.Close() })
+	require.Equal(t, "text/event-stream", strings.Split(resp.Header.Get("Content-Type"), ";")[0])
+	return sseEvents(resp)
 }
