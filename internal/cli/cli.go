@@ -32,6 +32,7 @@ type root struct {
 type evalCmd struct {
 	MOT    evalMOTCmd    `cmd:"" name:"mot" help:"CLEAR-MOT, identity (IDF1) and HOTA metrics of a MOTChallenge track file."`
 	Events evalEventsCmd `cmd:"" help:"Event-level precision, recall and F1 per rule."`
+	Ped2   evalPed2Cmd   `cmd:"" name:"ped2" help:"Frame-level anomaly ROC AUC on UCSD Ped2 (learn on Train, score Test)."`
 }
 
 type versionCmd struct{}
