@@ -18,7 +18,7 @@ func (e *Engine) baseEvent(r *scene.Rule, start, end time.Duration) event.Event 
 		Camera:   e.sc.Camera,
 		Start:    event.Seconds(start),
 		End:      event.Seconds(end),
-		Severity: event.Severity(r.Severity),
+		Severity: r.Severity,
 	}
 	switch {
 	case r.Zone != nil:

@@ -19,6 +19,7 @@ import (
 	_ "time/tzdata"
 
 	"github.com/vigil-cctv/vigil/internal/detect"
+	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/geom"
 )
 
@@ -181,16 +182,17 @@ type Lane struct {
 	HasGround bool
 }
 
-// Severity ranks an alert.
-type Severity string
+// Severity ranks an alert; it is the alert record's own type, so a rule's
+// severity reaches its alerts unchanged.
+type Severity = event.Severity
 
 // Severities, lowest first.
 const (
-	Info     Severity = "info"
-	Low      Severity = "low"
-	Medium   Severity = "medium"
-	High     Severity = "high"
-	Critical Severity = "critical"
+	Info     = event.Info
+	Low      = event.Low
+	Medium   = event.Medium
+	High     = event.High
+	Critical = event.Critical
 )
 
 var severities = []string{"info", "low", "medium", "high", "critical"}
