@@ -13,6 +13,7 @@
 package render
 
 import (
+	"image"
 	"image/color"
 	"math"
 
@@ -427,4 +428,22 @@ func sortFloats(xs []float64) {
 		}
 		xs[j+1] = v
 	}
+}
+
+// RGBA copies rectangle r of the canvas (clipped to it) into a new opaque
+// image whose bounds start at (0, 0), for the image encoders.
+func (c Canvas) RGBA(r image.Rectangle) *image.RGBA {
+	r = r.Intersect(image.Rect(0, 0, c.W, c.H))
+	img := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	if len(c.Pix) < c.W*c.H*3 {
+		return img
+	}
+	for y := range r.Dy() {
+		src := c.Pix[((r.Min.Y+y)*c.W+r.Min.X)*3:]
+		dst := img.Pix[y*img.Stride:]
+		for x := range r.Dx() {
+			dst[4*x], dst[4*x+1], dst[4*x+2], dst[4*x+3] = src[3*x], src[3*x+1], src[3*x+2], 255
+		}
+	}
+	return img
 }

@@ -120,9 +120,5 @@ func toRGBA(f *decode.Frame) (*image.RGBA, error) {
 	if f == nil || f.Width <= 0 || f.Height <= 0 || len(f.Pix) < f.Width*f.Height*3 {
 		return nil, errors.New("scene draw: empty or short frame")
 	}
-	img := image.NewRGBA(image.Rect(0, 0, f.Width, f.Height))
-	for i, j := 0, 0; j < f.Width*f.Height*3; i, j = i+4, j+3 {
-		img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = f.Pix[j], f.Pix[j+1], f.Pix[j+2], 255
-	}
-	return img, nil
+	return render.FromFrame(f).RGBA(image.Rect(0, 0, f.Width, f.Height)), nil
 }

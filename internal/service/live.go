@@ -58,17 +58,8 @@ func renderLive(lf *liveFrame, name string, quality int) ([]byte, error) {
 	}
 	render.DrawObjects(c, objs, nil)
 	render.DrawHUD(c, name, f.PTS.Round(time.Millisecond).String())
-	return encodeJPEG(f.Width, f.Height, pix, quality)
-}
-
-// encodeJPEG converts packed RGB24 to JPEG.
-func encodeJPEG(w, h int, pix []byte, quality int) ([]byte, error) {
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for i, j := 0, 0; i+2 < len(pix) && j+3 < len(img.Pix); i, j = i+3, j+4 {
-		img.Pix[j], img.Pix[j+1], img.Pix[j+2], img.Pix[j+3] = pix[i], pix[i+1], pix[i+2], 255
-	}
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: quality}); err != nil {
+	if err := jpeg.Encode(&buf, c.RGBA(image.Rect(0, 0, f.Width, f.Height)), &jpeg.Options{Quality: quality}); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

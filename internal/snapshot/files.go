@@ -116,21 +116,6 @@ func writeJPEG(path string, img image.Image) error {
 	return nil
 }
 
-// toRGBA copies rectangle r of a packed RGB24 picture w pixels wide into a
-// new opaque image whose bounds start at (0, 0).
-func toRGBA(pix []byte, w, h int, r image.Rectangle) *image.RGBA {
-	r = r.Intersect(image.Rect(0, 0, w, h))
-	img := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
-	for y := range r.Dy() {
-		src := pix[((r.Min.Y+y)*w+r.Min.X)*3:]
-		dst := img.Pix[y*img.Stride:]
-		for x := range r.Dx() {
-			dst[4*x], dst[4*x+1], dst[4*x+2], dst[4*x+3] = src[3*x], src[3*x+1], src[3*x+2], 255
-		}
-	}
-	return img
-}
-
 // upscale is the whole factor a crop of this size is enlarged by.
 func upscale(w, h int) int {
 	short := min(w, h)

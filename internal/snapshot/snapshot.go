@@ -74,7 +74,7 @@ func (w Writer) Write(ev *event.Event, f *decode.Frame, tracks []track.Track, sc
 		return full, "", nil
 	}
 	crop = filepath.Join(dir, base+"-crop.jpg")
-	if err := writeJPEG(crop, scaleUp(toRGBA(f.Pix, f.Width, f.Height, r))); err != nil {
+	if err := writeJPEG(crop, scaleUp(render.Canvas{W: f.Width, H: f.Height, Pix: f.Pix}.RGBA(r))); err != nil {
 		return full, "", err
 	}
 	return full, crop, nil
@@ -101,7 +101,7 @@ func annotate(ev *event.Event, f *decode.Frame, tracks []track.Track, sc *scene.
 		}
 	}
 	render.DrawHUD(c, caption(ev, f, c.W)...)
-	return toRGBA(c.Pix, c.W, c.H, image.Rect(0, 0, c.W, c.H))
+	return c.RGBA(image.Rect(0, 0, c.W, c.H))
 }
 
 func isAlertTrack(ev *event.Event, id int) bool {
