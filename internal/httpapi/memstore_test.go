@@ -21,6 +21,8 @@ type memStore struct {
 	scenes map[string][]store.SceneVersion
 	alerts []store.Alert // by ID ascending; ID = index+1
 	counts []store.Count
+	blobs  map[string][]byte
+	supps  []store.Suppression
 }
 
 func newMemStore() *memStore {
@@ -183,6 +185,77 @@ func (m *memStore) ListCounts(_ context.Context, f store.CountFilter) ([]store.C
 		if (f.Camera == "" || c.Camera == f.Camera) && (f.Name == "" || c.Name == f.Name) &&
 			!c.Bucket.Before(f.Since) && c.Bucket.Before(f.Until) {
 			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) PutBaseline(_ context.Context, camera string, data []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.blobs == nil {
+		m.blobs = map[string][]byte{}
+	}
+	m.blobs[camera] = slices.Clone(data)
+	return nil
+}
+
+func (m *memStore) GetBaseline(_ context.Context, camera string) ([]byte, time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.blobs[camera]
+	if !ok {
+		return nil, time.Time{}, store.ErrNotFound
+	}
+	return b, m.now(), nil
+}
+
+func (m *memStore) AddSuppression(_ context.Context, s store.Suppression) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s.ID, s.Created = int64(len(m.supps)+1), m.now()
+	m.supps = append(m.supps, s)
+	return s.ID, nil
+}
+
+func (m *memStore) ListSuppressions(_ context.Context, camera string, now time.Time) ([]store.Suppression, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []store.Suppression
+	for _, s := range m.supps {
+		if s.ID > 0 && (camera == "" || s.Camera == camera) && s.Expires.After(now) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) DeleteSuppression(_ context.Context, id int64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if id < 1 || id > int64(len(m.supps)) || m.supps[id-1].ID == 0 {
+		return store.ErrNotFound
+	}
+	m.supps[id-1].ID = 0
+	return nil
+}
+
+func (m *memStore) Verdicts(_ context.Context, f store.VerdictFilter) ([]store.VerdictCount, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []store.VerdictCount
+	for _, a := range m.alerts {
+		for _, h := range a.History {
+			if (f.Camera != "" && a.Event.Camera != f.Camera) || (h.To != store.StateConfirmed && h.To != store.StateFalseAlarm) {
+				continue
+			}
+			v := store.VerdictCount{Camera: a.Event.Camera, Rule: a.Event.Rule, Name: a.Event.Name, Day: h.At.UTC().Truncate(24 * time.Hour)}
+			if h.To == store.StateConfirmed {
+				v.Confirmed = 1
+			} else {
+				v.FalseAlarm = 1
+			}
+			out = append(out, v)
 		}
 	}
 	return out, nil

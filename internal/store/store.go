@@ -114,6 +114,42 @@ type CountFilter struct {
 	Until  time.Time
 }
 
+// Suppression is a situation an operator dismissed as a false alarm: the
+// same rule and class raising again within Radius pixels of (X, Y) on the
+// same camera is not alerted until Expires.
+type Suppression struct {
+	ID      int64     `json:"id"`
+	Camera  string    `json:"camera"`
+	Rule    string    `json:"rule"`
+	Name    string    `json:"name,omitempty"`
+	Class   string    `json:"class,omitempty"`
+	Place   string    `json:"place,omitempty"` // zone, line or lane
+	X       float64   `json:"x"`
+	Y       float64   `json:"y"`
+	Radius  float64   `json:"radius"`
+	AlertID int64     `json:"alert_id"`
+	By      string    `json:"by"`
+	Created time.Time `json:"created"`
+	Expires time.Time `json:"expires"`
+}
+
+// VerdictFilter selects verdicts by when they were given.
+type VerdictFilter struct {
+	Camera string
+	Since  time.Time
+	Until  time.Time
+}
+
+// VerdictCount is one day's verdicts on one rule of one camera.
+type VerdictCount struct {
+	Camera     string    `json:"camera"`
+	Rule       string    `json:"rule"`
+	Name       string    `json:"name,omitempty"`
+	Day        time.Time `json:"day"`
+	Confirmed  int       `json:"confirmed"`
+	FalseAlarm int       `json:"false_alarm"`
+}
+
 // Store is implemented by sqlite.Store and postgres.Store.
 type Store interface {
 	PutCamera(ctx context.Context, c Camera) error // insert or update by ID
@@ -142,6 +178,23 @@ type Store interface {
 	// AddCounts adds N to each counter (upsert).
 	AddCounts(ctx context.Context, cs []Count) error
 	ListCounts(ctx context.Context, f CountFilter) ([]Count, error)
+
+	// PutBaseline replaces a camera's learned baseline; GetBaseline
+	// returns it with when it was saved (ErrNotFound when none).
+	PutBaseline(ctx context.Context, camera string, data []byte) error
+	GetBaseline(ctx context.Context, camera string) ([]byte, time.Time, error)
+
+	// AddSuppression records a dismissed situation and returns its ID.
+	AddSuppression(ctx context.Context, s Suppression) (int64, error)
+	// ListSuppressions returns a camera's suppressions (all cameras when
+	// camera is empty) that have not expired at now, oldest first.
+	ListSuppressions(ctx context.Context, camera string, now time.Time) ([]Suppression, error)
+	// DeleteSuppression removes one (ErrNotFound when absent).
+	DeleteSuppression(ctx context.Context, id int64) error
+
+	// Verdicts returns, per camera, rule, rule name and UTC day, how many
+	// alerts operators confirmed or dismissed in [Since, Until).
+	Verdicts(ctx context.Context, f VerdictFilter) ([]VerdictCount, error)
 
 	Close() error
 }

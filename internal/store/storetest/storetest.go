@@ -42,6 +42,9 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentAddAlert", testConcurrentAddAlert},
 		{"Tracks", testTracks},
 		{"Counts", testCounts},
+		{"Baselines", testBaselines},
+		{"Suppressions", testSuppressions},
+		{"Verdicts", testVerdicts},
 		{"Close", testClose},
 	}
 	for _, tc := range tests {

@@ -23,10 +23,10 @@ func (db *DB) AddAlert(ctx context.Context, e event.Event) (int64, error) {
 		return 0, fmt.Errorf("store: add alert: encode event: %w", err)
 	}
 	now := db.D.arg(db.now())
-	q := db.D.rebind(`INSERT INTO alerts (rule, camera, class, start_pts, state, created, updated, event_json)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
+	q := db.D.rebind(`INSERT INTO alerts (rule, name, camera, class, start_pts, state, created, updated, event_json)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
 	var id int64
-	err = db.W.QueryRowContext(ctx, q, e.Rule, e.Camera, e.Class, e.Start, string(store.StateNew), now, now, string(js)).Scan(&id)
+	err = db.W.QueryRowContext(ctx, q, e.Rule, e.Name, e.Camera, e.Class, e.Start, string(store.StateNew), now, now, string(js)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: add alert (camera %q, rule %q): %w", e.Camera, e.Rule, err)
 	}
