@@ -283,6 +283,7 @@ func (a *api) transitionAlert(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.log.Info("alert transition", "alert", al.ID, "from", cur.State, "to", al.State, "by", strings.TrimSpace(in.By))
+	a.verdict(ctx, al, strings.TrimSpace(in.By))
 	if p, ok := a.deps.Broker.(Publisher); ok {
 		p.Publish(Message{Type: MessageAlertState, Data: viewAlert(al)})
 	}

@@ -187,6 +187,8 @@ type harness struct {
 	scenes  *fakeScenes
 	live    *fakeLive
 	broker  *fakeBroker
+	verdict *fakeFeedback
+	base    *fakeBaselines
 	logs    *syncBuffer
 	readyFn func() error
 }
@@ -209,9 +211,10 @@ func newFuzzHarness(t testing.TB, opts Options) *harness {
 
 func newHarnessWith(t testing.TB, st store.Store, setNow func(func() time.Time), opts Options) *harness {
 	hs := &harness{t: t, store: st, setNow: setNow, cams: &fakeCameras{}, scenes: &fakeScenes{},
-		live: &fakeLive{}, broker: &fakeBroker{}, logs: &syncBuffer{}}
+		live: &fakeLive{}, broker: &fakeBroker{}, logs: &syncBuffer{}, verdict: &fakeFeedback{st: st}, base: &fakeBaselines{}}
 	hs.h = New(Deps{
 		Store: hs.store, Cameras: hs.cams, Scenes: hs.scenes, Live: hs.live, Broker: hs.broker,
+		Feedback: hs.verdict, Baselines: hs.base,
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "vigil_up 1\n") }),
 		Ready:   func() error { return hs.ready() },
 		Logger:  newTestLogger(hs.logs),

@@ -117,9 +117,14 @@ type Deps struct {
 	Scenes  SceneApplier
 	Live    LiveFeed
 	Broker  Broker
-	Metrics http.Handler // Prometheus exposition
-	Ready   func() error // nil error: ready to serve traffic
-	Logger  *slog.Logger // nil: discard
+	// Feedback acts on verdicts; nil: verdicts are only stored, and
+	// lifting a suppression only deletes it from the store.
+	Feedback Feedback
+	// Baselines shows learned baselines; nil: those routes answer 503.
+	Baselines Baselines
+	Metrics   http.Handler // Prometheus exposition
+	Ready     func() error // nil error: ready to serve traffic
+	Logger    *slog.Logger // nil: discard
 }
 
 // Options tune the API; the zero value is usable.
@@ -207,6 +212,11 @@ func routeTable() []route {
 		{http.MethodGet, "/api/v1/alerts/{id}/clip", (*api).alertClip},
 		{http.MethodGet, "/api/v1/counts", (*api).listCounts},
 		{http.MethodGet, "/api/v1/stats", (*api).stats},
+		{http.MethodGet, "/api/v1/stats/verdicts", (*api).verdicts},
+		{http.MethodGet, "/api/v1/suppressions", (*api).listSuppressions},
+		{http.MethodDelete, "/api/v1/suppressions/{id}", (*api).deleteSuppression},
+		{http.MethodGet, "/api/v1/cameras/{id}/baseline", (*api).baselineState},
+		{http.MethodGet, "/api/v1/cameras/{id}/baseline/heatmap.png", (*api).baselineHeatmap},
 		{http.MethodGet, "/api/v1/events", (*api).events},
 		{http.MethodGet, "/api/v1/openapi.yaml", (*api).openAPI},
 		{http.MethodGet, "/metrics", (*api).metrics},
