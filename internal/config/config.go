@@ -33,6 +33,8 @@ type Config struct {
 	Media    Media    `yaml:"media"`
 	Cameras  []Camera `yaml:"cameras"`
 	Live     LiveView `yaml:"live"`
+	Anomaly  Anomaly  `yaml:"anomaly"`
+	Feedback Feedback `yaml:"feedback"`
 	file     string   // the path it was read from
 }
 
@@ -79,6 +81,28 @@ type Camera struct {
 	Classes   string  `yaml:"classes"`
 	Disabled  bool    `yaml:"disabled"`
 	Profile   string  `yaml:"onvif_profile"`
+}
+
+// Anomaly configures the per-camera learned baseline (internal/baseline).
+type Anomaly struct {
+	// Disabled turns anomaly alerts off; the baseline is then not learned.
+	Disabled bool `yaml:"disabled"`
+	// Warmup is the streaming time a camera observes before its first
+	// anomaly alert.
+	Warmup Duration `yaml:"warmup"`
+	// BudgetPerHour is the target number of anomaly alerts per camera-hour
+	// the thresholds are calibrated to.
+	BudgetPerHour float64 `yaml:"budget_per_hour"`
+	// HalfLife is how fast old observations fade.
+	HalfLife Duration `yaml:"half_life"`
+	// SaveEvery is how often each camera's baseline is persisted.
+	SaveEvery Duration `yaml:"save_every"`
+}
+
+// Feedback configures what operators' verdicts do.
+type Feedback struct {
+	// SuppressFor is how long a dismissed situation stays suppressed.
+	SuppressFor Duration `yaml:"suppress_for"`
 }
 
 // Duration reads Go duration strings ("30s", "168h").
@@ -168,6 +192,10 @@ func (c *Config) defaults() {
 	if c.Live.Quality == 0 {
 		c.Live.Quality = 70
 	}
+	c.Anomaly.defaults()
+	if c.Feedback.SuppressFor == 0 {
+		c.Feedback.SuppressFor = Duration(24 * time.Hour)
+	}
 	for i := range c.Cameras {
 		cam := &c.Cameras[i]
 		if cam.Name == "" {
@@ -179,6 +207,21 @@ func (c *Config) defaults() {
 		if cam.Classes == "" {
 			cam.Classes = "all"
 		}
+	}
+}
+
+func (a *Anomaly) defaults() {
+	if a.Warmup == 0 {
+		a.Warmup = Duration(30 * time.Minute)
+	}
+	if a.BudgetPerHour == 0 {
+		a.BudgetPerHour = 2
+	}
+	if a.HalfLife == 0 {
+		a.HalfLife = Duration(7 * 24 * time.Hour)
+	}
+	if a.SaveEvery == 0 {
+		a.SaveEvery = Duration(time.Minute)
 	}
 }
 
@@ -219,6 +262,21 @@ func (c *Config) validate() []fieldError {
 	}
 	if c.Live.Quality < 1 || c.Live.Quality > 100 {
 		add("$.live.quality", "must be 1..100, got %d", c.Live.Quality)
+	}
+	if c.Anomaly.Warmup < 0 {
+		add("$.anomaly.warmup", "must not be negative")
+	}
+	if c.Anomaly.BudgetPerHour <= 0 || c.Anomaly.BudgetPerHour > 3600 {
+		add("$.anomaly.budget_per_hour", "must be in (0,3600], got %v", c.Anomaly.BudgetPerHour)
+	}
+	if c.Anomaly.HalfLife < Duration(time.Hour) {
+		add("$.anomaly.half_life", "must be at least 1h, got %v", time.Duration(c.Anomaly.HalfLife))
+	}
+	if c.Anomaly.SaveEvery < Duration(time.Second) {
+		add("$.anomaly.save_every", "must be at least 1s, got %v", time.Duration(c.Anomaly.SaveEvery))
+	}
+	if c.Feedback.SuppressFor < Duration(time.Minute) {
+		add("$.feedback.suppress_for", "must be at least 1m, got %v", time.Duration(c.Feedback.SuppressFor))
 	}
 	seen := map[string]bool{}
 	for i, cam := range c.Cameras {

@@ -32,6 +32,10 @@ func TestParseGood(t *testing.T) {
 	require.Equal(t, "plaza", c.Cameras[0].Name, "name defaults to id")
 	require.Equal(t, "tcp", c.Cameras[1].Transport)
 	require.Equal(t, 2, c.Detector.Threads)
+	require.Equal(t, Duration(30*time.Minute), c.Anomaly.Warmup)
+	require.Equal(t, 2.0, c.Anomaly.BudgetPerHour)
+	require.False(t, c.Anomaly.Disabled)
+	require.Equal(t, Duration(24*time.Hour), c.Feedback.SuppressFor)
 }
 
 func TestParseErrorsNameLineColumnAndField(t *testing.T) {
@@ -44,6 +48,9 @@ func TestParseErrorsNameLineColumnAndField(t *testing.T) {
 		{"bad class", "version: 1\ncameras:\n  - {id: a, url: /x, classes: dragons}\n", `cameras[0].classes: unknown class "dragons"`},
 		{"bad duration", "version: 1\nmedia: {max_age: soon}\n", "invalid duration"},
 		{"wrong type", "version: one\n", "v.yaml:1:10:"},
+		{"bad budget", "version: 1\nanomaly:\n  budget_per_hour: -1\n", "v.yaml:3:20: anomaly.budget_per_hour: must be in (0,3600]"},
+		{"short half-life", "version: 1\nanomaly: {half_life: 5m}\n", "anomaly.half_life: must be at least 1h"},
+		{"short suppression", "version: 1\nfeedback:\n  suppress_for: 1s\n", "v.yaml:3:17: feedback.suppress_for: must be at least 1m"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
