@@ -105,8 +105,11 @@ func (s *Set) Remove(id int64) {
 }
 
 // Match returns the unexpired suppression covering ev, if any. Expired
-// entries are dropped on the way.
+// entries are dropped on the way. A nil Set matches nothing.
 func (s *Set) Match(ev event.Event) (store.Suppression, bool) {
+	if s == nil {
+		return store.Suppression{}, false
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()

@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/event"
+	"github.com/vigil-cctv/vigil/internal/feedback"
 	"github.com/vigil-cctv/vigil/internal/media"
 	"github.com/vigil-cctv/vigil/internal/rules"
 	"github.com/vigil-cctv/vigil/internal/scene"
@@ -25,6 +26,8 @@ type Sinks struct {
 	Metrics  *Metrics
 	Snapshot *snapshot.Writer // nil: no snapshots
 	Log      *slog.Logger
+	// Suppress holds dismissed situations; nil suppresses nothing.
+	Suppress *feedback.Set
 	// Media is where alert clips go; PreRoll/PostRoll bound them.
 	Media             string
 	PreRoll, PostRoll time.Duration
@@ -206,6 +209,11 @@ func (p *processor) handle(ctx context.Context, r Result) {
 // alert stores an alert durably first, then adds pictures and publishes it.
 func (p *processor) alert(ctx context.Context, ev event.Event, f *decode.Frame, tracks []track.Track, sc *scene.Scene) {
 	ev.Camera = p.id
+	if sup, ok := p.sinks.Suppress.Match(ev); ok && ev.Rule != anomalyRule {
+		p.sinks.Metrics.Suppressed.WithLabelValues(p.id, ev.Rule).Inc()
+		p.sinks.Log.Debug("alert suppressed", "camera", p.id, "rule", ev.Name, "suppression", sup.ID, "alert", sup.AlertID)
+		return
+	}
 	if w := p.sinks.Snapshot; w != nil {
 		if full, crop, err := w.Write(&ev, f, tracks, sc); err == nil {
 			ev.Snapshot, ev.Crop = full, crop

@@ -13,6 +13,7 @@ type Metrics struct {
 	Latency    *prometheus.HistogramVec // camera: frame submit → result
 	QueueDepth *prometheus.GaugeVec     // camera
 	Alerts     *prometheus.CounterVec   // camera, rule
+	Suppressed *prometheus.CounterVec   // camera, rule: alerts hidden by a suppression
 	State      *prometheus.GaugeVec     // camera, state (1 for the current one)
 	Reconnects *prometheus.CounterVec   // camera
 	// AlertLatency is from a frame's arrival to its alert being published
@@ -35,6 +36,8 @@ func NewMetrics() *Metrics {
 			Help: "Frames waiting for the detector per camera."}, []string{"camera"}),
 		Alerts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_alerts_total",
 			Help: "Alerts raised per camera and rule."}, []string{"camera", "rule"}),
+		Suppressed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_alerts_suppressed_total",
+			Help: "Alerts not raised because an operator dismissed the same situation."}, []string{"camera", "rule"}),
 		State: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vigil_camera_state",
 			Help: "1 for the camera's current state."}, []string{"camera", "state"}),
 		AlertLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "vigil_alert_latency_seconds",
@@ -43,7 +46,7 @@ func NewMetrics() *Metrics {
 		Reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_camera_reconnects_total",
 			Help: "Times a camera's source was restarted."}, []string{"camera"}),
 	}
-	m.Registry.MustRegister(m.Frames, m.Inference, m.Latency, m.QueueDepth, m.Alerts, m.State, m.Reconnects, m.AlertLatency,
+	m.Registry.MustRegister(m.Frames, m.Inference, m.Latency, m.QueueDepth, m.Alerts, m.Suppressed, m.State, m.Reconnects, m.AlertLatency,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/feedback"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
 	"github.com/vigil-cctv/vigil/internal/media"
 	"github.com/vigil-cctv/vigil/internal/snapshot"
@@ -38,6 +39,7 @@ type Service struct {
 	metrics *Metrics
 	media   string
 	started time.Time
+	supp    *feedback.Set
 
 	mu     sync.Mutex
 	cams   map[string]*camRun
@@ -63,7 +65,7 @@ func New(cfg *config.Config, deps Deps) (*Service, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{cfg: cfg, log: log, store: deps.Store, model: deps.Model, broker: NewBroker(),
-		metrics: NewMetrics(), media: media, cams: map[string]*camRun{}}
+		metrics: NewMetrics(), media: media, cams: map[string]*camRun{}, supp: feedback.NewSet(nil)}
 	s.metrics.Registry.MustRegister(newSupervisorCollector(s))
 	s.pool = NewPool(deps.Model, 2)
 	s.pool.OnDrop = s.dropped
@@ -83,7 +85,7 @@ func (s *Service) dropped(cam string, j Job) {
 }
 
 func (s *Service) sinks() Sinks {
-	return Sinks{Store: s.store, Broker: s.broker, Metrics: s.metrics, Snapshot: &snapshot.Writer{Dir: s.media}, Log: s.log,
+	return Sinks{Store: s.store, Broker: s.broker, Metrics: s.metrics, Snapshot: &snapshot.Writer{Dir: s.media}, Log: s.log, Suppress: s.supp,
 		Media: s.media, PreRoll: time.Duration(s.cfg.Media.PreRoll), PostRoll: time.Duration(s.cfg.Media.PostRoll)}
 }
 
@@ -91,7 +93,7 @@ func (s *Service) sinks() Sinks {
 // behind them.
 func (s *Service) Handler() http.Handler {
 	api := httpapi.New(httpapi.Deps{
-		Store: s.store, Cameras: s, Scenes: s, Live: s, Broker: s.broker,
+		Store: s.store, Cameras: s, Scenes: s, Live: s, Broker: s.broker, Feedback: s,
 		Metrics: promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}),
 		Ready:   s.ready, Logger: s.log,
 	}, httpapi.Options{MediaDir: s.media})
@@ -121,6 +123,9 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	// The caller closes the model after Run returns: inference must have
 	// stopped by then.
 	defer func() { stopPool(); <-poolDone }()
+	if err := s.loadSuppressions(ctx); err != nil {
+		return err
+	}
 	if err := s.startConfigured(ctx); err != nil {
 		return err
 	}
