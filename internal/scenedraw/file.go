@@ -26,7 +26,7 @@ func RenderFile(ctx context.Context, sc *scene.Scene, input, out string, frameIn
 	if frameIndex < 0 {
 		return fmt.Errorf("scene draw: frame index %d is negative", frameIndex)
 	}
-	f, err := readFrame(ctx, sc, input, frameIndex)
+	f, err := ReadFrame(ctx, sc, input, frameIndex)
 	if err != nil {
 		return err
 	}
@@ -34,9 +34,10 @@ func RenderFile(ctx context.Context, sc *scene.Scene, input, out string, frameIn
 	return WritePNG(out, f)
 }
 
-// readFrame decodes frames up to frameIndex and returns that one. The size
-// is checked against the probe before decoding anything.
-func readFrame(ctx context.Context, sc *scene.Scene, input string, frameIndex int) (*decode.Frame, error) {
+// ReadFrame decodes frames up to frameIndex and returns that one. The size
+// is checked against the scene's (if sc is not nil) before decoding
+// anything.
+func ReadFrame(ctx context.Context, sc *scene.Scene, input string, frameIndex int) (*decode.Frame, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	src, err := decode.Open(ctx, input, decode.Options{MaxFrames: frameIndex + 1})
@@ -70,7 +71,7 @@ func readFrame(ctx context.Context, sc *scene.Scene, input string, frameIndex in
 // checkSize names both sizes, since the fix is either another input or
 // rescaling the scene.
 func checkSize(sc *scene.Scene, input string, w, h int) error {
-	if w == sc.Image.Width && h == sc.Image.Height {
+	if sc == nil || w == sc.Image.Width && h == sc.Image.Height {
 		return nil
 	}
 	name := sc.Camera

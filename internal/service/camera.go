@@ -58,6 +58,7 @@ type processor struct {
 	sinks   Sinks
 
 	rules       atomic.Pointer[sceneRules]
+	base        atomic.Pointer[camBaseline] // nil: anomaly detection off
 	resetCounts atomic.Bool
 	detected    atomic.Int64
 	dropped     atomic.Int64
@@ -194,6 +195,11 @@ func (p *processor) handle(ctx context.Context, r Result) {
 	if sr != nil {
 		sc = sr.scene
 		for _, ev := range sr.engine.Update(f.PTS, tracks) {
+			p.alert(ctx, ev, f, tracks, sc)
+		}
+	}
+	if b := p.base.Load(); b != nil {
+		for _, ev := range b.update(f.PTS, f.Width, f.Height, tracks) {
 			p.alert(ctx, ev, f, tracks, sc)
 		}
 	}

@@ -51,6 +51,7 @@ func (s *Service) Apply(_ context.Context, c store.Camera) error {
 	if err := s.loadScene(c.ID, proc); err != nil {
 		s.log.Warn("scene not applied", "camera", c.ID, "err", err)
 	}
+	s.attachBaseline(s.runCtx, proc)
 	ctx, cancel := context.WithCancel(s.runCtx)
 	r := &camRun{cam: c, proc: proc, cancel: cancel, done: make(chan struct{})}
 	s.mu.Lock()
@@ -142,6 +143,12 @@ func (s *Service) runCamera(ctx context.Context, r *camRun) {
 	<-supDone
 	<-consumed
 	s.pool.Forget(r.cam.ID)
+	if b := r.proc.base.Load(); b != nil {
+		b.mu.Lock()
+		b.m.Close(r.proc.lastPTS)
+		b.mu.Unlock()
+	}
+	s.saveBaseline(context.WithoutCancel(ctx), r.proc, true)
 	if r.proc.clips != nil {
 		_ = r.proc.clips.Close() // finishes clips in progress
 	}
@@ -218,7 +225,11 @@ func (s *Service) ApplyScene(_ context.Context, camera string, sc *scene.Scene, 
 	if r == nil {
 		return nil // applied when the camera starts
 	}
-	return r.proc.setScene(sc)
+	if err := r.proc.setScene(sc); err != nil {
+		return err
+	}
+	s.rescene(r.proc, sc)
+	return nil
 }
 
 // Subscribe streams a camera's annotated frames (httpapi.LiveFeed).

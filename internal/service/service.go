@@ -93,7 +93,7 @@ func (s *Service) sinks() Sinks {
 // behind them.
 func (s *Service) Handler() http.Handler {
 	api := httpapi.New(httpapi.Deps{
-		Store: s.store, Cameras: s, Scenes: s, Live: s, Broker: s.broker, Feedback: s,
+		Store: s.store, Cameras: s, Scenes: s, Live: s, Broker: s.broker, Feedback: s, Baselines: s,
 		Metrics: promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}),
 		Ready:   s.ready, Logger: s.log,
 	}, httpapi.Options{MediaDir: s.media})
@@ -131,6 +131,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	}
 	janitor := &media.Janitor{Dir: s.media, MaxAge: time.Duration(s.cfg.Media.MaxAge), MaxBytes: s.cfg.Media.MaxBytes, Log: s.log}
 	go janitor.Run(ctx, time.Minute)
+	go s.saveBaselines(ctx, time.Duration(s.cfg.Anomaly.SaveEvery))
 	// Requests live in ctx, so streams (SSE, MJPEG) end when the service
 	// stops instead of holding Shutdown until its timeout.
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
