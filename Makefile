@@ -7,7 +7,7 @@ OUT     := out
 BIN     := bin/vigil
 GO      ?= go
 
-.PHONY: all setup build run analyze test test-short bench bench-serve eval-pets eval-public eval-events eval-highway vet fmt clean
+.PHONY: all setup build run analyze test test-short bench bench-serve eval-pets eval-public eval-events eval-highway eval-anomaly eval-ped2 vet fmt clean
 
 all: build
 
@@ -76,6 +76,25 @@ eval-events: setup build
 # Wrong-way on the highway camera, forwards (none) and reversed (every vehicle).
 eval-highway: setup
 	$(GO) test -count=1 -run 'TestHighwayWrongWayAcceptance' -v ./internal/cli/ | grep -E 'highway:|ok|FAIL'
+
+# The learned baseline (no rules): learn an hour of each camera's normal
+# traffic (the footage looped), count anomaly alerts after a 10-minute
+# warm-up; the highway model then scores the highway played in reverse.
+HIGHWAY := ../shared/data/cdnet-highway/input
+eval-anomaly: setup build
+	@mkdir -p $(OUT)
+	$(BIN) analyze $(VTEST) --classes person --jsonl $(OUT)/vtest-frames.jsonl --progress none
+	$(BIN) analyze $(HIGHWAY) --classes vehicle --jsonl $(OUT)/highway-frames.jsonl --progress none
+	$(BIN) analyze $(HIGHWAY) --classes vehicle --reverse --jsonl $(OUT)/highway-reversed-frames.jsonl --progress none
+	$(BIN) eval anomaly --scene scenes/pets09-s2l1.yaml --learn $(OUT)/vtest-frames.jsonl --warmup 10m --save $(OUT)/pets.baseline
+	$(BIN) eval anomaly --scene scenes/cdnet-highway.yaml --learn $(OUT)/highway-frames.jsonl --warmup 10m \
+		--score $(OUT)/highway-reversed-frames.jsonl --events $(OUT)/highway-anomalies.jsonl --save $(OUT)/highway.baseline
+	$(BIN) baseline heatmap $(OUT)/highway.baseline --scene scenes/cdnet-highway.yaml --kind direction --background $(HIGHWAY) --out $(OUT)/highway-direction.png
+	$(BIN) baseline heatmap $(OUT)/pets.baseline --scene scenes/pets09-s2l1.yaml --kind occupancy --background $(VTEST) --out $(OUT)/pets-occupancy.png
+
+# Frame-level anomaly ROC AUC on UCSD Ped2.
+eval-ped2: build
+	$(BIN) eval ped2 --data ../shared/data/ucsd-ped2
 
 vet:
 	$(GO) vet ./...

@@ -44,7 +44,8 @@ func TestPETS09Acceptance(t *testing.T) {
 	gt := shared(t, "data/mot/PETS09-S2L1/gt.txt")
 	dir := t.TempDir()
 	pred, predEvents, refEvents := filepath.Join(dir, "pets.txt"), filepath.Join(dir, "pred.jsonl"), filepath.Join(dir, "ref.jsonl")
-	analyze(t, "--classes", "person", "--mot", pred, "--scene", petsScene, "--events", predEvents, vtest)
+	frames := filepath.Join(dir, "frames.jsonl")
+	analyze(t, "--classes", "person", "--mot", pred, "--jsonl", frames, "--scene", petsScene, "--events", predEvents, vtest)
 	analyze(t, "--tracks-from", gt, "--seq-fps", "10", "--scene", petsScene, "--events", refEvents)
 
 	code, stdout, stderr := vigil(t, "eval", "mot", "--gt", gt, "--pred", pred, "--json")
@@ -69,6 +70,22 @@ func TestPETS09Acceptance(t *testing.T) {
 		}
 	}
 	require.GreaterOrEqual(t, judged, 2, "the scene must give at least two rules 10+ reference events")
+
+	learn := evalAnomaly(t, "--scene", petsScene, "--learn", frames).Learn
+	t.Logf("PETS09-S2L1 baseline: %d anomaly alerts in %.2f h after warm-up (%.2f per camera-hour)", learn.Alerts, learn.AfterFor, learn.PerHour)
+	require.LessOrEqual(t, learn.PerHour, 2.0, "played normally, anomaly alerts stay within the default budget")
+}
+
+// evalAnomaly runs vigil eval anomaly with a 10-minute warm-up and one
+// hour of the learn footage looped.
+func evalAnomaly(t *testing.T, args ...string) anomalyReport {
+	t.Helper()
+	code, stdout, stderr := vigil(t, append([]string{"eval", "anomaly", "--json", "--warmup", "10m", "--hours", "1"}, args...)...)
+	require.Equal(t, 0, code, stderr)
+	var rep anomalyReport
+	require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
+	require.Greater(t, rep.Learn.AfterFor, 0.8)
+	return rep
 }
 
 // TestHighwayWrongWayAcceptance plays the highway camera forwards (no
@@ -83,8 +100,9 @@ func TestHighwayWrongWayAcceptance(t *testing.T) {
 	dir := t.TempDir()
 	fwdTracks, fwdEvents := filepath.Join(dir, "fwd.txt"), filepath.Join(dir, "fwd.jsonl")
 	revTracks, revEvents := filepath.Join(dir, "rev.txt"), filepath.Join(dir, "rev.jsonl")
-	analyze(t, "--classes", "vehicle", "--mot", fwdTracks, "--scene", highwayScene, "--events", fwdEvents, input)
-	analyze(t, "--classes", "vehicle", "--reverse", "--mot", revTracks, "--scene", highwayScene, "--events", revEvents, input)
+	fwdFrames, revFrames := filepath.Join(dir, "fwd-frames.jsonl"), filepath.Join(dir, "rev-frames.jsonl")
+	analyze(t, "--classes", "vehicle", "--mot", fwdTracks, "--jsonl", fwdFrames, "--scene", highwayScene, "--events", fwdEvents, input)
+	analyze(t, "--classes", "vehicle", "--reverse", "--mot", revTracks, "--jsonl", revFrames, "--scene", highwayScene, "--events", revEvents, input)
 
 	fwdAlerts, err := event.ReadFile(fwdEvents)
 	require.NoError(t, err)
@@ -125,6 +143,21 @@ func TestHighwayWrongWayAcceptance(t *testing.T) {
 	require.GreaterOrEqual(t, len(moving), 10)
 	require.GreaterOrEqual(t, recall, 0.9)
 	require.Empty(t, twice, "exactly one alert per vehicle")
+
+	// The learned baseline knows no rule: it learns the forward traffic,
+	// stays quiet on it, and flags the reversed vehicles.
+	rep := evalAnomaly(t, "--scene", highwayScene, "--learn", fwdFrames, "--score", revFrames)
+	alertedVehicles := map[int]bool{}
+	for _, id := range rep.Score[0].Alerted {
+		if v := mirrorMatch(rev[id], fwd, frames); moving[v] {
+			alertedVehicles[v] = true
+		}
+	}
+	anomalyRecall := float64(len(alertedVehicles)) / float64(len(moving))
+	t.Logf("highway baseline: forwards %d anomaly alerts in %.2f h after warm-up (%.2f per camera-hour); reversed %d alerts %v, recall %.3f of moving vehicles",
+		rep.Learn.Alerts, rep.Learn.AfterFor, rep.Learn.PerHour, rep.Score[0].Alerts, rep.Score[0].ByKind, anomalyRecall)
+	require.LessOrEqual(t, rep.Learn.PerHour, 2.0, "played forwards, anomaly alerts stay within the default budget")
+	require.GreaterOrEqual(t, anomalyRecall, 0.8, "played in reverse, the baseline flags the reversed traffic")
 }
 
 func readEvents(t *testing.T, path string) []event.Event {

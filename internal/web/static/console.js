@@ -18,9 +18,18 @@ async function loadCameras() {
   box.replaceChildren();
   for (const c of cams.cameras || cams) {
     const state = el('span', { class: 'state', id: 'state-' + c.id }, '…');
+    const base = `/api/v1/cameras/${encodeURIComponent(c.id)}`;
+    const view = el('img', { src: base + '/live.mjpeg', alt: 'live view of ' + c.id });
+    // What the camera learned to be normal, drawn over its view; the live
+    // view comes back on the next click.
+    const learned = el('select', { class: 'learned', title: 'learned normal (anomaly baseline)' },
+      el('option', { value: '' }, 'live'), ...['occupancy', 'direction', 'speed', 'dwell'].map(k => el('option', { value: k }, k)));
+    learned.onchange = () => {
+      view.src = learned.value ? `${base}/baseline/heatmap.png?kind=${learned.value}&t=${Date.now()}` : base + '/live.mjpeg';
+    };
+    view.onerror = () => { if (learned.value) { learned.value = ''; view.src = base + '/live.mjpeg'; } };
     box.append(el('div', { class: 'camera', 'data-camera': c.id },
-      el('h3', {}, c.name || c.id, state),
-      el('img', { src: `/api/v1/cameras/${encodeURIComponent(c.id)}/live.mjpeg`, alt: 'live view of ' + c.id })));
+      el('h3', {}, c.name || c.id, state, learned), view));
     api(`/cameras/${encodeURIComponent(c.id)}/status`).then(s => setState(c.id, s.state)).catch(() => setState(c.id, 'stopped'));
   }
 }
@@ -43,7 +52,7 @@ function alertItem(a) {
     actions.append(b);
   }
   li.append(img, el('div', {},
-    el('div', { class: 'sev-' + e.severity }, `${e.rule} — ${e.camera}`),
+    el('div', { class: 'sev-' + e.severity }, `${e.rule === 'anomaly' ? 'anomaly: ' + e.name : e.rule} — ${e.camera}`),
     el('div', {}, e.explanation),
     el('div', { class: 'meta' }, `#${a.id} · ${a.state} · ${new Date(a.created).toLocaleTimeString()}`),
     actions));
