@@ -2,9 +2,11 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/baseline"
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/detect/onnx"
@@ -35,6 +37,7 @@ type analyzeCmd struct {
 	Events     string  `help:"Write alerts raised by the scene's rules as JSON lines to this file." type:"path"`
 	Snapshots  string  `help:"Directory for alert snapshots (full frame with overlay + crop)." type:"path"`
 	Counts     string  `help:"Write line-crossing counters (per line, class, direction, time bucket) as JSON to this file." type:"path"`
+	Baseline   string  `help:"Learned baseline file: raise its anomaly alerts into --events too, keep learning, and save it back at the end (created when missing)." type:"path"`
 	Epoch      string  `help:"Wall-clock time of the input's first frame (RFC 3339), for rule schedules; without it schedules are always active."`
 	Progress   string  `help:"Progress display: auto (bar on a terminal, logs otherwise), bar, log, none." default:"auto" enum:"auto,bar,log,none"`
 
@@ -84,6 +87,9 @@ func (a *analyzeCmd) Run(e *env) error {
 	if (a.Scene == "") != (a.Events == "") {
 		return fmt.Errorf("--scene and --events go together")
 	}
+	if a.Baseline != "" && a.Scene == "" {
+		return fmt.Errorf("--baseline needs --scene and --events")
+	}
 	if a.MOT == "" && a.JSONL == "" && a.Video == "" && a.Events == "" {
 		e.log.Warn("no output requested (--mot, --jsonl, --video); tracking will only be counted")
 	}
@@ -97,14 +103,16 @@ func (a *analyzeCmd) Run(e *env) error {
 
 // run is an assembled analysis: source, detector, sinks and pipeline.
 type run struct {
-	src     pipeline.Source
-	info    decode.Info
-	name    string
-	pipe    *pipeline.Pipeline
-	model   *onnx.Detector
-	outputs []string
-	scene   *scene.Scene
-	events  *output.Events
+	src      pipeline.Source
+	info     decode.Info
+	name     string
+	pipe     *pipeline.Pipeline
+	model    *onnx.Detector
+	outputs  []string
+	scene    *scene.Scene
+	events   *output.Events
+	base     *baseline.Model
+	baseFile string
 }
 
 func (r *run) close() {
@@ -230,7 +238,20 @@ func (a *analyzeCmd) openEvents(e *env, r *run) (*output.Events, error) {
 		}
 	}
 	r.scene = sc
-	return output.NewEvents(output.EventsConfig{Scene: sc, Rules: opt, Path: a.Events, Snapshots: a.Snapshots, Counts: a.Counts, Log: e.log})
+	cfg := output.EventsConfig{Scene: sc, Rules: opt, Path: a.Events, Snapshots: a.Snapshots, Counts: a.Counts, Log: e.log}
+	if a.Baseline != "" {
+		m, err := baseline.New(baseline.Config{Epoch: opt.Epoch}, sc)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := os.Stat(a.Baseline); err == nil {
+			if err := loadBaseline(m, a.Baseline); err != nil {
+				return nil, err
+			}
+		}
+		cfg.Baseline, r.base, r.baseFile = m, m, a.Baseline
+	}
+	return output.NewEvents(cfg)
 }
 
 func (r *run) execute(e *env, mode string) error {
@@ -248,6 +269,14 @@ func (r *run) execute(e *env, mode string) error {
 	}
 	if r.events != nil {
 		fmt.Fprintf(e.stdout, "alerts raised: %d %v\n", r.events.Raised, r.events.ByRule)
+	}
+	if r.base != nil {
+		// The events sink has closed the model's open tracks by now.
+		if serr := saveBaseline(r.base, r.baseFile); serr != nil {
+			return fmt.Errorf("saving baseline: %w", serr)
+		}
+		st := r.base.State()
+		fmt.Fprintf(e.stdout, "baseline: %s (%d tracks learned, %.1f min of stream time, warm: %v)\n", r.baseFile, st.LearnedTracks, st.ModelTime.Minutes(), st.Warm)
 	}
 	if err != nil {
 		return fmt.Errorf("%w (results for the %d frames before this are written)", err, n)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/baseline"
 	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/pipeline"
 	"github.com/vigil-cctv/vigil/internal/rules"
@@ -20,6 +21,7 @@ import (
 // carry pixels and a snapshot directory is set.
 type Events struct {
 	engine    *rules.Engine
+	base      *baseline.Model
 	scene     *scene.Scene
 	out       *event.Writer
 	snaps     *snapshot.Writer
@@ -39,6 +41,9 @@ type EventsConfig struct {
 	Snapshots string // directory for alert images ("" for none)
 	Counts    string // JSON file for line-crossing counters ("" for none)
 	Log       *slog.Logger
+	// Baseline, when set, also raises the learned baseline's anomaly
+	// alerts, and keeps learning from the tracks.
+	Baseline *baseline.Model
 }
 
 // NewEvents builds the rule engine and opens the events file.
@@ -51,7 +56,7 @@ func NewEvents(cfg EventsConfig) (*Events, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev := &Events{engine: eng, scene: cfg.Scene, out: out, countsTo: cfg.Counts, log: cfg.Log, ByRule: map[string]int{}}
+	ev := &Events{engine: eng, base: cfg.Baseline, scene: cfg.Scene, out: out, countsTo: cfg.Counts, log: cfg.Log, ByRule: map[string]int{}}
 	if cfg.Snapshots != "" {
 		ev.snaps = &snapshot.Writer{Dir: cfg.Snapshots}
 	}
@@ -64,7 +69,14 @@ func NewEvents(cfg EventsConfig) (*Events, error) {
 // Write runs the rules on one frame and records what they raise.
 func (s *Events) Write(r *pipeline.Result) error {
 	s.last = r.Frame.PTS
-	for _, ev := range s.engine.Update(r.Frame.PTS, r.Tracks) {
+	evs := s.engine.Update(r.Frame.PTS, r.Tracks)
+	if s.base != nil {
+		evs = append(evs, s.base.Update(r.Frame.PTS, r.Frame.Width, r.Frame.Height, r.Tracks)...)
+	}
+	for _, ev := range evs {
+		if ev.Camera == "" {
+			ev.Camera = s.scene.Camera
+		}
 		if err := s.record(&ev, r); err != nil {
 			return err
 		}
@@ -98,6 +110,9 @@ func (s *Events) Close() error {
 	var errs []error
 	for _, ev := range s.engine.Close(s.last) {
 		errs = append(errs, s.record(&ev, nil))
+	}
+	if s.base != nil {
+		s.base.Close(s.last)
 	}
 	if s.countsTo != "" {
 		errs = append(errs, writeCounts(s.countsTo, s.engine.Counts()))
