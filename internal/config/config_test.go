@@ -81,3 +81,10 @@ func FuzzParse(f *testing.F) {
 		require.True(t, strings.HasPrefix(err.Error(), "f.yaml:"), err.Error())
 	})
 }
+
+func TestDemoConfigIsValid(t *testing.T) {
+	c, err := Load("../../configs/demo.yaml")
+	require.NoError(t, err)
+	require.Equal(t, Duration(5*time.Minute), c.Anomaly.Warmup)
+	require.Len(t, c.Cameras, 2)
+}
