@@ -13,27 +13,21 @@ import (
 	"strings"
 )
 
-// grey is a half-resolution greyscale frame.
-type grey struct {
-	w, h int
-	pix  []float32
-}
-
 // loadGrey decodes an image file and downsamples it 2×2 to greyscale.
-func loadGrey(path string) (grey, error) {
+func loadGrey(path string) (plane, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return grey{}, err
+		return plane{}, err
 	}
 	defer f.Close()
 	img, err := jpeg.Decode(f)
 	if err != nil {
-		return grey{}, fmt.Errorf("decode %s: %w", path, err)
+		return plane{}, fmt.Errorf("decode %s: %w", path, err)
 	}
 	return toGrey(img), nil
 }
 
-func toGrey(img image.Image) grey {
+func toGrey(img image.Image) plane {
 	b := img.Bounds()
 	W, H := b.Dx(), b.Dy()
 	full := make([]float32, W*H)
@@ -59,7 +53,7 @@ func toGrey(img image.Image) grey {
 		}
 	}
 	w, h := W/2, H/2
-	out := grey{w: w, h: h, pix: make([]float32, w*h)}
+	out := newPlane(w, h)
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			i := 2*y*W + 2*x

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"math"
 	"os"
 	"testing"
 )
@@ -20,7 +19,7 @@ func needData(t *testing.T) {
 }
 
 // TestEvalPed2Full runs the whole protocol (16 train clips, 12 test clips);
-// about 20 s on 2 cores.
+// about 25 s on 2 cores, several minutes under -race, hence not in -short.
 func TestEvalPed2Full(t *testing.T) {
 	needData(t)
 	if testing.Short() {
@@ -36,37 +35,45 @@ func TestEvalPed2Full(t *testing.T) {
 	if rep.Frames != 2010 || rep.TrainFrames != 2550 {
 		t.Errorf("frames test=%d train=%d, want 2010/2550", rep.Frames, rep.TrainFrames)
 	}
-	// Measured 0.8748 (raw pooled) and 0.836 (per-clip min-max); floor leaves a small margin.
-	if rep.AUC < 0.86 {
-		t.Errorf("pooled AUC %.4f below floor 0.86", rep.AUC)
+	// Measured 0.9716 (raw pooled) and 0.950 (per-clip min-max); the floors
+	// leave a small margin.
+	if rep.AUC < 0.95 {
+		t.Errorf("pooled AUC %.4f below floor 0.95", rep.AUC)
 	}
-	if rep.AUCClipNorm < 0.81 {
-		t.Errorf("clip-normalised AUC %.4f below floor 0.81", rep.AUCClipNorm)
+	if rep.AUCClipNorm < 0.93 {
+		t.Errorf("clip-normalised AUC %.4f below floor 0.93", rep.AUCClipNorm)
 	}
 	if _, err := json.Marshal(rep); err != nil {
 		t.Errorf("JSON: %v", err)
 	}
 }
 
-func TestEvalPed2Deterministic(t *testing.T) {
+// TestEvalPed2Small learns from 2 training clips and scores Test001, where a
+// bicycle crosses from frame 61: the -short (and -race) stand-in for the full
+// run. Outside -short it also checks that the worker count does not change
+// the result.
+func TestEvalPed2Small(t *testing.T) {
 	needData(t)
-	opt := Options{TrainClips: 3, TestClips: 2}
+	opt := Options{TrainClips: 2, TestClips: 1, Workers: 2}
 	a, err := EvalPed2(context.Background(), dataDir, opt)
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Logf("AUC %.4f", a.AUC)
+	// Measured 0.9826; the earlier moving-area baseline scored 0.82 here.
+	if !(a.AUC >= 0.95) {
+		t.Errorf("Test001 AUC %.4f below floor 0.95", a.AUC)
+	}
+	if testing.Short() {
+		return
 	}
 	opt.Workers = 1
 	b, err := EvalPed2(context.Background(), dataDir, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if math.IsNaN(a.AUC) || a.AUC != b.AUC || a.AUCClipNorm != b.AUCClipNorm {
+	if a.AUC != b.AUC || a.AUCClipNorm != b.AUCClipNorm {
 		t.Fatalf("non-deterministic AUC: %v/%v vs %v/%v", a.AUC, a.AUCClipNorm, b.AUC, b.AUCClipNorm)
-	}
-	for i := range a.PerClip {
-		if a.PerClip[i].AUC != b.PerClip[i].AUC {
-			t.Fatalf("clip %s: %v vs %v", a.PerClip[i].Clip, a.PerClip[i].AUC, b.PerClip[i].AUC)
-		}
 	}
 }
 

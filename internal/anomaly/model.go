@@ -5,95 +5,126 @@ import (
 	"sort"
 )
 
-// sigmaFloor keeps per-cell deviations meaningful where training motion is rare.
-var sigmaFloor = [nFeat]float64{0.03, 1.0, 0.3}
+const (
+	// minMomentum separates cells with motion from empty ones when the
+	// normal distribution is learnt; empty cells say nothing about how fast
+	// and large normal movers are.
+	minMomentum = 0.05
+	// rowPool is how many cell rows either side share a row's statistics, so
+	// that rows rarely walked in training still get a usable model.
+	rowPool = 1
+	// minRowWeight is the pooled observation count below which a row falls
+	// back to the statistics of the whole frame.
+	minRowWeight = 20
+	// stdFloor keeps z-scores finite in rows with little training motion.
+	stdFloor = 0.05
+)
 
-// featWeight selects the features that enter the cell score. On Ped2 the
-// moving-area z-score alone scored best (pooled AUC 0.875 vs 0.82 with all
-// three); the block-matching speed estimate is too noisy at this resolution
-// and lowered the AUC, so it is computed but weighted 0.
-var featWeight = [nFeat]float64{1, 0, 0}
-
-// cellModel is a per-cell Gaussian (mean, std) of each feature, estimated from
-// normal training frames pooled over the cell's 3×3 neighbourhood.
-type cellModel struct {
+// rowModel holds, per cell row, the mean and standard deviation of cell
+// momentum over training cells with motion. Rows rather than single cells,
+// because perspective (object size and pixel speed) changes with the row,
+// while a single cell sees too few training movers to estimate its tail.
+type rowModel struct {
 	gw, gh    int
-	mean, std []float64 // [cell*nFeat+k]
+	mean, std []float64 // [cell row]
 }
 
-func fitModel(train []clipFeatures) cellModel {
-	gw, gh := train[0].gw, train[0].gh
-	nc := gw * gh
-	sum := make([]float64, nc*nFeat)
-	sq := make([]float64, nc*nFeat)
-	var n float64
-	for _, cf := range train {
-		for _, f := range cf.feat {
-			for i, v := range f {
-				sum[i] += float64(v)
-				sq[i] += float64(v) * float64(v)
-			}
-			n++
+// rowStats accumulates weighted moments of cell momentum per cell row.
+type rowStats struct {
+	gw       int
+	n, s, s2 []float64 // [cell row]: weight, weighted sum, weighted squares
+}
+
+func newRowStats(gw, gh int) rowStats {
+	return rowStats{gw: gw, n: make([]float64, gh), s: make([]float64, gh), s2: make([]float64, gh)}
+}
+
+// add counts the cells of one frame that have motion, each capped at
+// limit[row] when limit is non-nil.
+func (r rowStats) add(cells []float32, limit []float64) {
+	for c, v := range cells {
+		if v < minMomentum {
+			continue
 		}
+		row, x := c/r.gw, float64(v)
+		if limit != nil {
+			x = math.Min(x, limit[row])
+		}
+		r.n[row]++
+		r.s[row] += x
+		r.s2[row] += x * x
 	}
-	m := cellModel{gw: gw, gh: gh, mean: make([]float64, nc*nFeat), std: make([]float64, nc*nFeat)}
-	for cy := 0; cy < gh; cy++ {
-		for cx := 0; cx < gw; cx++ {
-			for k := 0; k < nFeat; k++ {
-				var s, s2, cnt float64
-				for dy := -1; dy <= 1; dy++ {
-					for dx := -1; dx <= 1; dx++ {
-						x, y := cx+dx, cy+dy
-						if x < 0 || y < 0 || x >= gw || y >= gh {
-							continue
-						}
-						i := (y*gw+x)*nFeat + k
-						s += sum[i]
-						s2 += sq[i]
-						cnt += n
-					}
-				}
-				mu := s / cnt
-				v := s2/cnt - mu*mu
-				sd := math.Sqrt(math.Max(v, 0))
-				i := (cy*gw+cx)*nFeat + k
-				m.mean[i] = mu
-				m.std[i] = math.Max(sd, sigmaFloor[k])
-			}
+}
+
+// decay multiplies all weights by f, forgetting old observations.
+func (r rowStats) decay(f float64) {
+	for i := range r.n {
+		r.n[i] *= f
+		r.s[i] *= f
+		r.s2[i] *= f
+	}
+}
+
+// model pools adjacent rows into per-row means and standard deviations.
+func (r rowStats) model() rowModel {
+	gh := len(r.n)
+	m := rowModel{gw: r.gw, gh: gh, mean: make([]float64, gh), std: make([]float64, gh)}
+	var tn, ts, ts2 float64
+	for i := range gh {
+		tn, ts, ts2 = tn+r.n[i], ts+r.s[i], ts2+r.s2[i]
+	}
+	for row := range gh {
+		var n, s, s2 float64
+		for k := max(row-rowPool, 0); k <= min(row+rowPool, gh-1); k++ {
+			n, s, s2 = n+r.n[k], s+r.s[k], s2+r.s2[k]
 		}
+		if n < minRowWeight {
+			n, s, s2 = tn, ts, ts2
+		}
+		m.mean[row], m.std[row] = meanStd(n, s, s2)
 	}
 	return m
 }
 
-// frameScores scores every frame of a clip: each cell's score is the sum of
-// its positive feature z-scores, the frame's score the mean of its topK cells,
-// then a Gaussian temporal smoothing with the given sigma (in frames).
-func (m cellModel) frameScores(cf clipFeatures, topK int, sigma float64) []float64 {
-	nc := m.gw * m.gh
-	raw := make([]float64, len(cf.feat))
-	cells := make([]float64, nc)
-	if topK < 1 {
-		topK = 1
+// meanStd turns weighted moments into a mean and a floored deviation.
+func meanStd(n, s, s2 float64) (float64, float64) {
+	if n <= 0 {
+		return 0, stdFloor
 	}
-	for t, f := range cf.feat {
-		for c := 0; c < nc; c++ {
-			var s float64
-			for k := 0; k < nFeat; k++ {
-				i := c*nFeat + k
-				if featWeight[k] == 0 {
-					continue
-				}
-				z := featWeight[k] * (float64(f[i]) - m.mean[i]) / m.std[i]
-				if z > 0 {
-					s += z
-				}
-			}
-			cells[c] = s
+	mu := s / n
+	return mu, math.Max(math.Sqrt(math.Max(s2/n-mu*mu, 0)), stdFloor)
+}
+
+func fitModel(train []clipFeatures) rowModel {
+	r := newRowStats(train[0].gw, train[0].gh)
+	for _, cf := range train {
+		for _, f := range cf.cells {
+			r.add(f, nil)
 		}
-		sort.Float64s(cells)
-		k := min(topK, nc)
+	}
+	return r.model()
+}
+
+// cellZ returns the z-score of every cell of one frame.
+func (m rowModel) cellZ(f []float32, z []float64) {
+	for c, v := range f {
+		r := c / m.gw
+		z[c] = (float64(v) - m.mean[r]) / m.std[r]
+	}
+}
+
+// frameScores scores every frame of a clip: the mean z-score of its topK
+// cells, then a Gaussian temporal smoothing with the given sigma (in frames).
+func (m rowModel) frameScores(cf clipFeatures, topK int, sigma float64) []float64 {
+	nc := m.gw * m.gh
+	raw := make([]float64, len(cf.cells))
+	z := make([]float64, nc)
+	k := min(max(topK, 1), nc)
+	for t, f := range cf.cells {
+		m.cellZ(f, z)
+		sort.Float64s(z)
 		var s float64
-		for _, v := range cells[nc-k:] {
+		for _, v := range z[nc-k:] {
 			s += v
 		}
 		raw[t] = s / float64(k)
