@@ -97,6 +97,10 @@ type Anomaly struct {
 	HalfLife Duration `yaml:"half_life"`
 	// SaveEvery is how often each camera's baseline is persisted.
 	SaveEvery Duration `yaml:"save_every"`
+	// MotionDisabled turns off the motion cue: strong motion, unusual for
+	// the place, that no track explains (optical flow on every analysed
+	// frame, about 6 ms at 768×576).
+	MotionDisabled bool `yaml:"motion_disabled"`
 }
 
 // Feedback configures what operators' verdicts do.

@@ -83,6 +83,7 @@ func (s *Service) attachBaseline(ctx context.Context, p *processor) {
 	if s.cfg.Anomaly.Disabled {
 		return
 	}
+	p.motionOn, p.motionWarmup = !s.cfg.Anomaly.MotionDisabled, time.Duration(s.cfg.Anomaly.Warmup)
 	saved, _, err := s.store.GetBaseline(ctx, p.id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.log.Warn("baseline not loaded", "camera", p.id, "err", err)
@@ -111,8 +112,18 @@ func (s *Service) rescene(p *processor, sc *scene.Scene) {
 	}
 }
 
-// saveBaseline persists one camera's baseline if it changed.
+// saveBaseline persists one camera's baseline if it changed, and its
+// motion model.
 func (s *Service) saveBaseline(ctx context.Context, p *processor, force bool) {
+	if c := p.motion.Load(); c != nil {
+		data, err := c.encode()
+		if err == nil {
+			err = s.store.PutBaseline(ctx, motionKey(p.id), data)
+		}
+		if err != nil {
+			s.log.Warn("motion model not saved", "camera", p.id, "err", err)
+		}
+	}
 	b := p.base.Load()
 	if b == nil {
 		return

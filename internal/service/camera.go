@@ -57,17 +57,20 @@ type processor struct {
 	tracker *track.Tracker
 	sinks   Sinks
 
-	rules       atomic.Pointer[sceneRules]
-	base        atomic.Pointer[camBaseline] // nil: anomaly detection off
-	resetCounts atomic.Bool
-	detected    atomic.Int64
-	dropped     atomic.Int64
-	live        atomic.Pointer[liveFrame]
-	tensors     chan []float32
-	results     chan Result
-	summ        *summaries
-	ring        *media.Ring    // recent frames, the pre-roll of clips
-	clips       *media.Clipper // nil without snapshots
+	rules        atomic.Pointer[sceneRules]
+	base         atomic.Pointer[camBaseline] // nil: anomaly detection off
+	motion       atomic.Pointer[motionCue]   // set on the first frame when motionOn
+	motionOn     bool
+	motionWarmup time.Duration
+	resetCounts  atomic.Bool
+	detected     atomic.Int64
+	dropped      atomic.Int64
+	live         atomic.Pointer[liveFrame]
+	tensors      chan []float32
+	results      chan Result
+	summ         *summaries
+	ring         *media.Ring    // recent frames, the pre-roll of clips
+	clips        *media.Clipper // nil without snapshots
 	// lastPTS guards the rules against time going backwards.
 	lastPTS time.Duration
 }
@@ -203,6 +206,11 @@ func (p *processor) handle(ctx context.Context, r Result) {
 			p.alert(ctx, ev, f, tracks, sc)
 		}
 	}
+	if c := p.motionFor(ctx, f); c != nil {
+		if ev, ok := c.observe(f, tracks, sc); ok {
+			p.alert(ctx, ev, f, tracks, sc)
+		}
+	}
 	p.live.Store(&liveFrame{frame: f, tracks: tracks, scene: sc})
 	if p.resetCounts.CompareAndSwap(true, false) {
 		p.summ.counted = map[string]int{}
@@ -215,7 +223,7 @@ func (p *processor) handle(ctx context.Context, r Result) {
 // alert stores an alert durably first, then adds pictures and publishes it.
 func (p *processor) alert(ctx context.Context, ev event.Event, f *decode.Frame, tracks []track.Track, sc *scene.Scene) {
 	ev.Camera = p.id
-	if sup, ok := p.sinks.Suppress.Match(ev); ok && ev.Rule != anomalyRule {
+	if sup, ok := p.sinks.Suppress.Match(ev); ok && suppressible(ev) {
 		p.sinks.Metrics.Suppressed.WithLabelValues(p.id, ev.Rule).Inc()
 		p.sinks.Log.Debug("alert suppressed", "camera", p.id, "rule", ev.Name, "suppression", sup.ID, "alert", sup.AlertID)
 		return
