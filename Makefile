@@ -34,7 +34,8 @@ analyze: setup build
 # without it: full-footage acceptance (whole PETS09 and highway), kill -9
 # of the service, and the 20 s camera outages (their concurrency is
 # already covered by the short runs above).
-test: setup
+test:
+	@scripts/setup.sh --test
 	$(GO) vet ./...
 	$(GO) test -race -short -timeout 20m ./...
 	$(GO) test -count=1 -timeout 20m -run 'Acceptance|Kill9|Reconnect|Outage' ./internal/cli/ ./internal/service/ ./internal/ingest/

