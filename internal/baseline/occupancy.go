@@ -37,7 +37,7 @@ func (m *Model) sampleOccupancy(pts time.Duration, out *[]event.Event) {
 			continue
 		}
 		m.occCounts[ci]++
-		img := t.cur().img
+		img := t.cur().Img
 		for z := range nz {
 			if m.sc.Zones[z].Contains(img) {
 				m.occCounts[(z+1)*nc+ci]++
@@ -151,7 +151,7 @@ func (m *Model) occAlert(s occSlot, ep *occEpisode, n int, score, thr float64, p
 	cls := classOf(s.class)
 	ev.Class = cls.String()
 	for _, t := range m.order {
-		if t.last == pts && t.class == cls && (s.zone < 0 || m.sc.Zones[s.zone].Contains(t.cur().img)) {
+		if t.last == pts && t.class == cls && (s.zone < 0 || m.sc.Zones[s.zone].Contains(t.cur().Img)) {
 			ev.Tracks = append(ev.Tracks, t.id)
 		}
 	}

@@ -37,7 +37,7 @@ func (m *Model) sampleTrack(t *trackState, pts time.Duration, out *[]event.Event
 	}
 	t.lastSample, t.sampled = pts, true
 	s := t.cur()
-	c, ok := m.cellOf(s.img, s.g, s.gOK)
+	c, ok := m.cellOf(s.Img, s.G, s.GOK)
 	if !ok || t.class < 0 || t.class > maxClass {
 		return
 	}
@@ -58,7 +58,7 @@ func (m *Model) sampleTrack(t *trackState, pts time.Duration, out *[]event.Event
 // features measures and bins what a sample says.
 func (m *Model) features(t *trackState, c cellXY) feat {
 	s := t.cur()
-	f := feat{c: c, hour: m.hour, img: s.img, g: s.g, gOK: s.gOK, dir: -1, speed: -1, zone: -2}
+	f := feat{c: c, hour: m.hour, img: s.Img, g: s.G, gOK: s.GOK, dir: -1, speed: -1, zone: -2}
 	f.height = t.box.H
 	f.size = logBin(t.box.H, sizeLo, sizeRat, sizeBins)
 	v, ok := t.velocity(m.calibrated)

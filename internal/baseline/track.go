@@ -7,6 +7,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/event"
+	"github.com/vigil-cctv/vigil/internal/footpath"
 	"github.com/vigil-cctv/vigil/internal/geom"
 	"github.com/vigil-cctv/vigil/internal/track"
 )
@@ -32,22 +33,6 @@ const (
 	occWindow    = time.Minute      // occupancy learning and calibration unit
 	occHold      = 30 * time.Second // calm this long ends an occupancy episode
 )
-
-// obs is one frame's foot point, raw and smoothed.
-type obs struct {
-	pts       time.Duration
-	raw, rawG geom.Point
-	rawOK     bool
-	img, g    geom.Point
-	gOK       bool
-}
-
-// pathPt is one recorded path point.
-type pathPt struct {
-	pts    time.Duration
-	img, g geom.Point
-	gOK    bool
-}
 
 // kindTrack follows one kind's surprise along one track.
 type kindTrack struct {
@@ -81,8 +66,8 @@ type trackState struct {
 	class      detect.Class
 	box        geom.Box
 	last       time.Duration
-	hist       []obs
-	path       []pathPt
+	hist       footpath.History
+	path       []footpath.Point
 	lastSample time.Duration
 	sampled    bool
 	scored     bool // at least one sample was scored (calibration)
@@ -93,55 +78,20 @@ type trackState struct {
 }
 
 // cur is the latest observation.
-func (t *trackState) cur() *obs { return &t.hist[len(t.hist)-1] }
+func (t *trackState) cur() *footpath.Sample { return t.hist.Cur() }
 
-// observe records one frame of the track: smoothing and path.
+// observe records one frame of the track: smoothing (as internal/rules
+// does, so both measure motion alike) and path.
 func (t *trackState) observe(pts time.Duration, tr *track.Track, g geom.Point, gOK bool) {
 	t.class, t.box, t.last = tr.Class, tr.Box, pts
-	t.hist = append(t.hist, obs{pts: pts, raw: tr.Box.Foot(), rawG: g, rawOK: gOK})
-	t.smooth()
-	t.trim(pts - histKeep)
-	s := t.cur()
-	if n := len(t.path); n == 0 || pts-t.path[n-1].pts >= pathStep {
-		if n > 0 && pts-t.path[0].pts > pathKeep+pathKeep/2 {
-			i := sort.Search(n, func(i int) bool { return pts-t.path[i].pts <= pathKeep })
+	t.hist.Add(pts, tr.Box.Foot(), g, gOK, smoothing)
+	t.hist.Trim(pts - histKeep)
+	if n := len(t.path); n == 0 || pts-t.path[n-1].PTS >= pathStep {
+		if n > 0 && pts-t.path[0].PTS > pathKeep+pathKeep/2 {
+			i := sort.Search(n, func(i int) bool { return pts-t.path[i].PTS <= pathKeep })
 			t.path = t.path[:copy(t.path, t.path[i:])]
 		}
-		t.path = append(t.path, pathPt{pts: pts, img: s.img, g: s.g, gOK: s.gOK})
-	}
-}
-
-// smooth sets the latest observation's smoothed points to the mean of the
-// raw points within the smoothing window, as internal/rules does: it
-// removes the box jitter that would otherwise read as speed.
-func (t *trackState) smooth() {
-	n := len(t.hist)
-	now := t.hist[n-1].pts
-	var si, sg geom.Point
-	ni, ng := 0, 0
-	for i := n - 1; i >= 0 && now-t.hist[i].pts < smoothing; i-- {
-		s := &t.hist[i]
-		si, ni = si.Add(s.raw), ni+1
-		if s.rawOK {
-			sg, ng = sg.Add(s.rawG), ng+1
-		}
-	}
-	s := &t.hist[n-1]
-	s.img = si.Scale(1 / float64(ni))
-	s.gOK = ng > 0
-	if s.gOK {
-		s.g = sg.Scale(1 / float64(ng))
-	}
-}
-
-// trim drops observations older than the one just before from, in batches.
-func (t *trackState) trim(from time.Duration) {
-	i := 0
-	for i+1 < len(t.hist) && t.hist[i+1].pts <= from {
-		i++
-	}
-	if i > 0 && i >= len(t.hist)/2 {
-		t.hist = t.hist[:copy(t.hist, t.hist[i:])]
+		t.path = append(t.path, footpath.PointOf(t.cur()))
 	}
 }
 
@@ -149,24 +99,7 @@ func (t *trackState) trim(from time.Duration) {
 // second: ground m/s when ground is set, image px/s otherwise; false while
 // the track is younger than the window.
 func (t *trackState) velocity(ground bool) (geom.Point, bool) {
-	n := len(t.hist)
-	now := t.hist[n-1].pts
-	j := sort.Search(n, func(i int) bool { return t.hist[i].pts > now-speedWindow }) - 1
-	if j < 0 {
-		return geom.Point{}, false
-	}
-	a, b := &t.hist[j], &t.hist[n-1]
-	dt := (b.pts - a.pts).Seconds()
-	if dt <= 0 {
-		return geom.Point{}, false
-	}
-	if !ground {
-		return b.img.Sub(a.img).Scale(1 / dt), true
-	}
-	if !a.gOK || !b.gOK {
-		return geom.Point{}, false
-	}
-	return b.g.Sub(a.g).Scale(1 / dt), true
+	return t.hist.Velocity(t.cur().PTS, speedWindow, ground)
 }
 
 // visit returns the track's visit record for cell c, adding one (at hour
@@ -185,31 +118,9 @@ func (t *trackState) visit(c cellXY, h int16) *visitRec {
 }
 
 // eventPath is the path from `from` on, ending at the current position,
-// evenly thinned to eventPathMax points.
+// thinned to eventPathMax points.
 func (t *trackState) eventPath(from time.Duration) []event.PathPoint {
-	pts := t.path
-	for len(pts) > 1 && pts[0].pts < from {
-		pts = pts[1:]
-	}
-	all := make([]pathPt, len(pts), len(pts)+1)
-	copy(all, pts)
-	if s := t.cur(); len(all) == 0 || all[len(all)-1].pts != s.pts {
-		all = append(all, pathPt{pts: s.pts, img: s.img, g: s.g, gOK: s.gOK})
-	}
-	n := min(len(all), eventPathMax)
-	out := make([]event.PathPoint, n)
-	for i := range out {
-		j := i
-		if n > 1 {
-			j = i * (len(all) - 1) / (n - 1)
-		}
-		p := all[j]
-		out[i] = event.PathPoint{PTS: event.Seconds(p.pts), Image: [2]float64{p.img.X, p.img.Y}}
-		if p.gOK {
-			out[i].Ground = &[2]float64{p.g.X, p.g.Y}
-		}
-	}
-	return out
+	return footpath.EventPath(t.path, t.cur(), from, eventPathMax)
 }
 
 // bearing is the compass heading of v in degrees, clockwise from north:

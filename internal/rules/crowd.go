@@ -132,7 +132,7 @@ func (c *dispersalRule) frame(pts time.Duration) []event.Event {
 // each was last slow.
 func (c *dispersalRule) movers(pts time.Duration, buf []mover) []mover {
 	for _, t := range c.e.order {
-		if !t.in[c.zone] || !c.r.ClassSet.Allows(t.class) || !t.cur().gOK {
+		if !t.in[c.zone] || !c.r.ClassSet.Allows(t.class) || !t.cur().GOK {
 			continue
 		}
 		v, ok := t.velocity(pts, dispersalWindow, true)
@@ -143,7 +143,7 @@ func (c *dispersalRule) movers(pts time.Duration, buf []mover) []mover {
 		if v.Norm() < c.r.MinSpeedMS {
 			st.lastSlow, st.slowSeen = pts, true
 		}
-		buf = append(buf, mover{t: t, g: t.cur().g, v: v})
+		buf = append(buf, mover{t: t, g: t.cur().G, v: v})
 	}
 	return buf
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/event"
+	"github.com/vigil-cctv/vigil/internal/footpath"
 	"github.com/vigil-cctv/vigil/internal/scene"
 )
 
@@ -42,32 +43,10 @@ func (e *Engine) trackEvent(r *scene.Rule, t *trackState, start, end time.Durati
 	return ev
 }
 
-// eventPath is the recorded path from `from` on (all of it if it starts
-// later), ending at the current position, evenly thinned to maxEventPath.
+// eventPath is the recorded path from `from` on, ending at the current
+// position, thinned to maxEventPath points.
 func (t *trackState) eventPath(from time.Duration) []event.PathPoint {
-	pts := t.path
-	for len(pts) > 1 && pts[0].pts < from {
-		pts = pts[1:]
-	}
-	all := make([]pathPt, len(pts), len(pts)+1)
-	copy(all, pts)
-	if s := t.cur(); len(all) == 0 || all[len(all)-1].pts != s.pts {
-		all = append(all, pathPt{pts: s.pts, img: s.img, g: s.g, gOK: s.gOK})
-	}
-	n := min(len(all), maxEventPath)
-	out := make([]event.PathPoint, n)
-	for i := range out {
-		j := i
-		if n > 1 {
-			j = i * (len(all) - 1) / (n - 1)
-		}
-		p := all[j]
-		out[i] = event.PathPoint{PTS: event.Seconds(p.pts), Image: [2]float64{p.img.X, p.img.Y}}
-		if p.gOK {
-			out[i].Ground = &[2]float64{p.g.X, p.g.Y}
-		}
-	}
-	return out
+	return footpath.EventPath(t.path, t.cur(), from, maxEventPath)
 }
 
 // fire marks an alert in an episode and its cooldown.

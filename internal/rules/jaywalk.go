@@ -52,10 +52,10 @@ func (c *jaywalkRule) onRoad(t *trackState) bool {
 // metres per unit.
 func (c *jaywalkRule) frameOf(t *trackState) (geom.Point, geom.Polygon, float64, bool) {
 	s := t.cur()
-	if s.gOK && c.r.Zone.Ground != nil {
-		return s.g, c.r.Zone.Ground, 1, true
+	if s.GOK && c.r.Zone.Ground != nil {
+		return s.G, c.r.Zone.Ground, 1, true
 	}
-	return s.img, c.r.Zone.Polygon, personHeightM / math.Max(t.box.H, 1), false
+	return s.Img, c.r.Zone.Polygon, personHeightM / math.Max(t.box.H, 1), false
 }
 
 func (c *jaywalkRule) track(pts time.Duration, t *trackState, st *ruleState) (event.Event, bool) {

@@ -52,7 +52,7 @@ type lineRule struct {
 }
 
 func (c *lineRule) track(pts time.Duration, t *trackState, st *ruleState) (event.Event, bool) {
-	p := t.cur().img
+	p := t.cur().Img
 	s := c.side(p, t.box.H)
 	if s == 0 {
 		return event.Event{}, false // on the line: no evidence of a side

@@ -1,10 +1,10 @@
 package rules
 
 import (
-	"sort"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/detect"
+	"github.com/vigil-cctv/vigil/internal/footpath"
 	"github.com/vigil-cctv/vigil/internal/geom"
 	"github.com/vigil-cctv/vigil/internal/track"
 )
@@ -15,117 +15,45 @@ const (
 	maxPath  = 150
 )
 
-// sample is one observation of a track's foot point, raw and smoothed.
-type sample struct {
-	pts       time.Duration
-	raw, rawG geom.Point // raw foot point in the image, and on the ground
-	rawOK     bool       // rawG exists
-	img, g    geom.Point // smoothed foot point in the image and on the ground
-	gOK       bool       // g exists
-}
-
-// pathPt is one point of a track's recorded path.
-type pathPt struct {
-	pts    time.Duration
-	img, g geom.Point
-	gOK    bool
-}
-
 // trackState is everything the engine remembers about one track id.
 type trackState struct {
 	id          int
 	class       detect.Class
 	box         geom.Box
-	first, last time.Duration // first and last frame seen
-	hist        []sample      // by PTS; at least the engine's keep window
-	path        []pathPt
+	first, last time.Duration    // first and last frame seen
+	hist        footpath.History // by PTS; at least the engine's keep window
+	path        []footpath.Point
 	in          []bool // smoothed foot point in sc.Zones[i] (used zones only)
 	rules       []ruleState
 }
 
 // cur is the latest sample.
-func (t *trackState) cur() *sample { return &t.hist[len(t.hist)-1] }
+func (t *trackState) cur() *footpath.Sample { return t.hist.Cur() }
 
 // observeTrack records tr at pts: history, smoothing, zones, path.
 func (e *Engine) observeTrack(pts time.Duration, t *trackState, tr track.Track) {
 	t.class, t.box, t.last = tr.Class, tr.Box, pts
 	foot := tr.Box.Foot()
 	g, ok := e.sc.ToGround(foot)
-	t.hist = append(t.hist, sample{pts: pts, raw: foot, rawG: g, rawOK: ok})
-	t.smooth(e.opt.Smoothing)
-	t.trim(pts - e.keep)
+	t.hist.Add(pts, foot, g, ok, e.opt.Smoothing)
+	t.hist.Trim(pts - e.keep)
 	s := t.cur()
 	for _, z := range e.used {
-		t.in[z] = e.sc.Zones[z].Contains(s.img)
+		t.in[z] = e.sc.Zones[z].Contains(s.Img)
 	}
-	if n := len(t.path); n == 0 || pts-t.path[n-1].pts >= pathStep {
+	if n := len(t.path); n == 0 || pts-t.path[n-1].PTS >= pathStep {
 		if n == maxPath {
 			// Drop the oldest third at once so the copy is amortised.
 			t.path = t.path[:copy(t.path, t.path[maxPath/3:])]
 		}
-		t.path = append(t.path, pathPt{pts: pts, img: s.img, g: s.g, gOK: s.gOK})
+		t.path = append(t.path, footpath.PointOf(s))
 	}
 }
 
-// smooth sets the latest sample's smoothed points to the mean of the raw
-// points within the last window of frame time: a moving average is cheap
-// and removes the frame-to-frame box jitter that would otherwise read as
-// speed or as zone-edge flicker.
-func (t *trackState) smooth(window time.Duration) {
-	n := len(t.hist)
-	now := t.hist[n-1].pts
-	var si, sg geom.Point
-	ni, ng := 0, 0
-	for i := n - 1; i >= 0 && now-t.hist[i].pts < window; i-- {
-		s := &t.hist[i]
-		si, ni = si.Add(s.raw), ni+1
-		if s.rawOK {
-			sg, ng = sg.Add(s.rawG), ng+1
-		}
-	}
-	s := &t.hist[n-1]
-	s.img = si.Scale(1 / float64(ni))
-	s.gOK = ng > 0
-	if s.gOK {
-		s.g = sg.Scale(1 / float64(ng))
-	}
-}
-
-// trim drops samples older than the one just before from, in batches so
-// that the copy is amortised over many frames.
-func (t *trackState) trim(from time.Duration) {
-	i := 0
-	for i+1 < len(t.hist) && t.hist[i+1].pts <= from {
-		i++
-	}
-	if i > 0 && i >= len(t.hist)/2 {
-		t.hist = t.hist[:copy(t.hist, t.hist[i:])]
-	}
-}
-
-// velocity is the mean velocity over the last window of frame time: the
-// smoothed displacement from the latest sample at least window old to the
-// current one, per second. It is ground m/s when ground is set (false if
-// either end has no ground point) and image px/s otherwise; false while
-// the track is younger than window.
+// velocity is the mean velocity over the last window of frame time (see
+// footpath.History.Velocity).
 func (t *trackState) velocity(now, window time.Duration, ground bool) (geom.Point, bool) {
-	n := len(t.hist)
-	j := sort.Search(n, func(i int) bool { return t.hist[i].pts > now-window }) - 1
-	if j < 0 {
-		return geom.Point{}, false
-	}
-	a, b := &t.hist[j], &t.hist[n-1]
-	dt := (b.pts - a.pts).Seconds()
-	if dt <= 0 {
-		return geom.Point{}, false
-	}
-	if !ground {
-		return b.img.Sub(a.img).Scale(1 / dt), true
-	}
-	if !a.gOK || !b.gOK {
-		return geom.Point{}, false
-	}
-	return b.g.Sub(a.g).Scale(1 / dt), true
+	return t.hist.Velocity(now, window, ground)
 }
 
 // ruleState is one rule's memory of one track. It is a union of what the

@@ -37,7 +37,7 @@ func (e *Engine) newWrongWay(r *scene.Rule) (checker, error) {
 
 func (c *wrongWayRule) track(pts time.Duration, t *trackState, st *ruleState) (event.Event, bool) {
 	s := t.cur()
-	in := t.in[c.zone] && s.gOK
+	in := t.in[c.zone] && s.GOK
 	st.ep.observe(pts, in, exitHold)
 	if !st.ep.on {
 		st.wwOn = false // left the lane: measure afresh on return
@@ -48,15 +48,15 @@ func (c *wrongWayRule) track(pts time.Duration, t *trackState, st *ruleState) (e
 	// The turn point is where the track was furthest along the lane, so a
 	// U-turn measures from where it turned, and jitter in place measures
 	// only its own amplitude.
-	a := s.g.Dot(c.dir)
+	a := s.G.Dot(c.dir)
 	if !st.wwOn || a >= st.maxAlong {
-		st.wwOn, st.maxAlong, st.turn, st.turnPTS = true, a, s.g, pts
+		st.wwOn, st.maxAlong, st.turn, st.turnPTS = true, a, s.G, pts
 	}
 	if st.done {
 		return event.Event{}, false
 	}
 	against := st.maxAlong - a
-	v := s.g.Sub(st.turn)
+	v := s.G.Sub(st.turn)
 	d := v.Norm()
 	if against < c.minDist || d == 0 || v.Dot(c.dir)/d >= wrongWayCos || !st.cool.ok(pts, c.r.Cooldown) {
 		return event.Event{}, false
