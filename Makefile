@@ -7,7 +7,7 @@ OUT     := out
 BIN     := bin/vigil
 GO      ?= go
 
-.PHONY: all setup build run analyze test test-short bench bench-serve eval-pets eval-public eval-events eval-highway eval-anomaly eval-ped2 vet fmt clean
+.PHONY: all setup build run analyze test test-short bench bench-serve eval-pets eval-public eval-events eval-highway eval-anomaly eval-motion eval-ped2 vet fmt clean
 
 all: build
 
@@ -92,6 +92,12 @@ eval-anomaly: setup build
 		--score $(OUT)/highway-reversed-frames.jsonl --events $(OUT)/highway-anomalies.jsonl --save $(OUT)/highway.baseline
 	$(BIN) baseline heatmap $(OUT)/highway.baseline --scene scenes/cdnet-highway.yaml --kind direction --background $(HIGHWAY) --out $(OUT)/highway-direction.png
 	$(BIN) baseline heatmap $(OUT)/pets.baseline --scene scenes/pets09-s2l1.yaml --kind occupancy --background $(VTEST) --out $(OUT)/pets-occupancy.png
+
+# The motion cue (untracked unusual motion) on an hour of looped footage
+# with the pipeline's tracks; needs the JSON lines of make eval-anomaly.
+eval-motion:
+	VIGIL_MOTION_INPUT=$(VTEST) VIGIL_MOTION_TRACKS=$(CURDIR)/$(OUT)/vtest-frames.jsonl $(GO) test -count=1 -timeout 30m -run MotionCueOnFootage -v ./internal/service/ | grep -E 'motion cue|ok|FAIL'
+	VIGIL_MOTION_INPUT=$(abspath $(HIGHWAY)) VIGIL_MOTION_TRACKS=$(CURDIR)/$(OUT)/highway-frames.jsonl $(GO) test -count=1 -timeout 30m -run MotionCueOnFootage -v ./internal/service/ | grep -E 'motion cue|ok|FAIL'
 
 # Frame-level anomaly ROC AUC on UCSD Ped2.
 eval-ped2: build
