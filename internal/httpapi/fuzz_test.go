@@ -106,3 +106,25 @@ func FuzzSceneBody(f *testing.F) {
 		checkResponse(t, hs.doType("PUT", "/api/v1/cameras/gate/scene", string(body), "application/yaml"))
 	})
 }
+
+// FuzzFeedbackQueries sends arbitrary query strings to the feedback and
+// baseline routes: none may answer 5xx.
+func FuzzFeedbackQueries(f *testing.F) {
+	for _, s := range []string{
+		"", "kind=direction&class=car&hour=30", "hour=168", "hour=-1", "kind=%zz", "camera=cam1&since=2024-05-01T08:00:00Z",
+		"since=2030-01-01T00:00:00Z&until=2020-01-01T00:00:00Z", "class=" + strings.Repeat("x", 200), "a=1&a=2",
+	} {
+		f.Add(uint8(0), s)
+		f.Add(uint8(1), s)
+		f.Add(uint8(2), s)
+	}
+	paths := []string{"/api/v1/cameras/cam1/baseline/heatmap.png", "/api/v1/stats/verdicts", "/api/v1/suppressions"}
+	hs := newFuzzHarness(f, Options{})
+	f.Fuzz(func(t *testing.T, which uint8, q string) {
+		req := httptest.NewRequest("GET", paths[int(which)%len(paths)], nil)
+		req.URL.RawQuery = q
+		w := httptest.NewRecorder()
+		hs.h.ServeHTTP(w, req)
+		checkResponse(t, w)
+	})
+}
