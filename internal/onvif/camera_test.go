@@ -35,6 +35,7 @@ type camConfig struct {
 	media2Broken  bool // advertise Media2 but fault on every Media2 call
 	noGetServices bool // old firmware: GetServices is ActionNotSupported
 	echoPassword  bool // put the expected password into fault reasons
+	httpDigest    bool // demand HTTP Digest (RFC 7616, MD5, qop=auth) instead of WS-Security
 }
 
 func newFakeCamera(t *testing.T, cfg camConfig) *fakeCamera {
@@ -123,6 +124,15 @@ func (cam *fakeCamera) serve(w http.ResponseWriter, r *http.Request) {
 
 	if op.Space == nsDevice && op.Local == "GetSystemDateAndTime" {
 		cam.dateTime(w) // PRE_AUTH: no token needed
+		return
+	}
+	if cam.httpDigest {
+		if !cam.digestOK(r) {
+			w.Header().Set("WWW-Authenticate", `Digest realm="IP Camera(21A88)", qop="auth", nonce="4e6b4d3a5f2b", opaque="c0ffee", algorithm=MD5`)
+			http.Error(w, "401 Unauthorized", http.StatusUnauthorized)
+			return
+		}
+		cam.dispatch(w, r.URL.Path, op, req.Body.Op.Inner)
 		return
 	}
 	if reason := cam.authenticate(&req); reason != "" {

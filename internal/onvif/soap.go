@@ -159,8 +159,7 @@ type HTTPError struct {
 func (e *HTTPError) Error() string {
 	msg := fmt.Sprintf("HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	if e.StatusCode == http.StatusUnauthorized {
-		// Some firmware wants HTTP Digest instead of WS-Security.
-		msg += " (the device may require HTTP digest authentication, which is not supported)"
+		msg += " (check the username and password)"
 	}
 	return msg
 }
@@ -242,16 +241,31 @@ func decodeResponse[T any](data []byte, status int) (*T, error) {
 	return env.Body.Resp, nil
 }
 
-// post sends one SOAP request and returns the raw reply and HTTP status.
+// post sends one SOAP request and returns the raw reply and HTTP status. A
+// 401 with an HTTP Digest challenge is answered once (see digest.go).
 func (c *Client) post(ctx context.Context, xaddr, action string, payload []byte) ([]byte, int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, xaddr, bytes.NewReader(payload))
+	send := func(auth string) (*http.Response, *http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, xaddr, bytes.NewReader(payload))
+		if err != nil {
+			return nil, nil, err
+		}
+		req.Header.Set("Content-Type", `application/soap+xml; charset=utf-8; action="`+action+`"`)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := c.httpClient().Do(req)
+		return resp, req, err
+	}
+	resp, req, err := send("")
 	if err != nil {
 		return nil, 0, err
 	}
-	req.Header.Set("Content-Type", `application/soap+xml; charset=utf-8; action="`+action+`"`)
-	resp, err := c.httpClient().Do(req)
-	if err != nil {
-		return nil, 0, err
+	if auth, ok := c.digestRetry(resp, req); ok {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponse))
+		resp.Body.Close()
+		if resp, _, err = send(auth); err != nil {
+			return nil, 0, err
+		}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
