@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
@@ -90,7 +89,5 @@ func (c *baselineShowCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(m.State())
+	return printJSON(e.stdout, m.State())
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
@@ -59,9 +58,7 @@ func (b *benchCmd) Run(e *env) error {
 	}
 	rep.PeakRSSMiB = peakRSSMiB()
 	if b.JSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return printJSON(e.stdout, rep)
 	}
 	return rep.write(e)
 }

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
-
 	"github.com/vigil-cctv/vigil/internal/moteval"
 	"github.com/vigil-cctv/vigil/internal/motfile"
 )
@@ -28,9 +26,7 @@ func (c *evalMOTCmd) Run(e *env) error {
 		return err
 	}
 	if c.JSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return printJSON(e.stdout, res)
 	}
 	return res.WriteTable(e.stdout)
 }

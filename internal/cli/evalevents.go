@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
-
 	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/eventeval"
 )
@@ -29,9 +27,7 @@ func (c *evalEventsCmd) Run(e *env) error {
 	opt.Slack, opt.MinOverlap, opt.RequireTrackOverlap = c.Slack, c.MinOverlap, c.Tracks
 	rep := eventeval.Evaluate(gt, pred, opt)
 	if c.JSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return printJSON(e.stdout, rep)
 	}
 	return rep.WriteTable(e.stdout)
 }

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
-
 	"github.com/vigil-cctv/vigil/internal/anomaly"
 )
 
@@ -17,9 +15,7 @@ func (c *evalPed2Cmd) Run(e *env) error {
 		return err
 	}
 	if c.JSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return printJSON(e.stdout, rep)
 	}
 	rep.WriteTable(e.stdout)
 	return nil
