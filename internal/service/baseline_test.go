@@ -38,18 +38,7 @@ func getBaseline(t *testing.T, base string) (baselineView, int) {
 func TestBaselineLearnsPersistsAndDraws(t *testing.T) {
 	model := testModel(t)
 	dir := t.TempDir()
-	cfgYAML := `version: 1
-listen: "127.0.0.1:0"
-data_dir: ` + dir + `
-anomaly: {warmup: 30s, save_every: 1s}
-cameras:
-  - id: plaza
-    url: ` + vtest + `
-    loop: true
-    fps: 5
-    classes: person
-    scene: ../../scenes/pets09-s2l1.yaml
-`
+	cfgYAML := plazaConfig(dir, "anomaly: {warmup: 30s, save_every: 1s}")
 	base, stop := startService(t, model, cfgYAML)
 	var learned baselineView
 	require.Eventually(t, func() bool {

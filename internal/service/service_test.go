@@ -50,18 +50,7 @@ func testModel(t testing.TB) *onnx.Detector {
 func TestServeRaisesAlertsOverSSE(t *testing.T) {
 	model := testModel(t)
 	dir := t.TempDir()
-	cfgYAML := `version: 1
-listen: "127.0.0.1:0"
-data_dir: ` + dir + `
-cameras:
-  - id: plaza
-    url: ` + vtest + `
-    loop: true
-    fps: 5
-    classes: person
-    scene: ../../scenes/pets09-s2l1.yaml
-`
-	base, stop := startService(t, model, cfgYAML)
+	base, stop := startService(t, model, plazaConfig(dir, ""))
 	events := subscribe(t, base)
 
 	alert := waitFor(t, events, func(e sseEvent) bool { return e.typ == "alert" }, 60*time.Second).data
@@ -115,6 +104,22 @@ cameras:
 	}, 30*time.Second, 250*time.Millisecond, "alert clip")
 
 	require.NoError(t, stop())
+}
+
+// plazaConfig is a service config with the looping sample camera and its
+// scene; extra is added as top-level YAML (e.g. an anomaly section).
+func plazaConfig(dir, extra string) string {
+	return `version: 1
+listen: "127.0.0.1:0"
+data_dir: ` + dir + "\n" + extra + `
+cameras:
+  - id: plaza
+    url: ` + vtest + `
+    loop: true
+    fps: 5
+    classes: person
+    scene: ../../scenes/pets09-s2l1.yaml
+`
 }
 
 // startService runs the service on a config; stop ends it and returns
