@@ -12,12 +12,13 @@ import (
 	"unicode"
 
 	"github.com/vigil-cctv/vigil/internal/decode"
+	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // Camera field limits.
 const (
-	maxIDLen   = 64
+	maxIDLen   = scene.MaxNameLen
 	maxNameLen = 200
 	maxURLLen  = 2048
 	maxFPS     = 60
@@ -68,26 +69,10 @@ func (a *api) view(c store.Camera) cameraView {
 	return v
 }
 
-// validID accepts the names scene files accept (letters, digits, '_', '-'
-// and '.', starting with a letter or digit), so that a camera ID works in
-// a scene's camera field, in file names and as a metric label.
-func validID(s string) bool {
-	if s == "" || len(s) > maxIDLen {
-		return false
-	}
-	for i, r := range s {
-		alnum := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
-		if !alnum && (i == 0 || !strings.ContainsRune("_-.", r)) {
-			return false
-		}
-	}
-	return true
-}
-
 // camera loads a camera named in the path; an ID that cannot exist is
 // simply not found.
 func (a *api) camera(ctx context.Context, id string) (store.Camera, error) {
-	if !validID(id) {
+	if !scene.ValidName(id) {
 		return store.Camera{}, notFound("camera %q not found", id)
 	}
 	c, err := a.deps.Store.GetCamera(ctx, id)
@@ -272,7 +257,7 @@ func detach(r *http.Request) (context.Context, context.CancelFunc) {
 
 // camera validates the input into a camera (timestamps unset).
 func (in cameraInput) camera() (store.Camera, error) {
-	if !validID(in.ID) {
+	if !scene.ValidName(in.ID) {
 		return store.Camera{}, badRequest("field \"id\" must be 1 to %d letters, digits, '_', '-' or '.', "+
 			"starting with a letter or digit", maxIDLen)
 	}

@@ -307,15 +307,21 @@ func (d *decoder) name(n ast.Node, path string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	if !validName(s) {
+	if !ValidName(s) {
 		d.errorf(n, path, "invalid name %q: use letters, digits, '_', '-' and '.', starting with a letter or digit", s)
 		return "", false
 	}
 	return s, true
 }
 
-func validName(s string) bool {
-	if s == "" || len(s) > 64 {
+// MaxNameLen bounds names and camera ids.
+const MaxNameLen = 64
+
+// ValidName reports whether s is a short identifier: 1–64 letters, digits,
+// '_', '-' and '.', starting with a letter or digit. Scene object names and
+// camera ids follow it, so both work as metric labels and in file names.
+func ValidName(s string) bool {
+	if s == "" || len(s) > MaxNameLen {
 		return false
 	}
 	for i, r := range s {
