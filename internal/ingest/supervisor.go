@@ -135,14 +135,7 @@ func (s *Supervisor) wait(ctx context.Context, o outcome) bool {
 	}
 	d := s.backoff.Next()
 	s.log.Debug("reconnecting after backoff", "delay", d)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return sleepCtx(ctx, d)
 }
 
 // outcome sums up one session: ended is a clean end of a file.
@@ -318,14 +311,7 @@ func (p *pacer) wait(ctx context.Context, pts time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return sleepCtx(ctx, d)
 }
 
 // count updates the status counters under the lock.
@@ -364,5 +350,18 @@ func (s *Supervisor) setState(state State, reason string) {
 	s.log.Log(context.Background(), level, "camera state", "state", string(state), "reason", reason)
 	if s.opt.OnStateChange != nil {
 		s.opt.OnStateChange(StateChange{Camera: s.cam.ID, State: state, Reason: reason, At: now})
+	}
+}
+
+// sleepCtx waits for d, or less if ctx ends first; it reports whether the
+// full wait happened.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
