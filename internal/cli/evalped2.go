@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"github.com/vigil-cctv/vigil/internal/anomaly"
+	"github.com/vigil-cctv/vigil/internal/motion"
 )
 
 type evalPed2Cmd struct {
@@ -10,7 +10,7 @@ type evalPed2Cmd struct {
 }
 
 func (c *evalPed2Cmd) Run(e *env) error {
-	rep, err := anomaly.EvalPed2(e.ctx, c.Data, anomaly.Options{})
+	rep, err := motion.EvalPed2(e.ctx, c.Data, motion.Options{})
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/event"
-	"github.com/vigil-cctv/vigil/internal/feedback"
+	"github.com/vigil-cctv/vigil/internal/suppress"
 	"github.com/vigil-cctv/vigil/internal/media"
 	"github.com/vigil-cctv/vigil/internal/rules"
 	"github.com/vigil-cctv/vigil/internal/scene"
@@ -27,7 +27,7 @@ type Sinks struct {
 	Snapshot *snapshot.Writer // nil: no snapshots
 	Log      *slog.Logger
 	// Suppress holds dismissed situations; nil suppresses nothing.
-	Suppress *feedback.Set
+	Suppress *suppress.Set
 	// Media is where alert clips go; PreRoll/PostRoll bound them.
 	Media             string
 	PreRoll, PostRoll time.Duration

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/event"
-	"github.com/vigil-cctv/vigil/internal/feedback"
+	"github.com/vigil-cctv/vigil/internal/suppress"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -35,7 +35,7 @@ func (s *Service) Verdict(ctx context.Context, a store.Alert, by string) error {
 		}
 		return nil
 	}
-	sup := feedback.FromAlert(a, by, s.radiusFor(a.Event.Camera), time.Duration(s.cfg.Feedback.SuppressFor), time.Now())
+	sup := suppress.FromAlert(a, by, s.radiusFor(a.Event.Camera), time.Duration(s.cfg.Feedback.SuppressFor), time.Now())
 	id, err := s.store.AddSuppression(ctx, sup)
 	if err != nil {
 		return fmt.Errorf("suppressing alert %d: %w", a.ID, err)
@@ -76,7 +76,7 @@ func (s *Service) radiusFor(camera string) float64 {
 			w, h = float64(lf.frame.Width), float64(lf.frame.Height)
 		}
 	}
-	return feedback.DefaultRadiusFrac * math.Hypot(w, h)
+	return suppress.DefaultRadiusFrac * math.Hypot(w, h)
 }
 
 // loadSuppressions puts the stored suppressions in force.

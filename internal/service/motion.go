@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/anomaly"
+	"github.com/vigil-cctv/vigil/internal/motion"
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/geom"
@@ -32,11 +32,11 @@ const (
 )
 
 // motionCue watches what the detector may miss: motion far beyond what is
-// normal at that place that no tracked object explains (anomaly.MotionModel,
+// normal at that place that no tracked object explains (motion.Model,
 // the streaming form of the model evaluated on UCSD Ped2).
 type motionCue struct {
 	mu   sync.Mutex // observe on the camera's goroutine, encode on the saver's
-	m    *anomaly.MotionModel
+	m    *motion.Model
 	w, h int
 	grey []uint8
 
@@ -52,7 +52,7 @@ type motionCue struct {
 }
 
 func newMotionCue(w, h int, warmup time.Duration) *motionCue {
-	return &motionCue{m: anomaly.NewMotionModel(w, h, anomaly.MotionOptions{Warmup: warmup}), w: w, h: h, grey: make([]uint8, w*h)}
+	return &motionCue{m: motion.NewModel(w, h, motion.ModelOptions{Warmup: warmup}), w: w, h: h, grey: make([]uint8, w*h)}
 }
 
 // observe feeds one analysed frame; it returns an alert when an episode of

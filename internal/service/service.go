@@ -20,7 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigil-cctv/vigil/internal/config"
-	"github.com/vigil-cctv/vigil/internal/feedback"
+	"github.com/vigil-cctv/vigil/internal/suppress"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
 	"github.com/vigil-cctv/vigil/internal/media"
 	"github.com/vigil-cctv/vigil/internal/snapshot"
@@ -39,7 +39,7 @@ type Service struct {
 	metrics *Metrics
 	media   string
 	started time.Time
-	supp    *feedback.Set
+	supp    *suppress.Set
 
 	mu     sync.Mutex
 	cams   map[string]*camRun
@@ -65,7 +65,7 @@ func New(cfg *config.Config, deps Deps) (*Service, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{cfg: cfg, log: log, store: deps.Store, model: deps.Model, broker: NewBroker(),
-		metrics: NewMetrics(), media: media, cams: map[string]*camRun{}, supp: feedback.NewSet(nil)}
+		metrics: NewMetrics(), media: media, cams: map[string]*camRun{}, supp: suppress.NewSet(nil)}
 	s.metrics.Registry.MustRegister(newSupervisorCollector(s))
 	s.pool = NewPool(deps.Model, 2)
 	s.pool.OnDrop = s.dropped

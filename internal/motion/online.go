@@ -1,4 +1,4 @@
-package anomaly
+package motion
 
 import (
 	"encoding/binary"
@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// MotionOptions tunes a MotionModel. The zero value gives the defaults.
-type MotionOptions struct {
+// ModelOptions tunes a Model. The zero value gives the defaults.
+type ModelOptions struct {
 	// Warmup is how much stream time (summed PTS steps) is spent only
 	// learning before frames are scored; 0 = 5 min, negative = none.
 	Warmup time.Duration
@@ -30,7 +30,7 @@ type MotionOptions struct {
 	Scale int
 }
 
-func (o MotionOptions) withDefaults(w int) MotionOptions {
+func (o ModelOptions) withDefaults(w int) ModelOptions {
 	if o.Warmup == 0 {
 		o.Warmup = 5 * time.Minute
 	}
@@ -53,13 +53,13 @@ func (o MotionOptions) withDefaults(w int) MotionOptions {
 // compared: after a stall, everything that moved meanwhile would look fast.
 const maxFrameGap = 2 * time.Second
 
-// MotionModel learns per-cell motion statistics online from greyscale frames
+// Model learns per-cell motion statistics online from greyscale frames
 // and scores each frame. It is the streaming form of the model evaluated by
 // EvalPed2: LK flow, window momentum, per-row Gaussian of cell momentum. It is
 // not safe for concurrent use.
-type MotionModel struct {
+type Model struct {
 	w, h, gw, gh int
-	opt          MotionOptions
+	opt          ModelOptions
 	stats        rowStats
 	learnt       time.Duration // stream time observed during warm-up
 	last         time.Duration // PTS of prev
@@ -68,26 +68,26 @@ type MotionModel struct {
 	prev         plane         // downsampled previous frame; empty after a restore
 }
 
-// MotionResult is what Observe reports for one frame.
-type MotionResult struct {
+// Observation is what Observe reports for one frame.
+type Observation struct {
 	// Score is the (smoothed) largest cell z-score of the frame's motion
 	// momentum; 0 while learning or when the frame could not be compared.
 	Score float64
 	// Cells are the cells, in the pixels of the frames given, whose z-score
-	// reaches MotionOptions.Threshold and that no tracked box (grown by the
+	// reaches ModelOptions.Threshold and that no tracked box (grown by the
 	// momentum window) touches: strong motion the tracker does not explain.
 	Cells []image.Rectangle
 	// Learning is true during warm-up.
 	Learning bool
 }
 
-// NewMotionModel returns an empty model for greyscale frames of w×h pixels.
+// NewModel returns an empty model for greyscale frames of w×h pixels.
 // It panics if w or h is not positive.
-func NewMotionModel(w, h int, opt MotionOptions) *MotionModel {
+func NewModel(w, h int, opt ModelOptions) *Model {
 	if w <= 0 || h <= 0 {
-		panic(fmt.Sprintf("anomaly: NewMotionModel(%d, %d): size must be positive", w, h))
+		panic(fmt.Sprintf("anomaly: NewModel(%d, %d): size must be positive", w, h))
 	}
-	m := &MotionModel{w: w, h: h, opt: opt.withDefaults(w)}
+	m := &Model{w: w, h: h, opt: opt.withDefaults(w)}
 	m.gw, m.gh = w/m.opt.Scale/cellSize, h/m.opt.Scale/cellSize
 	m.stats = newRowStats(m.gw, m.gh)
 	return m
@@ -99,21 +99,21 @@ func NewMotionModel(w, h int, opt MotionOptions) *MotionModel {
 // frame's anomaly score and the cells with unexplained motion. A frame of the
 // wrong size is ignored. The first frame, and any frame whose PTS does not
 // follow the previous one by (0, 2 s], only starts a new frame pair.
-func (m *MotionModel) Observe(pts time.Duration, grey []uint8, boxes []image.Rectangle) MotionResult {
+func (m *Model) Observe(pts time.Duration, grey []uint8, boxes []image.Rectangle) Observation {
 	if len(grey) != m.w*m.h {
-		return MotionResult{Learning: m.learning()}
+		return Observation{Learning: m.learning()}
 	}
 	cur := downsample(grey, m.w, m.h, m.opt.Scale)
 	prev, step := m.prev, pts-m.last
 	m.prev, m.last = cur, pts
 	if prev.pix == nil || step <= 0 || step > maxFrameGap || m.gw == 0 || m.gh == 0 {
-		return MotionResult{Learning: m.learning()}
+		return Observation{Learning: m.learning()}
 	}
 	cells := cellMax(momentum(prev, cur), m.gw, m.gh)
 	if m.learning() {
 		m.learnt += step
 		m.stats.add(cells, nil)
-		return MotionResult{Learning: true}
+		return Observation{Learning: true}
 	}
 	model := m.stats.model()
 	res := m.judge(step, cells, model, boxes)
@@ -128,13 +128,13 @@ func (m *MotionModel) Observe(pts time.Duration, grey []uint8, boxes []image.Rec
 	return res
 }
 
-func (m *MotionModel) learning() bool { return m.learnt < m.opt.Warmup }
+func (m *Model) learning() bool { return m.learnt < m.opt.Warmup }
 
 // judge scores one frame's cells against the model.
-func (m *MotionModel) judge(step time.Duration, cells []float32, model rowModel, boxes []image.Rectangle) MotionResult {
+func (m *Model) judge(step time.Duration, cells []float32, model rowModel, boxes []image.Rectangle) Observation {
 	z := make([]float64, len(cells))
 	model.cellZ(cells, z)
-	var res MotionResult
+	var res Observation
 	raw := math.Inf(-1)
 	side := cellSize * m.opt.Scale
 	grow := winR * m.opt.Scale
@@ -195,7 +195,7 @@ const motionMagic = "VGMM\x01"
 
 // MarshalBinary encodes the learnt state and options; the previous frame is
 // not kept, so a restored model needs one frame before it scores again.
-func (m *MotionModel) MarshalBinary() ([]byte, error) {
+func (m *Model) MarshalBinary() ([]byte, error) {
 	b := []byte(motionMagic)
 	for _, v := range []int64{int64(m.w), int64(m.h), int64(m.opt.Scale),
 		int64(m.opt.Warmup), int64(m.opt.HalfLife), int64(m.opt.Smooth), int64(m.learnt)} {
@@ -216,10 +216,10 @@ func (m *MotionModel) MarshalBinary() ([]byte, error) {
 	return b, nil
 }
 
-var errMotionData = errors.New("anomaly: invalid MotionModel data")
+var errMotionData = errors.New("anomaly: invalid Model data")
 
 // UnmarshalBinary replaces the model with one encoded by MarshalBinary.
-func (m *MotionModel) UnmarshalBinary(data []byte) error {
+func (m *Model) UnmarshalBinary(data []byte) error {
 	if len(data) < len(motionMagic) || string(data[:len(motionMagic)]) != motionMagic {
 		return fmt.Errorf("%w: bad header", errMotionData)
 	}
@@ -236,11 +236,11 @@ func (m *MotionModel) UnmarshalBinary(data []byte) error {
 	if w <= 0 || h <= 0 || w > 1<<15 || h > 1<<15 || scale <= 0 || scale > w || iv[3] == 0 || iv[4] <= 0 || iv[6] < 0 {
 		return fmt.Errorf("%w: bad size or options", errMotionData)
 	}
-	opt := MotionOptions{Scale: int(scale), Warmup: time.Duration(iv[3]), HalfLife: time.Duration(iv[4]), Smooth: time.Duration(iv[5])}
+	opt := ModelOptions{Scale: int(scale), Warmup: time.Duration(iv[3]), HalfLife: time.Duration(iv[4]), Smooth: time.Duration(iv[5])}
 	if opt.Smooth == 0 {
 		return fmt.Errorf("%w: bad options", errMotionData)
 	}
-	n := NewMotionModel(int(w), int(h), opt)
+	n := NewModel(int(w), int(h), opt)
 	if len(d) != 8*(3+3*n.gh) {
 		return fmt.Errorf("%w: %d state bytes for %d rows", errMotionData, len(d), n.gh)
 	}

@@ -1,4 +1,4 @@
-// Package anomaly implements a classical, CPU-only frame-level anomaly
+// Package motion implements a classical, CPU-only frame-level anomaly
 // detector for a static camera, evaluated on UCSD Ped2 by EvalPed2.
 //
 // Frames are decoded to greyscale at half resolution (180×120 on Ped2). For
@@ -33,10 +33,10 @@
 // change threshold, cell size and smoothing come unchanged from the earlier
 // baseline; the LK settings were set on synthetic shifts only.
 //
-// MotionModel (online.go) runs the same model on a live stream: it learns
+// Model (online.go) runs the same model on a live stream: it learns
 // the row statistics during a warm-up and then slowly with exponential decay,
 // and reports the cells whose motion no tracked box explains.
-package anomaly
+package motion
 
 import (
 	"context"

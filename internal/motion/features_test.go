@@ -1,4 +1,4 @@
-package anomaly
+package motion
 
 import (
 	"math"

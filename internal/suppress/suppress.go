@@ -1,4 +1,4 @@
-// Package feedback turns operators' verdicts on scene-rule alerts into
+// Package suppress turns operators' verdicts on scene-rule alerts into
 // behaviour: a situation dismissed as a false alarm (the same parked car,
 // the same shadow at the same spot) is suppressed for a while, so the
 // next track there does not raise the same alert again; confirming an
@@ -10,7 +10,7 @@
 // operator can list and lift them through the API. Expiry is wall-clock
 // time: verdicts are human, wall-clock events, unlike everything the
 // pipeline decides on frame time.
-package feedback
+package suppress
 
 import (
 	"math"

@@ -1,4 +1,4 @@
-package anomaly
+package motion
 
 import (
 	"bytes"
@@ -60,10 +60,10 @@ var (
 // warmModel returns a model that learnt 100 frames (9.9 s) of walkers with a
 // 9 s warm-up and no smoothing, then was saved and restored, so its next
 // frame only starts a pair. The warm-up runs once per test binary.
-func warmModel(t *testing.T) *MotionModel {
+func warmModel(t *testing.T) *Model {
 	t.Helper()
 	warmOnce.Do(func() {
-		m := NewMotionModel(streamW, streamH, MotionOptions{Warmup: 9 * time.Second, Smooth: -1})
+		m := NewModel(streamW, streamH, ModelOptions{Warmup: 9 * time.Second, Smooth: -1})
 		for i := range 100 {
 			r := m.Observe(time.Duration(i)*frameStep, render(walkers(i)...), nil)
 			if want := i < 91; r.Learning != want || (r.Learning && (r.Score != 0 || r.Cells != nil)) {
@@ -76,7 +76,7 @@ func warmModel(t *testing.T) *MotionModel {
 	if warmErr != nil {
 		t.Fatal(warmErr)
 	}
-	var m MotionModel
+	var m Model
 	if err := m.UnmarshalBinary(warmState); err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestMotionModelScores(t *testing.T) {
 	}
 	for _, c := range cases {
 		m := warmModel(t)
-		var r MotionResult
+		var r Observation
 		for i := 110; i < 113; i++ { // the first restored frame only starts a pair
 			s := walkers(i)
 			if c.rider {
@@ -178,7 +178,7 @@ func TestMotionModelSmooth(t *testing.T) {
 	score := func(smooth time.Duration) float64 {
 		m := warmModel(t)
 		m.opt.Smooth = smooth
-		var r MotionResult
+		var r Observation
 		for i := 100; i < 105; i++ { // walkers, then a rider enters at 103
 			s := walkers(i)
 			if i >= 103 {
@@ -203,7 +203,7 @@ func TestMotionModelMarshal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back MotionModel
+	var back Model
 	if err := back.UnmarshalBinary(good); err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +237,7 @@ func TestMotionModelMarshal(t *testing.T) {
 		{"header only", []byte(motionMagic)},
 	}
 	for _, c := range cases {
-		var x MotionModel
+		var x Model
 		if err := x.UnmarshalBinary(c.data); err == nil {
 			t.Errorf("%s: no error", c.name)
 		}
