@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -187,6 +188,9 @@ type handlerFunc func(*api, http.ResponseWriter, *http.Request) error
 type route struct {
 	method string
 	path   string
+	// role is the least role that may use the route; auth.Public routes
+	// (probes, metrics) need no login.
+	role   auth.Role
 	handle handlerFunc
 }
 
@@ -194,34 +198,34 @@ type route struct {
 // compare it with the document.
 func routeTable() []route {
 	return []route{
-		{http.MethodGet, "/api/v1/cameras", (*api).listCameras},
-		{http.MethodPost, "/api/v1/cameras", (*api).createCamera},
-		{http.MethodGet, "/api/v1/cameras/{id}", (*api).getCamera},
-		{http.MethodPut, "/api/v1/cameras/{id}", (*api).updateCamera},
-		{http.MethodDelete, "/api/v1/cameras/{id}", (*api).deleteCamera},
-		{http.MethodGet, "/api/v1/cameras/{id}/status", (*api).cameraStatus},
-		{http.MethodGet, "/api/v1/cameras/{id}/scene", (*api).getScene},
-		{http.MethodPut, "/api/v1/cameras/{id}/scene", (*api).putScene},
-		{http.MethodGet, "/api/v1/cameras/{id}/scene/versions", (*api).sceneVersions},
-		{http.MethodGet, "/api/v1/cameras/{id}/live.mjpeg", (*api).liveMJPEG},
-		{http.MethodGet, "/api/v1/alerts", (*api).listAlerts},
-		{http.MethodGet, "/api/v1/alerts/{id}", (*api).getAlert},
-		{http.MethodPost, "/api/v1/alerts/{id}/transition", (*api).transitionAlert},
-		{http.MethodGet, "/api/v1/alerts/{id}/snapshot", (*api).alertSnapshot},
-		{http.MethodGet, "/api/v1/alerts/{id}/crop", (*api).alertCrop},
-		{http.MethodGet, "/api/v1/alerts/{id}/clip", (*api).alertClip},
-		{http.MethodGet, "/api/v1/counts", (*api).listCounts},
-		{http.MethodGet, "/api/v1/stats", (*api).stats},
-		{http.MethodGet, "/api/v1/stats/verdicts", (*api).verdicts},
-		{http.MethodGet, "/api/v1/suppressions", (*api).listSuppressions},
-		{http.MethodDelete, "/api/v1/suppressions/{id}", (*api).deleteSuppression},
-		{http.MethodGet, "/api/v1/cameras/{id}/baseline", (*api).baselineState},
-		{http.MethodGet, "/api/v1/cameras/{id}/baseline/heatmap.png", (*api).baselineHeatmap},
-		{http.MethodGet, "/api/v1/events", (*api).events},
-		{http.MethodGet, "/api/v1/openapi.yaml", (*api).openAPI},
-		{http.MethodGet, "/metrics", (*api).metrics},
-		{http.MethodGet, "/healthz", (*api).healthz},
-		{http.MethodGet, "/readyz", (*api).readyz},
+		{http.MethodGet, "/api/v1/cameras", auth.Viewer, (*api).listCameras},
+		{http.MethodPost, "/api/v1/cameras", auth.Admin, (*api).createCamera},
+		{http.MethodGet, "/api/v1/cameras/{id}", auth.Viewer, (*api).getCamera},
+		{http.MethodPut, "/api/v1/cameras/{id}", auth.Admin, (*api).updateCamera},
+		{http.MethodDelete, "/api/v1/cameras/{id}", auth.Admin, (*api).deleteCamera},
+		{http.MethodGet, "/api/v1/cameras/{id}/status", auth.Viewer, (*api).cameraStatus},
+		{http.MethodGet, "/api/v1/cameras/{id}/scene", auth.Viewer, (*api).getScene},
+		{http.MethodPut, "/api/v1/cameras/{id}/scene", auth.Supervisor, (*api).putScene},
+		{http.MethodGet, "/api/v1/cameras/{id}/scene/versions", auth.Viewer, (*api).sceneVersions},
+		{http.MethodGet, "/api/v1/cameras/{id}/live.mjpeg", auth.Viewer, (*api).liveMJPEG},
+		{http.MethodGet, "/api/v1/alerts", auth.Viewer, (*api).listAlerts},
+		{http.MethodGet, "/api/v1/alerts/{id}", auth.Viewer, (*api).getAlert},
+		{http.MethodPost, "/api/v1/alerts/{id}/transition", auth.Operator, (*api).transitionAlert},
+		{http.MethodGet, "/api/v1/alerts/{id}/snapshot", auth.Viewer, (*api).alertSnapshot},
+		{http.MethodGet, "/api/v1/alerts/{id}/crop", auth.Viewer, (*api).alertCrop},
+		{http.MethodGet, "/api/v1/alerts/{id}/clip", auth.Viewer, (*api).alertClip},
+		{http.MethodGet, "/api/v1/counts", auth.Viewer, (*api).listCounts},
+		{http.MethodGet, "/api/v1/stats", auth.Viewer, (*api).stats},
+		{http.MethodGet, "/api/v1/stats/verdicts", auth.Viewer, (*api).verdicts},
+		{http.MethodGet, "/api/v1/suppressions", auth.Viewer, (*api).listSuppressions},
+		{http.MethodDelete, "/api/v1/suppressions/{id}", auth.Supervisor, (*api).deleteSuppression},
+		{http.MethodGet, "/api/v1/cameras/{id}/baseline", auth.Viewer, (*api).baselineState},
+		{http.MethodGet, "/api/v1/cameras/{id}/baseline/heatmap.png", auth.Viewer, (*api).baselineHeatmap},
+		{http.MethodGet, "/api/v1/events", auth.Viewer, (*api).events},
+		{http.MethodGet, "/api/v1/openapi.yaml", auth.Viewer, (*api).openAPI},
+		{http.MethodGet, "/metrics", auth.Public, (*api).metrics},
+		{http.MethodGet, "/healthz", auth.Public, (*api).healthz},
+		{http.MethodGet, "/readyz", auth.Public, (*api).readyz},
 	}
 }
 
