@@ -24,27 +24,27 @@ import (
 type analyzeCmd struct {
 	Input string `arg:"" optional:"" help:"Video file, directory of images, or rtsp:// URL. Optional with --public-dets."`
 
-	MOT        string  `name:"mot" help:"Write tracks in MOTChallenge format to this file." type:"path"`
-	JSONL      string  `name:"jsonl" help:"Write one JSON record per frame (detections and tracks) to this file." type:"path"`
-	Video      string  `help:"Write an annotated MP4 (boxes, ids, trails) to this file." type:"path"`
-	Classes    string  `help:"Classes to track: comma-separated names, or vehicle, carried, all." default:"all"`
-	MaxFrames  int     `name:"max-frames" help:"Stop after this many frames (0: all)."`
-	FPS        float64 `help:"Analyse at this frame rate, chosen by timestamp (0: every frame)."`
-	ImageFPS   float64 `name:"image-fps" help:"Frame rate of an image-sequence input." default:"25"`
-	Reverse    bool    `help:"Play an image sequence backwards."`
-	PublicDets string  `name:"public-dets" help:"Skip the detector: track these MOT-format detections (frame,-1,x,y,w,h,score)." type:"existingfile"`
-	DetClass   string  `name:"public-dets-class" help:"Class given to --public-dets detections and --tracks-from tracks." default:"person"`
-	TracksFrom string  `name:"tracks-from" help:"Skip detection and tracking: replay these tracks (MOTChallenge file, e.g. ground truth, rows with flag 0 dropped; or JSON lines from --jsonl) through the analysis." type:"existingfile"`
-	SeqFPS     float64 `name:"seq-fps" help:"Frame rate assumed for --public-dets/--tracks-from without an input." default:"25"`
-	Scene      string  `help:"Scene file: apply its rules to the tracks (needs --events)." type:"existingfile"`
-	Events     string  `help:"Write alerts raised by the scene's rules as JSON lines to this file." type:"path"`
-	Snapshots  string  `help:"Directory for alert snapshots (full frame with overlay + crop)." type:"path"`
-	Counts     string  `help:"Write line-crossing counters (per line, class, direction, time bucket) as JSON to this file." type:"path"`
-	Baseline   string  `help:"Learned baseline file: raise its anomaly alerts into --events too, keep learning, and save it back at the end (created when missing)." type:"path"`
-	Motion     bool    `help:"Run the motion cue (strong motion no track explains) as vigil serve does; needs a video input."`
+	MOT        string        `name:"mot" help:"Write tracks in MOTChallenge format to this file." type:"path"`
+	JSONL      string        `name:"jsonl" help:"Write one JSON record per frame (detections and tracks) to this file." type:"path"`
+	Video      string        `help:"Write an annotated MP4 (boxes, ids, trails) to this file." type:"path"`
+	Classes    string        `help:"Classes to track: comma-separated names, or vehicle, carried, all." default:"all"`
+	MaxFrames  int           `name:"max-frames" help:"Stop after this many frames (0: all)."`
+	FPS        float64       `help:"Analyse at this frame rate, chosen by timestamp (0: every frame)."`
+	ImageFPS   float64       `name:"image-fps" help:"Frame rate of an image-sequence input." default:"25"`
+	Reverse    bool          `help:"Play an image sequence backwards."`
+	PublicDets string        `name:"public-dets" help:"Skip the detector: track these MOT-format detections (frame,-1,x,y,w,h,score)." type:"existingfile"`
+	DetClass   string        `name:"public-dets-class" help:"Class given to --public-dets detections and --tracks-from tracks." default:"person"`
+	TracksFrom string        `name:"tracks-from" help:"Skip detection and tracking: replay these tracks (MOTChallenge file, e.g. ground truth, rows with flag 0 dropped; or JSON lines from --jsonl) through the analysis." type:"existingfile"`
+	SeqFPS     float64       `name:"seq-fps" help:"Frame rate assumed for --public-dets/--tracks-from without an input." default:"25"`
+	Scene      string        `help:"Scene file: apply its rules to the tracks (needs --events)." type:"existingfile"`
+	Events     string        `help:"Write alerts raised by the scene's rules as JSON lines to this file." type:"path"`
+	Snapshots  string        `help:"Directory for alert snapshots (full frame with overlay + crop)." type:"path"`
+	Counts     string        `help:"Write line-crossing counters (per line, class, direction, time bucket) as JSON to this file." type:"path"`
+	Baseline   string        `help:"Learned baseline file: raise its anomaly alerts into --events too, keep learning, and save it back at the end (created when missing)." type:"path"`
+	Motion     bool          `help:"Run the motion cue (strong motion no track explains) as vigil serve does; needs a video input."`
 	Warmup     time.Duration `help:"Stream time the baseline and motion cue observe before their first alert (default 30m, as vigil serve)."`
-	Epoch      string  `help:"Wall-clock time of the input's first frame (RFC 3339): the camera clock of rule schedules, hour-of-week buckets and track times; without it schedules are always active."`
-	Progress   string  `help:"Progress display: auto (bar on a terminal, logs otherwise), bar, log, none." default:"auto" enum:"auto,bar,log,none"`
+	Epoch      string        `help:"Wall-clock time of the input's first frame (RFC 3339): the camera clock of rule schedules, hour-of-week buckets and track times; without it schedules are always active."`
+	Progress   string        `help:"Progress display: auto (bar on a terminal, logs otherwise), bar, log, none." default:"auto" enum:"auto,bar,log,none"`
 
 	RTSPTransport string        `name:"rtsp-transport" help:"RTSP transport: tcp or udp." default:"tcp" enum:"tcp,udp"`
 	Timeout       time.Duration `help:"Stream connect/read timeout." default:"10s"`

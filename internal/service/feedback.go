@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/analysis"
-	"github.com/vigil-cctv/vigil/internal/suppress"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/suppress"
 )
 
 // Verdict applies an operator's confirmation or dismissal

@@ -39,11 +39,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigil-cctv/vigil/internal/config"
-	"github.com/vigil-cctv/vigil/internal/suppress"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
 	"github.com/vigil-cctv/vigil/internal/media"
 	"github.com/vigil-cctv/vigil/internal/snapshot"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/suppress"
 	"github.com/vigil-cctv/vigil/internal/web"
 )
 
