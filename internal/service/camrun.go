@@ -29,6 +29,17 @@ type camRun struct {
 	done   chan struct{}
 }
 
+// finished reports whether the camera's run has ended and stored all it
+// analysed.
+func (r *camRun) finished() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
 func (r *camRun) stop() {
 	r.cancel()
 	<-r.done
@@ -207,6 +218,18 @@ func (s *Service) stateChanged(c ingest.StateChange) {
 		"camera": c.Camera, "state": c.State, "reason": c.Reason, "at": c.At}})
 }
 
+// Finished returns a channel closed once the camera's run has ended and
+// everything it analysed is stored (for a file played once: the end of
+// its input); nil when the camera is not running.
+func (s *Service) Finished(id string) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.cams[id]; r != nil {
+		return r.done
+	}
+	return nil
+}
+
 // Remove stops a camera (httpapi.CameraManager).
 func (s *Service) Remove(_ context.Context, id string) error {
 	s.mu.Lock()
@@ -234,6 +257,11 @@ func (s *Service) Status(id string) (httpapi.CameraStatus, bool) {
 		return httpapi.CameraStatus{ID: id, State: httpapi.CameraConnecting, Reason: "resolving the stream address"}, true
 	}
 	st := sup.Status()
+	if st.State == ingest.StateStopped && !r.finished() {
+		// The input ended but the last frames are still being analysed:
+		// the camera is not done until its results are stored.
+		st.State, st.Reason = ingest.StateStreaming, "end of input; analysing the frames already read"
+	}
 	detected := r.proc.detected.Load()
 	fps := 0.0
 	if secs := time.Since(s.started).Seconds(); secs > 0 {

@@ -92,8 +92,12 @@ func TestDismissedSituationDoesNotReAlert(t *testing.T) {
 	require.NoError(t, s2.loadSuppressions(ctx))
 	require.Equal(t, 0, raise(s2, 505), "suppressions survive a restart")
 
-	// Confirming an alert at the spot lifts the suppression.
-	verdict(s2, lastAlertAt(t, st, 500), store.StateConfirmed)
+	// Confirming another alert at the spot lifts the suppression.
+	first, err := st.GetAlert(ctx, lastAlertAt(t, st, 500))
+	require.NoError(t, err)
+	id, err := st.AddAlert(ctx, first.Event)
+	require.NoError(t, err)
+	verdict(s2, id, store.StateConfirmed)
 	require.Equal(t, 1, raise(s2, 505), "a confirmed situation keeps alerting")
 	require.Equal(t, 1, raise(s2, 505))
 	sups, err = st.ListSuppressions(ctx, "cam1", time.Now())
