@@ -34,9 +34,12 @@ type AccessUnit struct {
 }
 
 // Limits of the queue between the RTSP reader and ffmpeg's stdin. When
-// ffmpeg cannot keep up, pictures are dropped up to the next key picture
-// (anything else would leave the decoder with broken references).
+// ffmpeg falls further behind than this, the queue is emptied and pictures
+// are dropped up to the next key picture (anything else would leave the
+// decoder with broken references): live analysis must not lag the camera,
+// and a stalled camera must show as stalled, not as a backlog draining.
 const (
+	streamQueueSpan  = time.Second
 	streamQueueBytes = 16 << 20
 	streamQueueUnits = 256
 	// tsBase lifts MPEG-TS timestamps clear of zero so that a DTS before
@@ -292,18 +295,24 @@ func auBytes(au AccessUnit) int {
 	return n
 }
 
-// enqueue queues a picture for ffmpeg; r.mu is held. A full queue drops
-// pictures up to the next key picture.
+// enqueue queues a picture for ffmpeg; r.mu is held. A full queue is
+// emptied, and pictures are dropped up to the next key picture.
 func (r *rtspReader) enqueue(au AccessUnit) {
 	size := auBytes(au)
 	if r.waitKey && !au.Key {
 		r.dropped++
 		return
 	}
-	if len(r.queue) >= streamQueueUnits || r.queued+size > streamQueueBytes {
-		r.dropped++
+	full := len(r.queue) >= streamQueueUnits || r.queued+size > streamQueueBytes ||
+		(len(r.queue) > 0 && au.DTS-r.queue[0].DTS > streamQueueSpan)
+	if full {
+		r.dropped += int64(len(r.queue)) + 1
+		clear(r.queue)
+		r.queue, r.queued = r.queue[:0], 0
 		r.waitKey = true
-		return
+		if !au.Key {
+			return
+		}
 	}
 	r.waitKey = false
 	r.queue = append(r.queue, au)
