@@ -33,13 +33,14 @@ type AccessUnit struct {
 	Key bool
 }
 
-// Limits of the queue between the RTSP reader and ffmpeg's stdin. When
+// Limits of the queue between the RTSP reader and ffmpeg's stdin (the span
+// leaves room for ffmpeg's start on a loaded box). When
 // ffmpeg falls further behind than this, the queue is emptied and pictures
 // are dropped up to the next key picture (anything else would leave the
 // decoder with broken references): live analysis must not lag the camera,
 // and a stalled camera must show as stalled, not as a backlog draining.
 const (
-	streamQueueSpan  = time.Second
+	streamQueueSpan  = 3 * time.Second
 	streamQueueBytes = 16 << 20
 	streamQueueUnits = 256
 	// tsBase lifts MPEG-TS timestamps clear of zero so that a DTS before
