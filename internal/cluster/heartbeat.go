@@ -16,9 +16,8 @@ type NodeInfo struct {
 	// CapacityFPS is the analysed frames per second the node sustains
 	// (measured or configured); a camera at 5 fps needs 5.
 	CapacityFPS float64 `json:"capacity_fps"`
-	// Cameras it runs now and their configured frames per second.
-	Cameras int     `json:"cameras"`
-	LoadFPS float64 `json:"load_fps"`
+	// Cameras it runs now.
+	Cameras int `json:"cameras"`
 	// Addr is where its HTTP API listens (api nodes), for the console.
 	Addr    string    `json:"addr,omitempty"`
 	Started time.Time `json:"started"`
@@ -79,7 +78,7 @@ func (c *Cluster) RunHeartbeat(ctx context.Context, o HeartbeatOptions) error {
 		if o.Capacity != nil {
 			info.CapacityFPS = o.Capacity()
 		}
-		info.Cameras, info.LoadFPS = c.load()
+		info.Cameras = c.load()
 		if err := c.beat(ctx, info); err != nil {
 			c.metrics.heartbeatErrors.Inc()
 			c.opts.Log.Warn("cluster: heartbeat not stored", "node", c.opts.Node, "err", err)
@@ -118,14 +117,4 @@ func (c *Cluster) beat(ctx context.Context, info NodeInfo) error {
 }
 
 // load is what the worker part runs now (zero on other nodes).
-func (c *Cluster) load() (int, float64) {
-	c.loadMu.Lock()
-	defer c.loadMu.Unlock()
-	return c.running, c.runningFPS
-}
-
-func (c *Cluster) setLoad(n int, fps float64) {
-	c.loadMu.Lock()
-	defer c.loadMu.Unlock()
-	c.running, c.runningFPS = n, fps
-}
+func (c *Cluster) load() int { return int(c.running.Load()) }

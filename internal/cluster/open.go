@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -86,10 +86,8 @@ type Cluster struct {
 	handover                      jetstream.ObjectStore
 	metrics                       *Metrics
 
-	beatLease  lease
-	loadMu     sync.Mutex
-	running    int
-	runningFPS float64
+	beatLease lease
+	running   atomic.Int64 // cameras the worker part runs
 }
 
 // Open creates or updates the buckets and streams (idempotent: every node
