@@ -45,6 +45,8 @@ func Run(t *testing.T, open Opener) {
 		{"Baselines", testBaselines},
 		{"Suppressions", testSuppressions},
 		{"Verdicts", testVerdicts},
+		{"ClusterOnce", testClusterOnce},
+		{"ClusterBaselineOrder", testClusterBaselineOrder},
 		{"Close", testClose},
 	}
 	for _, tc := range tests {
