@@ -57,8 +57,8 @@ type Node struct {
 	*Cluster
 	cancel, cancelBeat context.CancelFunc
 	wg, beat           sync.WaitGroup
-	mu     sync.Mutex
-	errs   []error
+	mu                 sync.Mutex
+	errs               []error
 }
 
 // Start connects (failing fast on a wrong URL or credentials), sets up
