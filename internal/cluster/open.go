@@ -102,7 +102,10 @@ func Open(ctx context.Context, nc *nats.Conn, o Options) (*Cluster, error) {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	c := &Cluster{NC: nc, JS: js, opts: o, instance: randomID(), metrics: newMetrics(o.Node)}
-	if err := c.ensure(ctx); err != nil {
+	// Replicas may be electing (a server just restarted): wait a while.
+	ectx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := c.ensure(ectx); err != nil {
 		return nil, fmt.Errorf("cluster: set up streams and buckets: %w", err)
 	}
 	return c, nil
@@ -115,7 +118,9 @@ func (c *Cluster) ensure(ctx context.Context) error {
 	st, r := jetstream.FileStorage, c.opts.Replicas
 	kv := func(dst *jetstream.KeyValue, cfg jetstream.KeyValueConfig) error {
 		cfg.Storage, cfg.Replicas = st, r
-		b, err := c.JS.CreateOrUpdateKeyValue(ctx, cfg)
+		b, err := retry(ctx, c, "bucket "+cfg.Bucket, func(ctx context.Context) (jetstream.KeyValue, error) {
+			return c.JS.CreateOrUpdateKeyValue(ctx, cfg)
+		})
 		if err != nil {
 			return fmt.Errorf("bucket %s: %w", cfg.Bucket, err)
 		}
@@ -133,7 +138,9 @@ func (c *Cluster) ensure(ctx context.Context) error {
 	); err != nil {
 		return err
 	}
-	obj, err := c.JS.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: BucketHandover, Storage: st, Replicas: r})
+	obj, err := retry(ctx, c, "object store", func(ctx context.Context) (jetstream.ObjectStore, error) {
+		return c.JS.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: BucketHandover, Storage: st, Replicas: r})
+	})
 	if err != nil {
 		return fmt.Errorf("object store %s: %w", BucketHandover, err)
 	}
@@ -143,8 +150,10 @@ func (c *Cluster) ensure(ctx context.Context) error {
 			return err
 		}
 	}
-	_, err = c.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name: StreamDead, Subjects: []string{"vigil.dead.>"}, Storage: st, Replicas: r, MaxAge: c.opts.MaxAge,
+	_, err = retry(ctx, c, "stream "+StreamDead, func(ctx context.Context) (jetstream.Stream, error) {
+		return c.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name: StreamDead, Subjects: []string{"vigil.dead.>"}, Storage: st, Replicas: r, MaxAge: c.opts.MaxAge,
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("stream %s: %w", StreamDead, err)
@@ -167,7 +176,9 @@ func (c *Cluster) ensureStream(ctx context.Context, k Kind) error {
 		// Only the newest snapshot of a camera matters.
 		cfg.MaxMsgsPerSubject = 1
 	}
-	if _, err := c.JS.CreateOrUpdateStream(ctx, cfg); err != nil {
+	if _, err := retry(ctx, c, "stream "+cfg.Name, func(ctx context.Context) (jetstream.Stream, error) {
+		return c.JS.CreateOrUpdateStream(ctx, cfg)
+	}); err != nil {
 		return fmt.Errorf("stream %s: %w", cfg.Name, err)
 	}
 	return nil

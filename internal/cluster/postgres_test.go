@@ -156,10 +156,12 @@ type errorNoter struct {
 	failed *sync.Map
 }
 
-func (e *errorNoter) Write(ctx context.Context, r Record) error {
-	err := e.w.Write(ctx, r)
+func (e *errorNoter) WriteBatch(ctx context.Context, rs []Record) error {
+	err := e.w.WriteBatch(ctx, rs)
 	if err != nil {
-		e.failed.Store(r.Key, true)
+		for _, r := range rs {
+			e.failed.Store(r.Key, true)
+		}
 	}
 	return err
 }

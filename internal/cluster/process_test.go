@@ -68,7 +68,7 @@ func TestHelperReplayWorker(t *testing.T) {
 }
 
 // scenarioEvents are the recorded alerts of the rule scenarios.
-func scenarioEvents(t *testing.T) []string {
+func scenarioEvents(t testing.TB) []string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	paths, err := filepath.Glob(filepath.Join(filepath.Dir(file), "..", "..", "testdata", "scenarios", "*", "expected.jsonl"))
@@ -175,10 +175,12 @@ type recordingWriter struct {
 	out chan<- cluster.Record
 }
 
-func (r recordingWriter) Write(ctx context.Context, rec cluster.Record) error {
-	if err := r.w.Write(ctx, rec); err != nil {
+func (r recordingWriter) WriteBatch(ctx context.Context, rs []cluster.Record) error {
+	if err := r.w.WriteBatch(ctx, rs); err != nil {
 		return err
 	}
-	r.out <- rec
+	for _, rec := range rs {
+		r.out <- rec
+	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"strconv"
 	"sync"
@@ -31,8 +32,11 @@ type Config struct {
 	Events []event.Event `json:"events"`
 	// PerCamera stops a camera after this many events (0: never).
 	PerCamera int `json:"per_camera"`
-	// Every is the time between a camera's events.
-	Every time.Duration `json:"every"`
+	// Every is the replay's tick: every period below is rounded to
+	// whole ticks. EventEvery is the time between a camera's events
+	// (default Every).
+	Every      time.Duration `json:"every"`
+	EventEvery time.Duration `json:"event_every"`
 	// TracksEvery, CountsEvery and BaselineEvery add synthetic track
 	// summaries, counter batches and baseline snapshots of BaselineBytes
 	// (0: none of that kind).
@@ -130,27 +134,40 @@ func (w *Worker) replay(ctx context.Context, l cluster.Lease) error {
 		return err
 	}
 	pub := w.c.Publisher()
+	extra := newExtras(w.cfg, l.Camera)
+	ev := max(1, extra.per(w.cfg.EventEvery))
+	evPhase := extra.phase % ev
+	// Cameras are not in step: each starts at its own point of the tick.
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-time.After(time.Duration(extra.phase%1000) * w.cfg.Every / 1000):
+	}
 	tick := time.NewTicker(w.cfg.Every)
 	defer tick.Stop()
-	extra := newExtras(w.cfg)
 	var seq uint64
-	for i := next; w.cfg.PerCamera == 0 || i < w.cfg.PerCamera; i++ {
+	for i := next; w.cfg.PerCamera == 0 || (i+evPhase)/ev < w.cfg.PerCamera; i++ { // i counts ticks
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
 		}
-		if err := pub.Event(ctx, l, w.cfg.Event(l.Camera, i)); err != nil {
-			return err
-		}
-		// The position is saved after the publish: a crash in between
-		// makes the next owner publish event i again, which the stream
-		// or the store drops by its key.
-		if err := ho.Save(ctx, l, cluster.HandoverState{Motion: []byte(strconv.Itoa(i + 1))}); err != nil {
-			return err
+		if (i+evPhase)%ev == 0 {
+			if err := pub.Event(ctx, l, w.cfg.Event(l.Camera, (i+evPhase)/ev)); err != nil {
+				return err
+			}
 		}
 		if err := extra.publish(ctx, pub, l, i, &seq); err != nil {
 			return err
+		}
+		// The position is saved after the publishes: a crash in between
+		// makes the next owner publish tick i again, which the stream or
+		// the store drops by its keys (counter batches aside: their key
+		// is the owner's, so a replayed batch counts again).
+		if (i+evPhase)%ev == 0 || extra.due(i, extra.bases) {
+			if err := ho.Save(ctx, l, cluster.HandoverState{Motion: []byte(strconv.Itoa(i + 1))}); err != nil {
+				return err
+			}
 		}
 	}
 	<-ctx.Done()
@@ -162,37 +179,46 @@ func (w *Worker) replay(ctx context.Context, l cluster.Lease) error {
 type extras struct {
 	cfg                   Config
 	tracks, counts, bases int
+	phase                 int // the camera's own offset, so cameras are not in step
 	baseline              []byte
 }
 
-func newExtras(cfg Config) *extras {
-	per := func(d time.Duration) int {
-		if d <= 0 {
-			return 0
-		}
-		return max(1, int(d/cfg.Every))
+func newExtras(cfg Config, camera string) *extras {
+	h := fnv.New32a()
+	h.Write([]byte(camera))
+	x := &extras{cfg: cfg, baseline: make([]byte, cfg.BaselineBytes), phase: int(h.Sum32() % 1_000_000)}
+	x.tracks, x.counts, x.bases = x.per(cfg.TracksEvery), x.per(cfg.CountsEvery), x.per(cfg.BaselineEvery)
+	return x
+}
+
+// due reports whether something every per ticks falls on tick i.
+func (x *extras) due(i, per int) bool { return per > 0 && (i+x.phase)%per == 0 }
+
+// per is period d in ticks (0 for none; at least 1 otherwise).
+func (x *extras) per(d time.Duration) int {
+	if d <= 0 {
+		return 0
 	}
-	return &extras{cfg: cfg, tracks: per(cfg.TracksEvery), counts: per(cfg.CountsEvery), bases: per(cfg.BaselineEvery),
-		baseline: make([]byte, cfg.BaselineBytes)}
+	return max(1, int(d/x.cfg.Every))
 }
 
 func (x *extras) publish(ctx context.Context, pub *cluster.Publisher, l cluster.Lease, i int, seq *uint64) error {
 	at := time.Unix(1_700_000_000, 0).Add(time.Duration(i) * x.cfg.Every)
-	if x.tracks > 0 && i%x.tracks == 0 {
+	if x.due(i, x.tracks) {
 		t := store.TrackSummary{Camera: l.Camera, TrackID: i, Class: "car", Start: at, End: at.Add(4 * time.Second),
 			Path: []event.PathPoint{{PTS: 1, Image: [2]float64{10, 20}}, {PTS: 5, Image: [2]float64{300, 40}}}}
 		if err := pub.Track(ctx, l, t); err != nil {
 			return err
 		}
 	}
-	if x.counts > 0 && i%x.counts == 0 {
+	if x.due(i, x.counts) {
 		*seq++
 		cs := []store.Count{{Camera: l.Camera, Name: "line-1", Class: "car", Direction: "in", Bucket: at.Truncate(time.Minute), N: 3}}
 		if err := pub.Counts(ctx, l, *seq, cs); err != nil {
 			return err
 		}
 	}
-	if x.bases > 0 && i%x.bases == 0 {
+	if x.due(i, x.bases) {
 		*seq++
 		if err := pub.Baseline(ctx, l, *seq, x.baseline); err != nil {
 			return err

@@ -21,6 +21,7 @@ type clusterRecords interface {
 	AddCountsOnce(ctx context.Context, key string, cs []store.Count) (bool, error)
 	PutBaselineIfNewer(ctx context.Context, camera string, data []byte, fence, seq uint64) (bool, error)
 	PruneApplied(ctx context.Context, before time.Time) (int64, error)
+	WriteBatch(ctx context.Context, b store.RecordBatch) ([]store.NewAlert, error)
 }
 
 func clusterStore(t *testing.T, s store.Store) clusterRecords {
@@ -117,4 +118,47 @@ func testClusterBaselineOrder(t *testing.T, s store.Store) {
 		require.NoError(t, err)
 		require.Equal(t, w.stored, string(data))
 	}
+}
+
+// testClusterBatch: a batch is written in one go, and written again adds
+// nothing.
+func testClusterBatch(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	cs := clusterStore(t, s)
+	pre, _, err := cs.AddAlertOnce(ctx, "ev-old", sampleEvent("cam1", "loitering", "person", 1))
+	require.NoError(t, err)
+	b := store.RecordBatch{
+		Alerts: []store.KeyedAlert{
+			{Key: "ev-b", Event: sampleEvent("cam1", "intrusion", "person", 3)},
+			{Key: "ev-old", Event: sampleEvent("cam1", "loitering", "person", 1)},
+			{Key: "ev-a", Event: sampleEvent("cam1", "intrusion", "person", 2)},
+		},
+		Tracks: []store.KeyedTrack{{Key: "tr-1", Track: store.TrackSummary{Camera: "cam1", TrackID: 1, Class: "car", Start: at(1), End: at(2)}}},
+		Counts: []store.KeyedCounts{{Key: "ct-1", Counts: []store.Count{{Camera: "cam1", Name: "l", Class: "car", Bucket: at(0), N: 4}}}},
+		Baselines: []store.BaselineSnapshot{{Camera: "cam1", Data: []byte("b1"), Fence: 3, Seq: 1}},
+	}
+	added, err := cs.WriteBatch(ctx, b)
+	require.NoError(t, err)
+	require.Len(t, added, 2, "the alert stored before is not new")
+	for _, a := range added {
+		require.NotEqual(t, pre, a.ID)
+		got, err := s.GetAlert(ctx, a.ID)
+		require.NoError(t, err)
+		require.Equal(t, "intrusion", got.Event.Rule)
+	}
+	again, err := cs.WriteBatch(ctx, b)
+	require.NoError(t, err)
+	require.Empty(t, again)
+	alerts, err := s.ListAlerts(ctx, store.AlertFilter{Camera: "cam1"})
+	require.NoError(t, err)
+	require.Len(t, alerts, 3)
+	counts, err := s.ListCounts(ctx, store.CountFilter{Camera: "cam1"})
+	require.NoError(t, err)
+	require.EqualValues(t, 4, counts[0].N)
+	tracks, err := s.ListTracks(ctx, "cam1", time.Time{}, time.Time{}, 0)
+	require.NoError(t, err)
+	require.Len(t, tracks, 1)
+	data, _, err := s.GetBaseline(ctx, "cam1")
+	require.NoError(t, err)
+	require.Equal(t, "b1", string(data))
 }

@@ -47,6 +47,7 @@ func Run(t *testing.T, open Opener) {
 		{"Verdicts", testVerdicts},
 		{"ClusterOnce", testClusterOnce},
 		{"ClusterBaselineOrder", testClusterBaselineOrder},
+		{"ClusterBatch", testClusterBatch},
 		{"Close", testClose},
 	}
 	for _, tc := range tests {
