@@ -30,7 +30,8 @@ import (
 // storage) to one api node's consumer and the store (PostgreSQL from
 // VIGIL_TEST_POSTGRES, else SQLite). Per camera: a track summary every
 // 2 s, an alert every 30 s, a counter batch every 10 s and a 64 KB
-// baseline snapshot every 60 s. Run once per size:
+// baseline snapshot every 60 s, and its handover state saved every 60 s.
+// Run once per size:
 //
 //	go test -run '^$' -bench ClusterScale -benchtime 1x -timeout 30m ./internal/cluster/
 //
@@ -127,7 +128,8 @@ func benchScale(b *testing.B, cameras int) {
 	require.NoError(b, err)
 	defer api.Close()
 	rc := replay.Config{Events: events, Every: 2 * time.Second, EventEvery: 30 * time.Second,
-		TracksEvery: 2 * time.Second, CountsEvery: 10 * time.Second, BaselineEvery: 60 * time.Second, BaselineBytes: 64 << 10}
+		TracksEvery: 2 * time.Second, CountsEvery: 10 * time.Second, BaselineEvery: 60 * time.Second, BaselineBytes: 64 << 10,
+		SaveEvery: 60 * time.Second}
 	assigned := make(chan struct{}, cameras)
 	for i := range 3 {
 		var w *replay.Worker

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -126,18 +127,33 @@ func (c *Cluster) lead(ctx context.Context, rev uint64, st *placementState) {
 // so a decision made on stale state fails and is remade on fresh state.
 func (c *Cluster) reconcile(ctx context.Context, st *placementState) {
 	cameras, nodes, current := placementInputs(st)
-	for _, m := range Plan(cameras, nodes, current) {
-		if err := c.applyMove(ctx, m); err != nil {
-			if isConflict(err) {
-				c.metrics.casConflicts.Inc()
-				continue
-			}
-			c.opts.Log.Warn("cluster: assignment not written", "camera", m.Camera, "to", m.To, "err", err)
-			continue
-		}
-		c.metrics.moves.Inc()
-		c.opts.Log.Info("cluster: camera placed", "camera", m.Camera, "from", m.From, "to", m.To)
+	moves := Plan(cameras, nodes, current)
+	// Moves touch different keys, so they go out together (bounded): a
+	// cluster starting with thousands of cameras is placed in seconds,
+	// not one round trip at a time.
+	sem := make(chan struct{}, 32)
+	var wg sync.WaitGroup
+	for _, m := range moves {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			c.apply(ctx, m)
+		})
 	}
+	wg.Wait()
+}
+
+func (c *Cluster) apply(ctx context.Context, m Move) {
+	if err := c.applyMove(ctx, m); err != nil {
+		if isConflict(err) {
+			c.metrics.casConflicts.Inc()
+			return
+		}
+		c.opts.Log.Warn("cluster: assignment not written", "camera", m.Camera, "to", m.To, "err", err)
+		return
+	}
+	c.metrics.moves.Inc()
+	c.opts.Log.Info("cluster: camera placed", "camera", m.Camera, "from", m.From, "to", m.To)
 }
 
 func (c *Cluster) applyMove(ctx context.Context, m Move) error {

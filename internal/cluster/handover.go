@@ -27,10 +27,16 @@ var ErrFenced = errors.New("fenced: a newer owner holds the camera")
 
 // Handover keeps each camera's HandoverState in the vigil_handover object
 // store, stamped with the saving lease's fence.
-type Handover struct{ obj jetstream.ObjectStore }
+type Handover struct {
+	obj jetstream.ObjectStore
+	// loads bounds concurrent reads: each object read is a short-lived
+	// consumer on the server, and a node taking over hundreds of cameras
+	// at once must not exhaust them.
+	loads chan struct{}
+}
 
 // Handover returns the shared handover store.
-func (c *Cluster) Handover() *Handover { return &Handover{obj: c.handover} }
+func (c *Cluster) Handover() *Handover { return &Handover{obj: c.handover, loads: c.handoverLoads} }
 
 const handoverMagic = "VHO1"
 
@@ -73,6 +79,12 @@ func (h *Handover) Load(ctx context.Context, camera string) (HandoverState, uint
 	_, fence, err := h.info(ctx, camera)
 	if err != nil {
 		return st, 0, err
+	}
+	select {
+	case h.loads <- struct{}{}:
+		defer func() { <-h.loads }()
+	case <-ctx.Done():
+		return st, 0, ctx.Err()
 	}
 	data, err := h.obj.GetBytes(ctx, camera)
 	if err != nil {

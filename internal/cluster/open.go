@@ -86,8 +86,9 @@ type Cluster struct {
 	handover                      jetstream.ObjectStore
 	metrics                       *Metrics
 
-	beatLease lease
-	running   atomic.Int64 // cameras the worker part runs
+	handoverLoads chan struct{}
+	beatLease     lease
+	running       atomic.Int64 // cameras the worker part runs
 }
 
 // Open creates or updates the buckets and streams (idempotent: every node
@@ -101,7 +102,7 @@ func Open(ctx context.Context, nc *nats.Conn, o Options) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
-	c := &Cluster{NC: nc, JS: js, opts: o, instance: randomID(), metrics: newMetrics(o.Node)}
+	c := &Cluster{NC: nc, JS: js, opts: o, instance: randomID(), metrics: newMetrics(o.Node), handoverLoads: make(chan struct{}, 8)}
 	// Replicas may be electing (a server just restarted): wait a while.
 	ectx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()

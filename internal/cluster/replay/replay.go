@@ -44,6 +44,9 @@ type Config struct {
 	CountsEvery   time.Duration `json:"counts_every"`
 	BaselineEvery time.Duration `json:"baseline_every"`
 	BaselineBytes int           `json:"baseline_bytes"`
+	// SaveEvery is how often the position is saved to the handover store
+	// (default: after every event).
+	SaveEvery time.Duration `json:"save_every"`
 }
 
 // LoopShift is how far each loop of the recording moves in frame time.
@@ -164,7 +167,7 @@ func (w *Worker) replay(ctx context.Context, l cluster.Lease) error {
 		// makes the next owner publish tick i again, which the stream or
 		// the store drops by its keys (counter batches aside: their key
 		// is the owner's, so a replayed batch counts again).
-		if (i+evPhase)%ev == 0 || extra.due(i, extra.bases) {
+		if extra.due(i, extra.saves) || extra.saves == 0 && (i+evPhase)%ev == 0 {
 			if err := ho.Save(ctx, l, cluster.HandoverState{Motion: []byte(strconv.Itoa(i + 1))}); err != nil {
 				return err
 			}
@@ -179,6 +182,7 @@ func (w *Worker) replay(ctx context.Context, l cluster.Lease) error {
 type extras struct {
 	cfg                   Config
 	tracks, counts, bases int
+	saves                 int
 	phase                 int // the camera's own offset, so cameras are not in step
 	baseline              []byte
 }
@@ -188,6 +192,7 @@ func newExtras(cfg Config, camera string) *extras {
 	h.Write([]byte(camera))
 	x := &extras{cfg: cfg, baseline: make([]byte, cfg.BaselineBytes), phase: int(h.Sum32() % 1_000_000)}
 	x.tracks, x.counts, x.bases = x.per(cfg.TracksEvery), x.per(cfg.CountsEvery), x.per(cfg.BaselineEvery)
+	x.saves = x.per(cfg.SaveEvery)
 	return x
 }
 
