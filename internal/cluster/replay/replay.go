@@ -129,12 +129,15 @@ func (cfg Config) Key(camera string, i int) string {
 func (w *Worker) replay(ctx context.Context, l cluster.Lease) error {
 	ho := w.c.Handover()
 	next := 0
+	// A camera whose state cannot be read (the store is slow or down)
+	// starts from its beginning: what it publishes again is dropped by
+	// key, nothing is skipped.
 	st, _, err := ho.Load(ctx, l.Camera)
 	switch {
 	case err == nil:
 		next, _ = strconv.Atoi(string(st.Motion))
 	case !errors.Is(err, cluster.ErrNotFound):
-		return err
+		fmt.Fprintf(os.Stderr, "replay %s: starting from the beginning: %v\n", l.Camera, err)
 	}
 	pub := w.c.Publisher()
 	extra := newExtras(w.cfg, l.Camera)
