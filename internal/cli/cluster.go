@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -77,7 +78,7 @@ func printClusterStatus(e *env, st cluster.Status) error {
 	fmt.Fprintf(e.stdout, "\ncameras: %d configured, %d not on a live node%s\n\n", len(st.Cameras), len(unplaced), list(unplaced))
 	tw = tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STREAM\tCONSUMER\tMESSAGES\tPENDING\tACK PENDING\tREDELIVERED")
-	for _, name := range sortedMapKeys(st.Consumers) {
+	for _, name := range slices.Sorted(maps.Keys(st.Consumers)) {
 		l := st.Consumers[name]
 		switch {
 		case l.Error != "":
@@ -92,7 +93,7 @@ func printClusterStatus(e *env, st cluster.Status) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "\ndead letters: %d\n", st.DeadLetters)
-	for _, subj := range sortedMapKeys(st.DeadBySubject) {
+	for _, subj := range slices.Sorted(maps.Keys(st.DeadBySubject)) {
 		fmt.Fprintf(e.stdout, "  %s: %d\n", subj, st.DeadBySubject[subj])
 	}
 	return nil
@@ -113,13 +114,4 @@ func list(s []string) string {
 		s = append(s[:10:10], "…")
 	}
 	return " (" + strings.Join(s, ", ") + ")"
-}
-
-func sortedMapKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

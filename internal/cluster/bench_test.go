@@ -2,20 +2,16 @@ package cluster_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigil-cctv/vigil/internal/cluster"
@@ -91,8 +87,8 @@ func pct(xs []float64, p float64) float64 {
 
 func benchStore(b *testing.B) cluster.RecordStore {
 	ctx := context.Background()
-	if dsn := os.Getenv("VIGIL_TEST_POSTGRES"); dsn != "" {
-		s, err := postgres.Open(ctx, freshSchemaDSN(b, dsn))
+	if os.Getenv("VIGIL_TEST_POSTGRES") != "" {
+		s, err := postgres.Open(ctx, clustertest.PostgresSchema(b).String())
 		require.NoError(b, err)
 		b.Cleanup(func() { _ = s.Close() })
 		b.Log("store: PostgreSQL")
@@ -209,27 +205,4 @@ func benchScale(b *testing.B, cameras int) {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	b.ReportMetric(float64(ru.Maxrss)/1024, "maxrss_MiB")
-}
-
-// freshSchemaDSN makes an empty schema for the benchmark.
-func freshSchemaDSN(b *testing.B, base string) string {
-	ctx := context.Background()
-	schema := "vigil_bench_" + strings.ToLower(rand.Text()[:10])
-	conn, err := pgx.Connect(ctx, base)
-	require.NoError(b, err)
-	_, err = conn.Exec(ctx, "CREATE SCHEMA "+schema)
-	require.NoError(b, err)
-	require.NoError(b, conn.Close(ctx))
-	b.Cleanup(func() {
-		if conn, err := pgx.Connect(ctx, base); err == nil {
-			_, _ = conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-			_ = conn.Close(ctx)
-		}
-	})
-	u, err := url.Parse(base)
-	require.NoError(b, err)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }

@@ -69,7 +69,13 @@ func TestClusterMetricsRegister(t *testing.T) {
 	for _, mf := range mfs {
 		names[mf.GetName()] = true
 		for _, m := range mf.GetMetric() {
-			require.Equal(t, "node", m.GetLabel()[0].GetName())
+			node := ""
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "node" {
+					node = l.GetValue()
+				}
+			}
+			require.Equal(t, "w1", node, "every metric names its node")
 		}
 	}
 	require.True(t, names["vigil_cluster_published_total"])

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 )
 
@@ -59,7 +60,7 @@ func Plan(cameras []Demand, nodes []Capacity, current map[string]Placed) []Move 
 		}
 	}
 	var moves []Move
-	for _, cam := range sortedKeys(current) {
+	for _, cam := range slices.Sorted(maps.Keys(current)) {
 		if p := current[cam]; !want[cam] {
 			moves = append(moves, Move{Camera: cam, From: p.Node, Rev: p.Rev})
 		}
@@ -98,13 +99,4 @@ func (l *nodeLoad) add(fps float64) { l.fps += fps; l.cameras++ }
 // better orders nodes best first: most capacity left, fewest cameras, name.
 func (l *nodeLoad) better(o *nodeLoad) int {
 	return cmp.Or(cmp.Compare(o.capacity-o.fps, l.capacity-l.fps), cmp.Compare(l.cameras, o.cameras), cmp.Compare(l.node, o.node))
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

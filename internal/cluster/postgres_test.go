@@ -2,16 +2,11 @@ package cluster
 
 import (
 	"context"
-	"crypto/rand"
 	"io"
 	"net"
-	"net/url"
-	"os"
-	"strings"
 	"sync"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigil-cctv/vigil/internal/cluster/clustertest"
@@ -83,31 +78,9 @@ func (p *pgProxy) setDown(down bool) {
 // proxy the test controls.
 func freshPostgres(t *testing.T) (dsn string, proxy *pgProxy) {
 	t.Helper()
-	base := os.Getenv("VIGIL_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("VIGIL_TEST_POSTGRES not set; .ci/run starts a PostgreSQL server and sets it")
-	}
-	ctx := context.Background()
-	schema := "vigil_cluster_" + strings.ToLower(rand.Text()[:10])
-	conn, err := pgx.Connect(ctx, base)
-	require.NoError(t, err)
-	_, err = conn.Exec(ctx, "CREATE SCHEMA "+schema)
-	require.NoError(t, err)
-	require.NoError(t, conn.Close(ctx))
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err == nil {
-			_, _ = conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-			_ = conn.Close(ctx)
-		}
-	})
-	u, err := url.Parse(base)
-	require.NoError(t, err)
+	u := clustertest.PostgresSchema(t)
 	proxy = startProxy(t, u.Host)
 	u.Host = proxy.ln.Addr().String()
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
 	return u.String(), proxy
 }
 

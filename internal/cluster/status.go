@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -76,7 +77,7 @@ func (c *Cluster) Status(ctx context.Context) (Status, error) {
 		}
 	}
 	byNode := map[string]*NodeStatus{}
-	for _, k := range sortedKeys(nodes) {
+	for _, k := range slices.Sorted(maps.Keys(nodes)) {
 		var n NodeStatus
 		if json.Unmarshal(nodes[k], &n.NodeInfo) == nil {
 			st.Nodes = append(st.Nodes, n)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -109,7 +111,7 @@ func (wk *worker) sync() {
 			wk.revoke(cam, l)
 		}
 	}
-	for _, cam := range sortedKeys(wk.assigned) {
+	for _, cam := range slices.Sorted(maps.Keys(wk.assigned)) {
 		if _, ok := wk.running[cam]; !ok {
 			l := wk.assigned[cam]
 			wk.running[cam] = l
@@ -130,7 +132,7 @@ func (wk *worker) revoke(cam string, l Lease) {
 }
 
 func (wk *worker) revokeAll() {
-	for _, cam := range sortedKeys(wk.running) {
+	for _, cam := range slices.Sorted(maps.Keys(wk.running)) {
 		wk.revoke(cam, wk.running[cam])
 	}
 }
