@@ -133,8 +133,8 @@ func testClusterBatch(t *testing.T, s store.Store) {
 			{Key: "ev-old", Event: sampleEvent("cam1", "loitering", "person", 1)},
 			{Key: "ev-a", Event: sampleEvent("cam1", "intrusion", "person", 2)},
 		},
-		Tracks: []store.KeyedTrack{{Key: "tr-1", Track: store.TrackSummary{Camera: "cam1", TrackID: 1, Class: "car", Start: at(1), End: at(2)}}},
-		Counts: []store.KeyedCounts{{Key: "ct-1", Counts: []store.Count{{Camera: "cam1", Name: "l", Class: "car", Bucket: at(0), N: 4}}}},
+		Tracks:    []store.KeyedTrack{{Key: "tr-1", Track: store.TrackSummary{Camera: "cam1", TrackID: 1, Class: "car", Start: at(1), End: at(2)}}},
+		Counts:    []store.KeyedCounts{{Key: "ct-1", Counts: []store.Count{{Camera: "cam1", Name: "l", Class: "car", Bucket: at(0), N: 4}}}},
 		Baselines: []store.BaselineSnapshot{{Camera: "cam1", Data: []byte("b1"), Fence: 3, Seq: 1}},
 	}
 	added, err := cs.WriteBatch(ctx, b)
