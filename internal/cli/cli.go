@@ -29,6 +29,7 @@ type root struct {
 	Baseline baselineCmd     `cmd:"" help:"Inspect a learned baseline: heatmaps and state."`
 	Bench    benchCmd        `cmd:"" help:"Measure decode, detector, tracker and full-pipeline speed on one input."`
 	Detplan  benchDetplanCmd `cmd:"" name:"bench-detplan" help:"Measure the detection policy: analysed fps per core and MOTA, every frame vs policy."`
+	Cluster  clusterCmd      `cmd:"" help:"City-scale cluster tools (status)."`
 	Version  versionCmd      `cmd:"" help:"Print the version."`
 }
 

@@ -35,6 +35,7 @@ type Config struct {
 	Live     LiveView `yaml:"live"`
 	Anomaly  Anomaly  `yaml:"anomaly"`
 	Feedback Feedback `yaml:"feedback"`
+	Cluster  *Cluster `yaml:"cluster"` // nil: one process, no broker
 	file     string   // the path it was read from
 }
 
@@ -207,6 +208,9 @@ func (c *Config) defaults() {
 		c.Live.Quality = 70
 	}
 	c.Anomaly.defaults()
+	if c.Cluster != nil {
+		c.Cluster.defaults()
+	}
 	if c.Feedback.SuppressFor == 0 {
 		c.Feedback.SuppressFor = Duration(24 * time.Hour)
 	}
@@ -291,6 +295,9 @@ func (c *Config) validate() []fieldError {
 	}
 	if c.Feedback.SuppressFor < Duration(time.Minute) {
 		add("$.feedback.suppress_for", "must be at least 1m, got %v", time.Duration(c.Feedback.SuppressFor))
+	}
+	if c.Cluster != nil {
+		c.Cluster.validate(add)
 	}
 	seen := map[string]bool{}
 	for i, cam := range c.Cameras {

@@ -17,6 +17,7 @@ var Levels = map[string]int{
 	"store/internal/sqlstore": 2, "store/storetest": 2,
 	// What turns tracks into events, and the stores.
 	"scenedraw": 3, "rules": 3, "baseline": 3, "store/sqlite": 3, "store/postgres": 3,
+	"cluster": 3, "cluster/clustertest": 0, "cluster/replay": 4,
 	// The one per-camera analysis chain, and the pictures of its events.
 	"analysis": 4, "snapshot": 4,
 	// Running the chain: media around it, the file pipeline, file outputs.

@@ -45,6 +45,9 @@ func Run(t *testing.T, open Opener) {
 		{"Baselines", testBaselines},
 		{"Suppressions", testSuppressions},
 		{"Verdicts", testVerdicts},
+		{"ClusterOnce", testClusterOnce},
+		{"ClusterBaselineOrder", testClusterBaselineOrder},
+		{"ClusterBatch", testClusterBatch},
 		{"Close", testClose},
 	}
 	for _, tc := range tests {
