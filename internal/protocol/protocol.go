@@ -129,13 +129,13 @@ type Escalation struct {
 
 // Match selects events; an empty list matches anything.
 type Match struct {
-	Cameras   []string // camera ids
-	Groups    []string // camera group names (any camera of any group)
-	Zones     []string // the event's place: zone, line or lane name
-	Rules     []string // rule types (wrong_way, …, anomaly)
-	Names     []string // rule names from the scene (or anomaly kinds)
-	Classes   []string // object classes; "vehicle" and "carried" expand
-	Anomalies []string // learned-anomaly kinds (rule anomaly, Name = kind)
+	Cameras    []string         // camera ids
+	Groups     []string         // camera group names (any camera of any group)
+	Zones      []string         // the event's place: zone, line or lane name
+	Rules      []string         // rule types (wrong_way, …, anomaly)
+	Names      []string         // rule names from the scene (or anomaly kinds)
+	Classes    []string         // object classes; "vehicle" and "carried" expand
+	Anomalies  []string         // learned-anomaly kinds (rule anomaly, Name = kind)
 	Severities []event.Severity // the event's severity is one of these
 	// Schedule, when set, must be active at the event's wall time.
 	Schedule *scene.Schedule
