@@ -45,6 +45,11 @@ func Run(t *testing.T, open Opener) {
 		{"Baselines", testBaselines},
 		{"Suppressions", testSuppressions},
 		{"Verdicts", testVerdicts},
+		{"IncidentEvents", testIncidentEvents},
+		{"IncidentLifecycle", testIncidentLifecycle},
+		{"IncidentEscalateOnce", testIncidentEscalateOnce},
+		{"IncidentList", testIncidentList},
+		{"Outbox", testOutbox},
 		{"Close", testClose},
 	}
 	for _, tc := range tests {
