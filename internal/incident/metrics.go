@@ -61,9 +61,18 @@ func (e *Engine) Register(reg prometheus.Registerer) error {
 func (e *Engine) observe(in Incident, s State) {
 	for _, st := range stages(in) {
 		if st.to == s {
-			e.m.response.WithLabelValues(in.Camera, in.Rule, in.UnitType, st.name).Observe(st.d.Seconds())
+			e.m.response.WithLabelValues(in.Camera, in.Rule, unitOf(in), st.name).Observe(st.d.Seconds())
 		}
 	}
+}
+
+// unitOf is the unit type an incident's times count under: the one
+// dispatched, else the one its protocol suggests ("" for none).
+func unitOf(in Incident) string {
+	if in.UnitType != "" {
+		return in.UnitType
+	}
+	return in.Unit
 }
 
 type stage struct {

@@ -24,13 +24,14 @@ type Quantiles struct {
 	P90    float64 `json:"p90_s"`
 }
 
-// ResponseTimes groups incidents by camera, rule and dispatched unit type
+// ResponseTimes groups incidents by camera, rule and unit type (dispatched,
+// else suggested)
 // and gives the median and p90 of each response stage they reached.
 func ResponseTimes(incs []Incident) []ResponseStat {
 	type key struct{ camera, rule, unit string }
 	samples := map[key]map[string][]float64{}
 	for _, in := range incs {
-		k := key{in.Camera, in.Rule, in.UnitType}
+		k := key{in.Camera, in.Rule, unitOf(in)}
 		for _, st := range stages(in) {
 			if samples[k] == nil {
 				samples[k] = map[string][]float64{}
