@@ -52,9 +52,14 @@ func topicLevel(s string) string {
 // reconnects by itself; a message sent while it is down fails and the
 // worker retries it from the outbox.
 type MQTT struct {
+	// OnState, when set before Start, is told each time the connection
+	// comes up or goes down. It must not block.
+	OnState func(up bool)
+
 	d      Destination
 	server *url.URL
 	mu     sync.Mutex
+	wg     sync.WaitGroup // the status publisher started on each connect
 	cm     *autopaho.ConnectionManager
 	stop   context.CancelFunc
 }
@@ -79,6 +84,7 @@ func NewMQTT(d Destination) (*MQTT, error) {
 		}
 		u.User = nil
 	}
+	d.URL = u.String()
 	if d.TopicPrefix == "" {
 		d.TopicPrefix = "vigil"
 	}
@@ -104,9 +110,20 @@ func (q *MQTT) Start(ctx context.Context) error {
 		ConnectUsername:               q.d.Username,
 		ConnectPassword:               q.d.Password,
 		WillMessage:                   &paho.WillMessage{Retain: true, QoS: 1, Topic: status, Payload: []byte("offline")},
+		OnConnectionDown: func() bool {
+			if q.OnState != nil {
+				q.OnState(false)
+			}
+			return true
+		},
 		OnConnectionUp: func(cm *autopaho.ConnectionManager, _ *paho.Connack) {
+			if q.OnState != nil {
+				q.OnState(true)
+			}
 			// Not from this callback's goroutine: it must not block.
+			q.wg.Add(1)
 			go func() {
+				defer q.wg.Done()
 				pctx, cancel := context.WithTimeout(ctx, q.d.Timeout)
 				defer cancel()
 				_, _ = cm.Publish(pctx, &paho.Publish{QoS: 1, Retain: true, Topic: status, Payload: []byte("online")})
@@ -139,6 +156,7 @@ func (q *MQTT) Stop() {
 	_ = cm.Disconnect(ctx)
 	stop()
 	<-cm.Done()
+	q.wg.Wait()
 }
 
 // Send publishes m with QoS 1 and waits for the broker's PUBACK.

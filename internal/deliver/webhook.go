@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -46,6 +47,16 @@ type Destination struct {
 	// Timeout bounds one attempt (default 10 s).
 	Timeout time.Duration
 }
+
+// String names the destination without its URL or credentials, so that
+// printing one by mistake leaks nothing.
+func (d Destination) String() string { return "destination " + d.Name }
+
+// GoString is what %#v prints: the same.
+func (d Destination) GoString() string { return d.String() }
+
+// LogValue is what slog prints: the same.
+func (d Destination) LogValue() slog.Value { return slog.StringValue(d.String()) }
 
 // Webhook posts messages over HTTP(S).
 type Webhook struct {
