@@ -38,6 +38,9 @@ type receiver struct {
 	types    map[string]string
 	received map[string]time.Time
 	bad      []string
+	// hook, when set, is called with the number of distinct messages
+	// received so far before each request is handled.
+	hook func(n int)
 }
 
 func newReceiver(t *testing.T, secret []byte) *receiver {
@@ -50,6 +53,12 @@ func newReceiver(t *testing.T, secret []byte) *receiver {
 
 func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
+	r.mu.Lock()
+	hook, n := r.hook, len(r.ids)
+	r.mu.Unlock()
+	if hook != nil {
+		hook(n)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.status != 0 {
