@@ -53,7 +53,7 @@ type Message struct {
 	// the last element of the MQTT topic.
 	Subject string `json:"subject,omitempty"`
 	// Payload is the JSON body: a Notice for incidents and events.
-	Payload   []byte    `json:"payload"`
+	Payload   []byte    `json:"payload,omitempty"`
 	State     string    `json:"state"`
 	Attempts  int       `json:"attempts"`
 	Created   time.Time `json:"created"`

@@ -32,7 +32,10 @@ type Options struct {
 	// Committed is called after every commit that enqueued messages, e.g.
 	// the delivery worker's Notify. It must not block.
 	Committed func()
-	Logger    *slog.Logger
+	// Destination reports whether a destination name is configured; it
+	// validates protocol files replaced through the API (nil: any name).
+	Destination func(name string) bool
+	Logger      *slog.Logger
 }
 
 // Engine decides, per event, whether it opens or joins an incident, and

@@ -192,4 +192,17 @@ type Store interface {
 	ListIncidents(ctx context.Context, f Filter) ([]Incident, error)
 	// ActiveIncidents returns every incident not closed, oldest first.
 	ActiveIncidents(ctx context.Context) ([]Incident, error)
+	// SaveProtocols stores a protocol file as the next version.
+	SaveProtocols(ctx context.Context, yaml, author string) (int, error)
+	// LatestProtocols returns the newest saved version (an error wrapping
+	// store.ErrNotFound when none was saved).
+	LatestProtocols(ctx context.Context) (ProtocolVersion, error)
+}
+
+// ProtocolVersion is one saved protocol file.
+type ProtocolVersion struct {
+	Version int       `json:"version"`
+	YAML    string    `json:"yaml"`
+	Author  string    `json:"author"`
+	Created time.Time `json:"created"`
 }

@@ -440,3 +440,34 @@ func (db *DB) queryIncidents(ctx context.Context, q string, args ...any) ([]inci
 	}
 	return out, rows.Err()
 }
+
+// SaveProtocols stores a protocol file as the next version.
+func (db *DB) SaveProtocols(ctx context.Context, yaml, author string) (int, error) {
+	var v int
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM protocol_versions`).Scan(&v); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, db.D.rebind(`INSERT INTO protocol_versions (version, yaml, author, created) VALUES (?, ?, ?, ?)`),
+			v, yaml, author, db.D.arg(db.now()))
+		return db.conflict(err)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: save protocols: %w", err)
+	}
+	return v, nil
+}
+
+// LatestProtocols returns the newest saved protocol file.
+func (db *DB) LatestProtocols(ctx context.Context) (incident.ProtocolVersion, error) {
+	var p incident.ProtocolVersion
+	err := db.R.QueryRowContext(ctx, `SELECT version, yaml, author, created FROM protocol_versions ORDER BY version DESC LIMIT 1`).
+		Scan(&p.Version, &p.YAML, &p.Author, timeCol{&p.Created})
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("store: no saved protocols: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return p, fmt.Errorf("store: latest protocols: %w", err)
+	}
+	return p, nil
+}

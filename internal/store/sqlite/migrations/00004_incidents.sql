@@ -90,7 +90,16 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_lane ON outbox (state, destination, camera, seq);
 CREATE INDEX outbox_done ON outbox (state, done_at);
 
+-- Alert protocols replaced through the API, newest version in force.
+CREATE TABLE protocol_versions (
+    version INTEGER PRIMARY KEY,
+    yaml    TEXT NOT NULL,
+    author  TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+
 -- +goose Down
+DROP TABLE protocol_versions;
 DROP TABLE outbox;
 DROP TABLE incident_history;
 DROP TABLE incident_events;
