@@ -190,4 +190,3 @@ func freshPostgres(t *testing.T) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
-

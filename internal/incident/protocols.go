@@ -51,7 +51,11 @@ func (e *Engine) LoadProtocols(ctx context.Context) error {
 }
 
 // Get returns an incident with its timeline and history.
-func (e *Engine) Get(ctx context.Context, id int64) (Incident, error) { return e.store.GetIncident(ctx, id) }
+func (e *Engine) Get(ctx context.Context, id int64) (Incident, error) {
+	return e.store.GetIncident(ctx, id)
+}
 
 // List returns the incidents f selects, newest first.
-func (e *Engine) List(ctx context.Context, f Filter) ([]Incident, error) { return e.store.ListIncidents(ctx, f) }
+func (e *Engine) List(ctx context.Context, f Filter) ([]Incident, error) {
+	return e.store.ListIncidents(ctx, f)
+}
