@@ -35,7 +35,9 @@ type Config struct {
 	Live     LiveView `yaml:"live"`
 	Anomaly  Anomaly  `yaml:"anomaly"`
 	Feedback Feedback `yaml:"feedback"`
-	file     string   // the path it was read from
+	// Incidents: protocols, destinations and delivery (incidents.go).
+	Incidents Incidents `yaml:"incidents"`
+	file      string    // the path it was read from
 }
 
 // Store selects the database.
@@ -197,6 +199,7 @@ func (c *Config) defaults() {
 		c.Live.Quality = 70
 	}
 	c.Anomaly.defaults()
+	c.Incidents.defaults()
 	if c.Feedback.SuppressFor == 0 {
 		c.Feedback.SuppressFor = Duration(24 * time.Hour)
 	}
@@ -282,6 +285,7 @@ func (c *Config) validate() []fieldError {
 	if c.Feedback.SuppressFor < Duration(time.Minute) {
 		add("$.feedback.suppress_for", "must be at least 1m, got %v", time.Duration(c.Feedback.SuppressFor))
 	}
+	errs = append(errs, c.Incidents.validate()...)
 	seen := map[string]bool{}
 	for i, cam := range c.Cameras {
 		errs = append(errs, cam.validate(fmt.Sprintf("$.cameras[%d]", i), seen)...)

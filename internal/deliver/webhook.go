@@ -210,3 +210,26 @@ func IsPermanent(err error) bool {
 	var p permanent
 	return errors.As(err, &p)
 }
+
+// Transports builds a transport per destination, by name. MQTT
+// transports connect when the worker's Run starts them.
+func Transports(ds []Destination) (map[string]Transport, error) {
+	out := make(map[string]Transport, len(ds))
+	for _, d := range ds {
+		var t Transport
+		var err error
+		switch d.Type {
+		case "webhook":
+			t, err = NewWebhook(d, nil)
+		case "mqtt":
+			t, err = NewMQTT(d)
+		default:
+			err = fmt.Errorf("destination %q: unknown type %q", d.Name, d.Type)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[d.Name] = t
+	}
+	return out, nil
+}
