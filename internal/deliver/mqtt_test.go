@@ -234,3 +234,25 @@ func TestBrokerOutage(t *testing.T) {
 		require.Len(t, ids, 70)
 	}
 }
+
+func TestAvailabilityAndCountMessages(t *testing.T) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	av := deliver.AvailabilityMessages([]string{"bus"}, deliver.Availability{Camera: "ramp", Online: false, State: "stalled", At: at})
+	require.Len(t, av, 1)
+	require.Equal(t, deliver.KindAvailability, av[0].Kind)
+	require.JSONEq(t, `{"id":"availability-ramp-1772366400000000","data":{"camera":"ramp","online":false,"state":"stalled","at":"2026-03-01T12:00:00Z"}}`, string(av[0].Payload))
+	cs := deliver.CountMessages([]string{"bus", "bus2"}, at, []deliver.Count{{Camera: "plaza", Name: "gate", Class: "person", Direction: "in", Bucket: at, N: 3}})
+	require.Len(t, cs, 2)
+	require.Equal(t, "gate", cs[0].Subject)
+	require.Equal(t, cs[0].ID, cs[1].ID, "one id across destinations")
+	require.Empty(t, deliver.CountMessages(nil, at, nil))
+}
+
+func TestTransports(t *testing.T) {
+	ts, err := deliver.Transports([]deliver.Destination{{Name: "h", Type: "webhook", URL: "https://x/y"}, {Name: "m", Type: "mqtt", URL: "mqtt://x:1"}})
+	require.NoError(t, err)
+	require.IsType(t, &deliver.Webhook{}, ts["h"])
+	require.IsType(t, &deliver.MQTT{}, ts["m"])
+	_, err = deliver.Transports([]deliver.Destination{{Name: "p", Type: "pager"}})
+	require.Error(t, err)
+}
