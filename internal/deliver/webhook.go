@@ -89,7 +89,12 @@ func NewWebhook(d Destination, now func() time.Time) (*Webhook, error) {
 	}
 	// Redirects are not followed: a signed body must not be replayed to a
 	// host the destination did not name.
-	c := &http.Client{Timeout: d.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// The worker posts several lanes at once to one receiver: keep that
+	// many connections alive instead of the default two.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	c := &http.Client{Timeout: d.Timeout, Transport: tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return &Webhook{d: d, client: c, now: now}, nil
 }
 

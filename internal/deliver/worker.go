@@ -22,8 +22,8 @@ type Store interface {
 	// Due returns up to limit pending messages, in Seq order, of the lanes
 	// (destination, camera) whose first pending message is due at now.
 	Due(ctx context.Context, now time.Time, limit int) ([]Message, error)
-	// MarkDelivered records a delivery.
-	MarkDelivered(ctx context.Context, seq int64, at time.Time) error
+	// MarkDelivered records deliveries.
+	MarkDelivered(ctx context.Context, seqs []int64, at time.Time) error
 	// MarkFailed records a failed attempt: the message is retried at next,
 	// or, when dead, moved to the dead letters.
 	MarkFailed(ctx context.Context, seq int64, attempts int, next time.Time, errText string, dead bool, at time.Time) error
@@ -76,11 +76,14 @@ type Options struct {
 	// MaxAttempts moves a message to the dead letters after this many
 	// failed attempts (default 40: about 3 hours at the 5 minute cap).
 	MaxAttempts int
-	Batch       int           // messages fetched per pass (default 500)
-	Parallel    int           // lanes delivered at once (default 8)
-	Poll        time.Duration // Run looks at least this often (default 1 s)
-	Keep        time.Duration // delivered messages are purged after (default 7 days)
-	Logger      *slog.Logger
+	// Batch is the most messages one pass fetches (default 200). A pass
+	// records its deliveries in one commit at its end, so a crash
+	// mid-pass redelivers at most this many (receivers drop them by id).
+	Batch    int
+	Parallel int           // lanes delivered at once (default 16)
+	Poll     time.Duration // Run looks at least this often (default 1 s)
+	Keep     time.Duration // delivered messages are purged after (default 7 days)
+	Logger   *slog.Logger
 }
 
 func (o *Options) defaults() {
@@ -100,10 +103,10 @@ func (o *Options) defaults() {
 		o.MaxAttempts = 40
 	}
 	if o.Batch <= 0 {
-		o.Batch = 500
+		o.Batch = 200
 	}
 	if o.Parallel <= 0 {
-		o.Parallel = 8
+		o.Parallel = 16
 	}
 	if o.Poll <= 0 {
 		o.Poll = time.Second
@@ -160,19 +163,28 @@ func (w *Worker) Drain(ctx context.Context) (Result, error) {
 	}
 	var res Result
 	var mu sync.Mutex
+	var sent []Message
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(w.o.Parallel)
 	for _, lane := range lanes(msgs) {
 		g.Go(func() error {
-			r, err := w.deliverLane(gctx, lane)
+			ok, r, err := w.deliverLane(gctx, lane)
 			mu.Lock()
-			res.Sent, res.Failed, res.Dead = res.Sent+r.Sent, res.Failed+r.Failed, res.Dead+r.Dead
+			sent = append(sent, ok...)
+			res.Failed, res.Dead = res.Failed+r.Failed, res.Dead+r.Dead
 			mu.Unlock()
 			return err
 		})
 	}
-	if err := g.Wait(); err != nil {
+	laneErr := g.Wait()
+	// One commit for the pass's deliveries, even when a lane failed on
+	// the store: what was sent is recorded, so it is not sent again.
+	if err := w.delivered(ctx, sent); err != nil {
 		return res, err
+	}
+	res.Sent = len(sent)
+	if laneErr != nil {
+		return res, laneErr
 	}
 	b, err := w.store.Backlog(ctx)
 	if err != nil {
@@ -208,30 +220,49 @@ func lanes(msgs []Message) [][]Message {
 	return out
 }
 
+// delivered records a pass's deliveries and counts them.
+func (w *Worker) delivered(ctx context.Context, sent []Message) error {
+	if len(sent) == 0 {
+		return nil
+	}
+	at := w.o.Now()
+	seqs := make([]int64, len(sent))
+	for i, m := range sent {
+		seqs[i] = m.Seq
+	}
+	// Not the pass's context: a shutdown must not lose the record of
+	// what was already sent.
+	if err := w.store.MarkDelivered(context.WithoutCancel(ctx), seqs, at); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	for _, m := range sent {
+		w.m.sent.WithLabelValues(m.Destination, m.Kind).Inc()
+		w.m.latency.WithLabelValues(m.Destination).Observe(max(0, at.Sub(m.Created).Seconds()))
+	}
+	return nil
+}
+
 // deliverLane sends a lane's messages in order and stops at the first
-// failure, so a later message never overtakes an earlier one.
-func (w *Worker) deliverLane(ctx context.Context, lane []Message) (Result, error) {
+// failure, so a later message never overtakes an earlier one. It returns
+// the messages sent; the caller records them.
+func (w *Worker) deliverLane(ctx context.Context, lane []Message) ([]Message, Result, error) {
 	var r Result
+	var sent []Message
 	for _, m := range lane {
 		sendErr := w.send(ctx, m)
 		at := w.o.Now()
 		if sendErr == nil {
-			if err := w.store.MarkDelivered(ctx, m.Seq, at); err != nil {
-				return r, fmt.Errorf("outbox: %w", err)
-			}
-			r.Sent++
-			w.m.sent.WithLabelValues(m.Destination, m.Kind).Inc()
-			w.m.latency.WithLabelValues(m.Destination).Observe(max(0, at.Sub(m.Created).Seconds()))
+			sent = append(sent, m)
 			continue
 		}
 		if ctx.Err() != nil {
-			return r, ctx.Err() // shutting down: the attempt does not count
+			return sent, r, ctx.Err() // shutting down: the attempt does not count
 		}
 		attempts := m.Attempts + 1
 		dead := IsPermanent(sendErr) || attempts >= w.o.MaxAttempts
 		next := at.Add(w.backoff(attempts))
 		if err := w.store.MarkFailed(ctx, m.Seq, attempts, next, sendErr.Error(), dead, at); err != nil {
-			return r, fmt.Errorf("outbox: %w", err)
+			return sent, r, fmt.Errorf("outbox: %w", err)
 		}
 		w.m.failures.WithLabelValues(m.Destination).Inc()
 		if dead {
@@ -243,9 +274,9 @@ func (w *Worker) deliverLane(ctx context.Context, lane []Message) (Result, error
 		r.Failed++
 		w.o.Logger.Warn("delivery failed; will retry", "destination", m.Destination, "id", m.ID,
 			"attempts", attempts, "retry_at", next, "err", sendErr)
-		return r, nil
+		return sent, r, nil
 	}
-	return r, nil
+	return sent, r, nil
 }
 
 func (w *Worker) send(ctx context.Context, m Message) error {

@@ -285,7 +285,7 @@ func testOutbox(t *testing.T, s store.Store) {
 	}
 	// Lane a's head fails until at(100): lane a waits, lane b does not.
 	require.NoError(t, ob.MarkFailed(ctx, headA.Seq, 1, at(100), "receiver answered 503", false, at(10)))
-	require.NoError(t, ob.MarkDelivered(ctx, headB.Seq, at(10)))
+	require.NoError(t, ob.MarkDelivered(ctx, []int64{headB.Seq}, at(10)))
 	due, err = ob.Due(ctx, at(20), 100)
 	require.NoError(t, err)
 	require.Len(t, due, 2)
@@ -320,9 +320,12 @@ func testOutbox(t *testing.T, s store.Store) {
 	_, err = ob.RetryDead(ctx, headA.Seq, at(30))
 	require.ErrorIs(t, err, store.ErrNotFound, "only a dead message can be retried")
 
+	var seqs []int64
 	for _, m := range due {
-		require.NoError(t, ob.MarkDelivered(ctx, m.Seq, at(31)))
+		seqs = append(seqs, m.Seq)
 	}
+	require.NoError(t, ob.MarkDelivered(ctx, seqs, at(31)))
+	require.NoError(t, ob.MarkDelivered(ctx, nil, at(31)))
 	n, err := ob.PurgeDelivered(ctx, at(31))
 	require.NoError(t, err)
 	require.Equal(t, int64(1), n, "only messages delivered before the cut are purged")

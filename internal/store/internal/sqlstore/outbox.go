@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/deliver"
@@ -98,12 +99,19 @@ func scanMessage(s scanner) (deliver.Message, error) {
 	return m, err
 }
 
-// MarkDelivered records a delivery.
-func (db *DB) MarkDelivered(ctx context.Context, seq int64, at time.Time) error {
-	_, err := db.W.ExecContext(ctx, db.D.rebind(`UPDATE outbox SET state = ?, done_at = ?, last_error = '' WHERE seq = ?`),
-		deliver.Delivered, db.D.arg(Norm(at)), seq)
+// MarkDelivered records deliveries, in one statement.
+func (db *DB) MarkDelivered(ctx context.Context, seqs []int64, at time.Time) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	args := []any{deliver.Delivered, db.D.arg(Norm(at))}
+	for _, s := range seqs {
+		args = append(args, s)
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(seqs)), ", ")
+	_, err := db.W.ExecContext(ctx, db.D.rebind(`UPDATE outbox SET state = ?, done_at = ?, last_error = '' WHERE seq IN (`+marks+`)`), args...)
 	if err != nil {
-		return fmt.Errorf("store: mark message %d delivered: %w", seq, err)
+		return fmt.Errorf("store: mark %d messages delivered: %w", len(seqs), err)
 	}
 	return nil
 }
