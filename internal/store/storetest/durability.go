@@ -99,12 +99,23 @@ func KillDuringWrites(t *testing.T, helperTest string, env []string, reopen func
 	}
 }
 
-// collect reads committed lines for d, kills the writer, then drains what
-// it had written before dying: those alerts were committed too.
+// collect reads committed lines for d from the first one (starting and
+// migrating may take a while on a busy machine), kills the writer, then
+// drains what it had written before dying: those alerts were committed too.
 func collect(lines <-chan written, d time.Duration, cmd *exec.Cmd) []written {
 	var got []written
-	timer := time.NewTimer(d)
+	timer := time.NewTimer(writerLifetime / 2) // bounds a writer that never commits
 	defer timer.Stop()
+	select {
+	case w, ok := <-lines:
+		if !ok {
+			return got
+		}
+		got = append(got, w)
+		timer.Reset(d)
+	case <-timer.C:
+		timer.Reset(0) // nothing came: kill it at once below
+	}
 	for {
 		select {
 		case w, ok := <-lines:

@@ -333,3 +333,21 @@ func testOutbox(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Equal(t, int64(4), n)
 }
+
+func testProtocolVersions(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	is := incidentStore(t, s)
+	_, err := is.LatestProtocols(ctx)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	v1, err := is.SaveProtocols(ctx, "version: 1\n", "ana")
+	require.NoError(t, err)
+	v2, err := is.SaveProtocols(ctx, "version: 1\nprotocols: []\n", "ben")
+	require.NoError(t, err)
+	require.Equal(t, []int{1, 2}, []int{v1, v2})
+	p, err := is.LatestProtocols(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, p.Version)
+	require.Equal(t, "ben", p.Author)
+	require.Equal(t, "version: 1\nprotocols: []\n", p.YAML)
+	require.False(t, p.Created.IsZero())
+}

@@ -50,6 +50,7 @@ func Run(t *testing.T, open Opener) {
 		{"IncidentEscalateOnce", testIncidentEscalateOnce},
 		{"IncidentList", testIncidentList},
 		{"Outbox", testOutbox},
+		{"ProtocolVersions", testProtocolVersions},
 		{"Close", testClose},
 	}
 	for _, tc := range tests {
