@@ -146,16 +146,12 @@ func (a *api) listIncidents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	limit := f.Limit
-	f.Limit = min(limit+1, maxLimit)
+	f.Limit = fetchLimit(limit)
 	list, err := inc.List(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	next := ""
-	if len(list) > limit || (len(list) == limit && f.Limit == limit) {
-		list = list[:limit]
-		next = encodeCursor(list[limit-1].ID)
-	}
+	list, next := page(list, limit, func(in incident.Incident) int64 { return in.ID })
 	out := make([]incidentView, len(list))
 	for i, in := range list {
 		out[i] = viewIncident(in)
@@ -370,16 +366,12 @@ func (a *api) listDeadLetters(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f.Limit = min(limit+1, maxLimit)
+	f.Limit = fetchLimit(limit)
 	list, err := a.deps.Outbox.DeadLetters(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	next := ""
-	if len(list) > limit || (len(list) == limit && f.Limit == limit) {
-		list = list[:limit]
-		next = encodeCursor(list[limit-1].Seq)
-	}
+	list, next := page(list, limit, func(m deliver.Message) int64 { return m.Seq })
 	for i := range list {
 		list[i].Payload = nil
 	}

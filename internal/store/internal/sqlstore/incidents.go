@@ -425,20 +425,7 @@ func (db *DB) ActiveIncidents(ctx context.Context) ([]incident.Incident, error) 
 }
 
 func (db *DB) queryIncidents(ctx context.Context, q string, args ...any) ([]incident.Incident, error) {
-	rows, err := db.R.QueryContext(ctx, db.D.rebind(q), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []incident.Incident
-	for rows.Next() {
-		in, err := scanIncident(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, in)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.R, db.D.rebind(q), scanIncident, args...)
 }
 
 // SaveProtocols stores a protocol file as the next version.

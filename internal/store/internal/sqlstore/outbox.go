@@ -76,18 +76,23 @@ func (db *DB) Due(ctx context.Context, now time.Time, limit int) ([]deliver.Mess
 }
 
 func (db *DB) queryOutbox(ctx context.Context, q string, args ...any) ([]deliver.Message, error) {
-	rows, err := db.R.QueryContext(ctx, q, args...)
+	return queryAll(ctx, db.R, q, scanMessage, args...)
+}
+
+// queryAll runs a query and scans every row with scan.
+func queryAll[T any](ctx context.Context, q querier, query string, scan func(scanner) (T, error), args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []deliver.Message
+	var out []T
 	for rows.Next() {
-		m, err := scanMessage(rows)
+		v, err := scan(rows)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, m)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }
