@@ -2,9 +2,7 @@ package deliver_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,12 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigil-cctv/vigil/internal/deliver"
 	"github.com/vigil-cctv/vigil/internal/store/postgres"
 	"github.com/vigil-cctv/vigil/internal/store/sqlite"
+	"github.com/vigil-cctv/vigil/internal/store/storetest"
 )
 
 // Environment of the delivering subprocess.
@@ -83,7 +81,7 @@ func TestKill9Delivery(t *testing.T) {
 		kill9(t, "sqlite:"+filepath.Join(t.TempDir(), "vigil.db"))
 	})
 	t.Run("postgres", func(t *testing.T) {
-		kill9(t, "postgres:"+freshPostgres(t))
+		kill9(t, "postgres:"+storetest.FreshPostgres(t))
 	})
 }
 
@@ -160,34 +158,4 @@ func kill9(t *testing.T, target string) {
 	require.GreaterOrEqual(t, redelivered, 1, "the message in flight at the kill comes again")
 	require.LessOrEqual(t, redelivered, helperBatch, "at most one pass is sent again")
 	require.Empty(t, rcv.bad, "every request was signed")
-}
-
-// freshPostgres makes an empty schema on VIGIL_TEST_POSTGRES, dropped at
-// the end, and returns a DSN using it; it skips without the server.
-func freshPostgres(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("VIGIL_TEST_POSTGRES")
-	if dsn == "" {
-		t.Skip("VIGIL_TEST_POSTGRES not set; .ci/run starts a PostgreSQL server and sets it")
-	}
-	ctx := context.Background()
-	schema := "vigil_deliver_" + strings.ToLower(rand.Text()[:12])
-	conn, err := pgx.Connect(ctx, dsn)
-	require.NoError(t, err)
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, "CREATE SCHEMA "+schema)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		c, err := pgx.Connect(ctx, dsn)
-		if err == nil {
-			_, _ = c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-			_ = c.Close(ctx)
-		}
-	})
-	u, err := url.Parse(dsn)
-	require.NoError(t, err)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
