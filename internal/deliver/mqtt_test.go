@@ -22,6 +22,8 @@ import (
 	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/incident"
 	"github.com/vigil-cctv/vigil/internal/protocol"
+	"github.com/vigil-cctv/vigil/internal/store/postgres"
+	"github.com/vigil-cctv/vigil/internal/store/storetest"
 )
 
 // published is one message a broker received.
@@ -158,6 +160,22 @@ protocols:
 // every incident is delivered, in order per camera, and the receiver sees
 // no id twice.
 func TestBrokerOutage(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { brokerOutage(t, newStore(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		st, err := postgres.Open(context.Background(), storetest.FreshPostgres(t))
+		require.NoError(t, err)
+		t.Cleanup(func() { st.Close() })
+		brokerOutage(t, st)
+	})
+}
+
+// outboxAndIncidents is what both stores implement.
+type outboxAndIncidents interface {
+	incident.Store
+	deliver.Store
+}
+
+func brokerOutage(t *testing.T, st outboxAndIncidents) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addr := freeAddr(t)
@@ -165,7 +183,6 @@ func TestBrokerOutage(t *testing.T) {
 	b1 := startBroker(t, addr, rec)
 	q, states := startMQTT(t, ctx, addr)
 
-	st := newStore(t)
 	set, err := protocol.Parse([]byte(outageProtocols), "p.yaml", protocol.Options{})
 	require.NoError(t, err)
 	eng := incident.NewEngine(st, set, outageProtocols, incident.Options{})
