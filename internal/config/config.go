@@ -36,7 +36,9 @@ type Config struct {
 	Anomaly  Anomaly  `yaml:"anomaly"`
 	Feedback Feedback `yaml:"feedback"`
 	Cluster  *Cluster `yaml:"cluster"` // nil: one process, no broker
-	file     string   // the path it was read from
+	// Incidents: protocols, destinations and delivery (incidents.go).
+	Incidents Incidents `yaml:"incidents"`
+	file      string    // the path it was read from
 }
 
 // Store selects the database.
@@ -211,6 +213,7 @@ func (c *Config) defaults() {
 	if c.Cluster != nil {
 		c.Cluster.defaults()
 	}
+	c.Incidents.defaults()
 	if c.Feedback.SuppressFor == 0 {
 		c.Feedback.SuppressFor = Duration(24 * time.Hour)
 	}
@@ -299,6 +302,7 @@ func (c *Config) validate() []fieldError {
 	if c.Cluster != nil {
 		c.Cluster.validate(add)
 	}
+	errs = append(errs, c.Incidents.validate()...)
 	seen := map[string]bool{}
 	for i, cam := range c.Cameras {
 		errs = append(errs, cam.validate(fmt.Sprintf("$.cameras[%d]", i), seen)...)

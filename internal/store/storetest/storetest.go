@@ -48,6 +48,12 @@ func Run(t *testing.T, open Opener) {
 		{"ClusterOnce", testClusterOnce},
 		{"ClusterBaselineOrder", testClusterBaselineOrder},
 		{"ClusterBatch", testClusterBatch},
+		{"IncidentEvents", testIncidentEvents},
+		{"IncidentLifecycle", testIncidentLifecycle},
+		{"IncidentEscalateOnce", testIncidentEscalateOnce},
+		{"IncidentList", testIncidentList},
+		{"Outbox", testOutbox},
+		{"ProtocolVersions", testProtocolVersions},
 		{"Close", testClose},
 	}
 	for _, tc := range tests {
