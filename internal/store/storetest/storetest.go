@@ -45,6 +45,11 @@ func Run(t *testing.T, open Opener) {
 		{"Baselines", testBaselines},
 		{"Suppressions", testSuppressions},
 		{"Verdicts", testVerdicts},
+		{"Users", testUsers},
+		{"Sessions", testSessions},
+		{"Tokens", testTokens},
+		{"CameraGroups", testGroups},
+		{"Audit", testAudit},
 		{"Close", testClose},
 	}
 	for _, tc := range tests {
