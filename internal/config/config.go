@@ -35,7 +35,11 @@ type Config struct {
 	Live     LiveView `yaml:"live"`
 	Anomaly  Anomaly  `yaml:"anomaly"`
 	Feedback Feedback `yaml:"feedback"`
-	file     string   // the path it was read from
+	Auth     Auth     `yaml:"auth"`
+	// MonitorListen, when set, serves /metrics, /healthz and /readyz on
+	// this host:port only (and not on Listen).
+	MonitorListen string `yaml:"monitor_listen"`
+	file          string // the path it was read from
 }
 
 // Store selects the database.
@@ -197,6 +201,7 @@ func (c *Config) defaults() {
 		c.Live.Quality = 70
 	}
 	c.Anomaly.defaults()
+	c.Auth.defaults()
 	if c.Feedback.SuppressFor == 0 {
 		c.Feedback.SuppressFor = Duration(24 * time.Hour)
 	}
@@ -281,6 +286,14 @@ func (c *Config) validate() []fieldError {
 	}
 	if c.Feedback.SuppressFor < Duration(time.Minute) {
 		add("$.feedback.suppress_for", "must be at least 1m, got %v", time.Duration(c.Feedback.SuppressFor))
+	}
+	errs = append(errs, c.Auth.validate(c.Listen)...)
+	if c.MonitorListen != "" {
+		if _, _, err := net.SplitHostPort(c.MonitorListen); err != nil {
+			add("$.monitor_listen", "want host:port, got %q", c.MonitorListen)
+		} else if c.MonitorListen == c.Listen {
+			add("$.monitor_listen", "must differ from listen")
+		}
 	}
 	seen := map[string]bool{}
 	for i, cam := range c.Cameras {

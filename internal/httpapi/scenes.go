@@ -5,9 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -15,8 +13,6 @@ import (
 
 // sceneFile is the file name scene errors are reported against.
 const sceneFile = "scene.yaml"
-
-const maxAuthorLen = 100
 
 // sceneVersionView lists a version without its text, which
 // GET /scene?version=N returns.
@@ -93,14 +89,13 @@ func (a *api) putScene(w http.ResponseWriter, r *http.Request) error {
 	if err := requireMediaType(r, "application/yaml", "application/x-yaml", "text/yaml", "text/plain"); err != nil {
 		return err
 	}
-	q, err := parseQuery(r, "author")
-	if err != nil {
+	if r.URL.Query().Has("author") {
+		return badRequest("parameter \"author\" is not accepted: the scene is saved under the logged-in user")
+	}
+	if _, err := parseQuery(r); err != nil {
 		return err
 	}
-	author := q.Get("author")
-	if len(author) > maxAuthorLen || strings.IndexFunc(author, unicode.IsControl) >= 0 {
-		return badRequest("parameter \"author\" must be at most %d characters without control characters", maxAuthorLen)
-	}
+	author := principal(r).Name()
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return err
@@ -115,11 +110,16 @@ func (a *api) putScene(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	prev := 0
+	if v, err := a.deps.Store.LatestScene(ctx, c.ID); err == nil {
+		prev = v.Version
+	}
 	version, err := a.deps.Store.SaveScene(ctx, c.ID, string(body), author)
 	if err != nil {
 		return err
 	}
 	a.log.Info("scene saved", "camera", c.ID, "version", version, "author", author)
+	a.audit(r, "scene.save", "camera/"+c.ID, map[string]int{"version": prev}, map[string]int{"version": version})
 	if a.deps.Scenes != nil {
 		if err := a.deps.Scenes.ApplyScene(ctx, c.ID, sc, string(body)); err != nil {
 			a.log.Warn("scene not applied", "camera", c.ID, "version", version, "err", scrub(err.Error(), c.URL))

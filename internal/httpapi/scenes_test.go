@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -40,7 +41,7 @@ func TestSceneSaveAndApply(t *testing.T) {
 	hs := sceneHarness(t)
 	requireError(t, hs.do("GET", "/api/v1/cameras/gate/scene", ""), http.StatusNotFound, codeNotFound)
 	for want := 1; want <= 2; want++ {
-		w := hs.doType("PUT", "/api/v1/cameras/gate/scene?author=ana", validScene, "application/yaml")
+		w := hs.as(auth.Supervisor).doType("PUT", "/api/v1/cameras/gate/scene", validScene, "application/yaml")
 		res := readJSON[struct {
 			Version int
 			Applied bool
@@ -52,7 +53,9 @@ func TestSceneSaveAndApply(t *testing.T) {
 	v := readJSON[store.SceneVersion](t, hs.do("GET", "/api/v1/cameras/gate/scene", ""), http.StatusOK)
 	require.Equal(t, 2, v.Version)
 	require.Equal(t, validScene, v.YAML)
-	require.Equal(t, "ana", v.Author)
+	require.Equal(t, "supervisor", v.Author, "the author is the logged-in user")
+	requireError(t, hs.doType("PUT", "/api/v1/cameras/gate/scene?author=mallory", validScene, "application/yaml"),
+		http.StatusBadRequest, codeBadRequest)
 	v = readJSON[store.SceneVersion](t, hs.do("GET", "/api/v1/cameras/gate/scene?version=1", ""), http.StatusOK)
 	require.Equal(t, 1, v.Version)
 	requireError(t, hs.do("GET", "/api/v1/cameras/gate/scene?version=9", ""), http.StatusNotFound, codeNotFound)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/suppress"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
@@ -40,6 +41,7 @@ type Service struct {
 	media   string
 	started time.Time
 	supp    *suppress.Set
+	auth    *auth.Service
 
 	mu     sync.Mutex
 	cams   map[string]*camRun
@@ -52,6 +54,8 @@ type Deps struct {
 	Store store.Store
 	Model Model
 	Log   *slog.Logger
+	// Auth authenticates the API's users (cli builds it over Store).
+	Auth *auth.Service
 }
 
 // New assembles a service; nothing runs until Run.
@@ -65,7 +69,7 @@ func New(cfg *config.Config, deps Deps) (*Service, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{cfg: cfg, log: log, store: deps.Store, model: deps.Model, broker: NewBroker(),
-		metrics: NewMetrics(), media: media, cams: map[string]*camRun{}, supp: suppress.NewSet(nil)}
+		metrics: NewMetrics(), media: media, cams: map[string]*camRun{}, supp: suppress.NewSet(nil), auth: deps.Auth}
 	s.metrics.Registry.MustRegister(newSupervisorCollector(s))
 	s.pool = NewPool(deps.Model, 2)
 	s.pool.OnDrop = s.dropped
@@ -95,8 +99,8 @@ func (s *Service) Handler() http.Handler {
 	api := httpapi.New(httpapi.Deps{
 		Store: s.store, Cameras: s, Scenes: s, Live: s, Broker: s.broker, Feedback: s, Baselines: s,
 		Metrics: promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}),
-		Ready:   s.ready, Logger: s.log,
-	}, httpapi.Options{MediaDir: s.media})
+		Ready:   s.ready, Logger: s.log, Auth: s.auth, Snapshots: s,
+	}, s.apiOptions())
 	mux := http.NewServeMux()
 	for _, p := range []string{"/api/", "/metrics", "/healthz", "/readyz"} {
 		mux.Handle(p, api)
@@ -136,6 +140,11 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	// stops instead of holding Shutdown until its timeout.
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
+	stopMonitor, err := s.serveMonitor(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopMonitor()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("serving", "addr", "http://"+ln.Addr().String(), "cameras", len(s.cfg.Cameras))
@@ -146,7 +155,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := srv.Shutdown(shutdown)
+	err = srv.Shutdown(shutdown)
 	s.stopAll()
 	return err
 }

@@ -223,3 +223,26 @@ func AuditAppendOnly(t *testing.T, s store.Store, db *sql.DB) {
 	require.Len(t, got, 1)
 	require.Equal(t, "ana", got[0].Actor)
 }
+
+// testAlertCameraSet: AlertFilter.Cameras keeps the alerts a user limited
+// to camera groups may see; an empty list matches none.
+func testAlertCameraSet(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for i, cam := range []string{"a", "b", "c", "a"} {
+		_, err := s.AddAlert(ctx, sampleEvent(cam, "intrusion", "person", float64(i)))
+		require.NoError(t, err)
+	}
+	cams := func(f store.AlertFilter) []string {
+		as, err := s.ListAlerts(ctx, f)
+		require.NoError(t, err)
+		var out []string
+		for _, a := range as {
+			out = append(out, a.Event.Camera)
+		}
+		return out
+	}
+	require.Equal(t, []string{"a", "c", "b", "a"}, cams(store.AlertFilter{}))
+	require.Equal(t, []string{"a", "b", "a"}, cams(store.AlertFilter{Cameras: []string{"a", "b"}}))
+	require.Empty(t, cams(store.AlertFilter{Cameras: []string{}}))
+	require.Equal(t, []string{"b"}, cams(store.AlertFilter{Cameras: []string{"a", "b"}, Camera: "b"}))
+}

@@ -50,6 +50,7 @@ func Run(t *testing.T, open Opener) {
 		{"Tokens", testTokens},
 		{"CameraGroups", testGroups},
 		{"Audit", testAudit},
+		{"AlertCameraSet", testAlertCameraSet},
 		{"Close", testClose},
 	}
 	for _, tc := range tests {

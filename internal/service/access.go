@@ -1,0 +1,46 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/vigil-cctv/vigil/internal/httpapi"
+)
+
+// apiOptions are the HTTP API's options from the config: authentication
+// (on unless auth.disabled, which the config allows on loopback only),
+// trusted proxies and origins, and whether the monitoring routes live on
+// their own address.
+func (s *Service) apiOptions() httpapi.Options {
+	a := s.cfg.Auth
+	return httpapi.Options{MediaDir: s.media, AuthDisabled: a.Disabled, TrustedProxies: a.Proxies(),
+		ProxyUserHeader: a.ProxyUserHeader, TrustedOrigins: a.TrustedOrigins, SeparateMonitor: s.cfg.MonitorListen != ""}
+}
+
+// serveMonitor serves /metrics, /healthz and /readyz on monitor_listen,
+// when set, until ctx ends. The main address then leaves them out, so it
+// answers nothing without a login.
+func (s *Service) serveMonitor(ctx context.Context) (stop func(), err error) {
+	if s.cfg.MonitorListen == "" {
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", s.cfg.MonitorListen)
+	if err != nil {
+		return nil, fmt.Errorf("monitor_listen %s: %w", s.cfg.MonitorListen, err)
+	}
+	h := httpapi.NewMonitor(httpapi.Deps{Store: s.store, Ready: s.ready, Logger: s.log,
+		Metrics: promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{})}, httpapi.Options{})
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	go func() { _ = srv.Serve(ln) }()
+	s.log.Info("serving monitoring", "addr", "http://"+ln.Addr().String())
+	return func() {
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}, nil
+}
