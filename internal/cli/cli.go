@@ -28,6 +28,8 @@ type root struct {
 	Scene    sceneCmd    `cmd:"" help:"Check and draw scene files (zones, lines, lanes, calibration, rules)."`
 	Baseline baselineCmd `cmd:"" help:"Inspect a learned baseline: heatmaps and state."`
 	Bench    benchCmd    `cmd:"" help:"Measure decode, detector, tracker and full-pipeline speed on one input."`
+	User     userCmd     `cmd:"" help:"Manage console users: add, passwd, disable, enable, list."`
+	Token    tokenCmd    `cmd:"" help:"Manage API tokens for machine clients: create, revoke, list."`
 	Version  versionCmd  `cmd:"" help:"Print the version."`
 }
 
