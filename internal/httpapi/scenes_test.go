@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"testing"
@@ -91,10 +92,38 @@ func TestSceneOtherCameraAndMediaType(t *testing.T) {
 	e := requireError(t, hs.doType("PUT", "/api/v1/cameras/dock/scene", validScene, "application/yaml"),
 		http.StatusUnprocessableEntity, codeInvalidScene)
 	require.Contains(t, e.Error.Message, `"gate"`)
-	requireError(t, hs.doType("PUT", "/api/v1/cameras/gate/scene", validScene, "application/json"),
+	requireError(t, hs.doType("PUT", "/api/v1/cameras/gate/scene", validScene, "text/html"),
 		http.StatusUnsupportedMediaType, codeBadRequest)
+	e = requireError(t, hs.doType("PUT", "/api/v1/cameras/gate/scene", validScene, "application/json"),
+		http.StatusBadRequest, codeBadRequest)
+	require.Contains(t, e.Error.Message, "not JSON")
 	requireError(t, hs.doType("PUT", "/api/v1/cameras/nope/scene", validScene, "application/yaml"),
 		http.StatusNotFound, codeNotFound)
 	requireError(t, hs.doType("PUT", "/api/v1/cameras/gate/scene?who=me", validScene, "application/yaml"),
 		http.StatusBadRequest, codeBadRequest)
+}
+
+// TestSceneAsJSON: the editor reads a scene as a JSON document and saves
+// one, which is stored as YAML.
+func TestSceneAsJSON(t *testing.T) {
+	hs := sceneHarness(t)
+	require.Equal(t, http.StatusOK, hs.doType("PUT", "/api/v1/cameras/gate/scene", validScene, "application/yaml").Code)
+	got := readJSON[struct {
+		Version  int
+		Document map[string]any
+	}](t, hs.do("GET", "/api/v1/cameras/gate/scene?format=json", ""), http.StatusOK)
+	require.Equal(t, 1, got.Version)
+	require.Equal(t, "gate", got.Document["camera"])
+	zones := got.Document["zones"].([]any)
+	zones[0].(map[string]any)["name"] = "renamed"
+	got.Document["rules"].([]any)[0].(map[string]any)["zone"] = "renamed"
+	body, err := json.Marshal(got.Document)
+	require.NoError(t, err)
+	w := hs.doType("PUT", "/api/v1/cameras/gate/scene", string(body), "application/json")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	v := readJSON[store.SceneVersion](t, hs.do("GET", "/api/v1/cameras/gate/scene", ""), http.StatusOK)
+	require.Equal(t, 2, v.Version)
+	require.Contains(t, v.YAML, "name: renamed", "stored as YAML")
+	require.NotContains(t, v.YAML, "{\"")
+	requireError(t, hs.do("GET", "/api/v1/cameras/gate/scene?format=xml", ""), http.StatusBadRequest, codeBadRequest)
 }
