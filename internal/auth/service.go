@@ -114,7 +114,7 @@ func (s *Service) Login(ctx context.Context, name, password, addr, userAgent str
 			return "", Principal{}, err
 		}
 		s.throttle.Fail(name, addr)
-		detail := err.Error()
+		detail := strings.TrimPrefix(err.Error(), ErrBadCredentials.Error()+": ")
 		if ok, wait := s.throttle.Allow(name, addr); !ok {
 			detail += fmt.Sprintf("; further logins refused for %s", wait.Round(time.Second))
 		}
