@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/image/draw"
 
+	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -31,7 +32,13 @@ func (s *Service) Snapshot(_ context.Context, camera string, maxWidth int) ([]by
 	if lf == nil || lf.frame == nil || lf.frame.Pix == nil {
 		return nil, time.Time{}, fmt.Errorf("camera %s has no frame yet: %w", camera, store.ErrNotFound)
 	}
-	f := lf.frame
+	jpg, err := EncodeSnapshot(lf.frame, maxWidth)
+	return jpg, lf.frame.Received, err
+}
+
+// EncodeSnapshot is a frame as a JPEG at most maxWidth pixels wide: what
+// one wall tile costs the server.
+func EncodeSnapshot(f *decode.Frame, maxWidth int) ([]byte, error) {
 	src := image.NewRGBA(image.Rect(0, 0, f.Width, f.Height))
 	for i, j := 0, 0; i+2 < len(f.Pix) && j+3 < len(src.Pix); i, j = i+3, j+4 {
 		src.Pix[j], src.Pix[j+1], src.Pix[j+2], src.Pix[j+3] = f.Pix[i], f.Pix[i+1], f.Pix[i+2], 0xff
@@ -45,7 +52,7 @@ func (s *Service) Snapshot(_ context.Context, camera string, maxWidth int) ([]by
 	}
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: snapshotQuality}); err != nil {
-		return nil, time.Time{}, err
+		return nil, err
 	}
-	return buf.Bytes(), f.Received, nil
+	return buf.Bytes(), nil
 }

@@ -155,7 +155,7 @@ func newConsole(t *testing.T) *console {
 // browser starts headless Chromium with a fresh profile and collects
 // every console message; it skips when Chromium is not installed (make
 // test installs it: scripts/setup.sh --test).
-func browser(t *testing.T) (context.Context, func() []chromedp.ConsoleMessage) {
+func browser(t testing.TB) (context.Context, func() []chromedp.ConsoleMessage) {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
@@ -200,12 +200,12 @@ func (c *console) shot(t *testing.T, ctx context.Context, name string) {
 	require.NoError(t, os.WriteFile(filepath.Join(c.shots, name+".jpg"), jpg, 0o644))
 }
 
-func run(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+func run(t testing.TB, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	require.NoError(t, chromedp.Do(ctx, actions...))
 }
 
-func eval[T any](t *testing.T, ctx context.Context, js string) T {
+func eval[T any](t testing.TB, ctx context.Context, js string) T {
 	t.Helper()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
 	require.NoError(t, err)
@@ -234,7 +234,7 @@ func poll(expr string) chromedp.Action[chromedp.Void] {
 	}
 }
 
-func login(t *testing.T, ctx context.Context, c *console, name string) {
+func login(t testing.TB, ctx context.Context, c *console, name string) {
 	t.Helper()
 	run(t, ctx, chromedp.Navigate(c.url+"/"), chromedp.WaitVisible(`#login-name`),
 		chromedp.SendKeys(`#login-name`, name), chromedp.SendKeys(`#login-password`, password+"\r"),
