@@ -99,12 +99,15 @@ func KillDuringWrites(t *testing.T, helperTest string, env []string, reopen func
 	}
 }
 
-// collect reads committed lines for d, kills the writer, then drains what
-// it had written before dying: those alerts were committed too.
+// collect reads committed lines for d from the first one (the writer's
+// start-up, slow on a busy machine, does not count), kills the writer,
+// then drains what it had written before dying: those alerts were
+// committed too.
 func collect(lines <-chan written, d time.Duration, cmd *exec.Cmd) []written {
 	var got []written
-	timer := time.NewTimer(d)
-	defer timer.Stop()
+	var deadline <-chan time.Time // set by the first committed line
+	giveUp := time.NewTimer(writerLifetime / 2)
+	defer giveUp.Stop()
 	for {
 		select {
 		case w, ok := <-lines:
@@ -112,14 +115,25 @@ func collect(lines <-chan written, d time.Duration, cmd *exec.Cmd) []written {
 				return got // writer died on its own; the caller reports it
 			}
 			got = append(got, w)
-		case <-timer.C:
-			_ = cmd.Process.Kill() // SIGKILL on Unix
-			for w := range lines {
-				got = append(got, w)
+			if deadline == nil {
+				t := time.NewTimer(d)
+				defer t.Stop()
+				deadline = t.C
 			}
-			return got
+		case <-deadline:
+			return killAndDrain(cmd, lines, got)
+		case <-giveUp.C:
+			return killAndDrain(cmd, lines, got)
 		}
 	}
+}
+
+func killAndDrain(cmd *exec.Cmd, lines <-chan written, got []written) []written {
+	_ = cmd.Process.Kill() // SIGKILL on Unix
+	for w := range lines {
+		got = append(got, w)
+	}
+	return got
 }
 
 // scanCommitted parses the writer's stdout; other lines (test framework
