@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
@@ -193,8 +195,18 @@ func browser(t testing.TB) (context.Context, func() []chromedp.ConsoleMessage) {
 	}
 }
 
+// shot saves a screenshot of the page and checks, on every page shot,
+// that each control has a label and can be reached by keyboard.
 func (c *console) shot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
+	bad := eval[[]string](t, ctx, `[...document.querySelectorAll('input, select, textarea, button, a[href], canvas, [tabindex]:not([tabindex="-1"])')]
+		.filter(e => e.offsetParent !== null || e.closest('dialog[open]'))
+		.filter(e => {
+			const named = (e.labels && e.labels.length) || e.getAttribute('aria-label') || (['BUTTON', 'A'].includes(e.tagName) && e.textContent.trim());
+			const reachable = e.tabIndex >= 0 && !e.closest('[inert]');
+			return !named || !reachable;
+		}).map(e => e.outerHTML.slice(0, 120))`)
+	require.Empty(t, bad, "controls without a label or out of keyboard reach on %s", name)
 	jpg, err := chromedp.Run(ctx, chromedp.FullScreenshot(85))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(c.shots, name+".jpg"), jpg, 0o644))
@@ -236,6 +248,9 @@ func poll(expr string) chromedp.Action[chromedp.Void] {
 
 func login(t testing.TB, ctx context.Context, c *console, name string) {
 	t.Helper()
+	// A part that failed may have left a session behind.
+	_, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{})
+	require.NoError(t, err)
 	run(t, ctx, chromedp.Navigate(c.url+"/"), chromedp.WaitVisible(`#login-name`),
 		chromedp.SendKeys(`#login-name`, name), chromedp.SendKeys(`#login-password`, password+"\r"),
 		chromedp.WaitVisible(`#who`), chromedp.WaitVisible(`main h2`))

@@ -2,7 +2,7 @@
 // direction, per-rule precision from operators' verdicts, and what each
 // camera learned to be normal. Charts are SVG drawn in the page.
 import { api, query, enc } from './api.js';
-import { el, svg, select } from './dom.js';
+import { el, svg, select, fmtDuration } from './dom.js';
 
 export async function show(root) {
   const windowSel = select([['24', 'last 24 hours'], ['168', 'last 7 days']], '24', { name: 'window' });
@@ -15,13 +15,14 @@ export async function show(root) {
     const range = { since: since.toISOString(), until: until.toISOString() };
     const [stats, counts, verdicts, alerts, { cameras }] = await Promise.all([
       api('/stats' + query(range)), api('/counts' + query(range)), api('/stats/verdicts' + query(range)),
-      alertTimes(range), api('/cameras')]);
+      recentAlerts(range), api('/cameras')]);
     body.replaceChildren(
-      panel(`Alerts per hour (${stats.total}${stats.truncated ? '+' : ''})`, perHour(alerts, since, hours)),
+      panel(`Alerts per hour (${stats.total}${stats.truncated ? '+' : ''})`, perHour(alerts.map(a => Date.parse(a.created)), since, hours)),
       panel('Alerts per camera', bars(Object.entries(stats.by_camera))),
       panel('Alerts per rule', bars(Object.entries(stats.by_rule).map(([r, s]) => [r, Object.values(s).reduce((a, b) => a + b, 0)]))),
       panel('Line crossings by direction', lineCounts(counts.counts)),
       panel('Precision per rule (operators\' verdicts)', precision(verdicts.rules)),
+      panel('Response times per rule (median)', responseTimes(alerts)),
       panel('Learned normal', heatmaps(cameras)));
   };
   windowSel.onchange = render;
@@ -32,13 +33,13 @@ function panel(title, content) {
   return el('section', { class: 'panel' }, el('h3', {}, title), content);
 }
 
-// alertTimes reads the creation times of up to 2000 alerts in the range.
-async function alertTimes(range) {
+// recentAlerts reads up to 2000 alerts of the range, with their history.
+async function recentAlerts(range) {
   const out = [];
   let cursor = '';
   for (let page = 0; page < 4; page++) {
     const res = await api('/alerts' + query({ ...range, limit: 500, cursor }));
-    out.push(...res.alerts.map(a => Date.parse(a.created)));
+    out.push(...res.alerts);
     if (!(cursor = res.next_cursor)) break;
   }
   return out;
@@ -109,4 +110,28 @@ function heatmaps(cameras) {
   img.hidden = true;
   return el('div', { class: 'heat' }, el('div', { class: 'bar' }, el('label', {}, 'Camera', cam), el('label', {}, 'Kind', kind),
     el('button', { type: 'button', onclick: load }, 'Show heatmap')), img, note);
+}
+
+// responseTimes: per rule, the median time from an alert being raised to
+// its first acknowledgement, to its verdict and to its closing.
+function responseTimes(alerts) {
+  const by = new Map();
+  for (const a of alerts) {
+    const r = a.event.rule;
+    if (!by.has(r)) by.set(r, { n: 0, ack: [], verdict: [], close: [] });
+    const s = by.get(r);
+    s.n++;
+    const t0 = Date.parse(a.created);
+    const first = to => (a.history || []).find(h => to.includes(h.to));
+    const add = (list, h) => { if (h) list.push(Date.parse(h.at) - t0); };
+    add(s.ack, first(['acknowledged', 'confirmed', 'false_alarm', 'closed']));
+    add(s.verdict, first(['confirmed', 'false_alarm']));
+    add(s.close, first(['closed']));
+  }
+  if (!by.size) return el('p', { class: 'dim' }, 'Nothing in this period.');
+  const median = xs => { if (!xs.length) return NaN; const v = [...xs].sort((a, b) => a - b); return v[Math.floor(v.length / 2)]; };
+  return el('table', {}, el('thead', {}, el('tr', {}, ['Rule', 'Alerts', 'To first action', 'To verdict', 'To close'].map(h => el('th', {}, h)))),
+    el('tbody', {}, [...by.entries()].sort().map(([r, s]) => el('tr', {}, el('td', {}, r), el('td', {}, s.n),
+      el('td', {}, `${fmtDuration(median(s.ack))} (${s.ack.length})`), el('td', {}, `${fmtDuration(median(s.verdict))} (${s.verdict.length})`),
+      el('td', {}, `${fmtDuration(median(s.close))} (${s.close.length})`)))));
 }

@@ -94,7 +94,8 @@ function row(it, i, names, reload) {
     actions.append(b);
   }
   const open = el('a', { href: `#/${source.kind}/${it.id}` }, 'Open');
-  return el('li', { tabindex: 0, 'data-id': it.id, [`data-${source.kind}`]: it.id }, el('div', { class: 'thumb' }, img),
+  return el('li', { tabindex: 0, 'data-id': it.id, [`data-${source.kind}`]: it.id,
+    'aria-label': `${title}, ${it.severity}, ${it.state.replace('_', ' ')}` }, el('div', { class: 'thumb' }, img),
     el('div', {},
       el('div', { class: `title sev-${it.severity}` }, title),
       el('div', { class: 'explanation' }, it.explanation),
