@@ -64,6 +64,16 @@ func (f accountFlags) accounts(ctx context.Context) (*auth.Service, func(), erro
 	return svc, func() { st.Close() }, nil
 }
 
+// with runs fn with the account service and closes the store after.
+func (f accountFlags) with(e *env, fn func(*auth.Service) error) error {
+	svc, done, err := f.accounts(e.ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return fn(svc)
+}
+
 // accountService is the auth service over the store, with the config's
 // session timeouts.
 func accountService(st store.Store, cfg *config.Config, e *env) (*auth.Service, error) {
@@ -102,22 +112,19 @@ func (c *userAddCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	svc, done, err := c.accounts(e.ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	pw, err := readNewPassword(e, "Password for "+c.Name)
-	if err != nil {
-		return err
-	}
-	u, err := svc.CreateUser(e.ctx, cliActor(), auth.NewUser{Name: c.Name, DisplayName: c.DisplayName, Role: role,
-		Groups: c.Groups, Password: pw})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "user %s created with role %s\n", u.Name, u.Role)
-	return nil
+	return c.with(e, func(svc *auth.Service) error {
+		pw, err := readNewPassword(e, "Password for "+c.Name)
+		if err != nil {
+			return err
+		}
+		u, err := svc.CreateUser(e.ctx, cliActor(), auth.NewUser{Name: c.Name, DisplayName: c.DisplayName, Role: role,
+			Groups: c.Groups, Password: pw})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "user %s created with role %s\n", u.Name, u.Role)
+		return nil
+	})
 }
 
 type userPasswdCmd struct {
@@ -126,23 +133,20 @@ type userPasswdCmd struct {
 }
 
 func (c *userPasswdCmd) Run(e *env) error {
-	svc, done, err := c.accounts(e.ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if _, err := svc.GetUser(e.ctx, c.Name); err != nil {
-		return noUser(err, c.Name)
-	}
-	pw, err := readNewPassword(e, "New password for "+c.Name)
-	if err != nil {
-		return err
-	}
-	if err := svc.SetPassword(e.ctx, cliActor(), c.Name, pw); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "password of %s changed; their sessions have ended\n", auth.NormalizeName(c.Name))
-	return nil
+	return c.with(e, func(svc *auth.Service) error {
+		if _, err := svc.GetUser(e.ctx, c.Name); err != nil {
+			return noUser(err, c.Name)
+		}
+		pw, err := readNewPassword(e, "New password for "+c.Name)
+		if err != nil {
+			return err
+		}
+		if err := svc.SetPassword(e.ctx, cliActor(), c.Name, pw); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "password of %s changed; their sessions have ended\n", auth.NormalizeName(c.Name))
+		return nil
+	})
 }
 
 type userDisableCmd struct {
@@ -160,21 +164,18 @@ type userEnableCmd struct {
 func (c *userEnableCmd) Run(e *env) error { return setDisabled(e, c.accountFlags, c.Name, false) }
 
 func setDisabled(e *env, f accountFlags, name string, disabled bool) error {
-	svc, done, err := f.accounts(e.ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	u, err := svc.UpdateUser(e.ctx, cliActor(), name, auth.UserUpdate{Disabled: &disabled})
-	if err != nil {
-		return noUser(err, name)
-	}
-	state := "enabled"
-	if u.Disabled {
-		state = "disabled; their sessions have ended"
-	}
-	fmt.Fprintf(e.stdout, "user %s %s\n", u.Name, state)
-	return nil
+	return f.with(e, func(svc *auth.Service) error {
+		u, err := svc.UpdateUser(e.ctx, cliActor(), name, auth.UserUpdate{Disabled: &disabled})
+		if err != nil {
+			return noUser(err, name)
+		}
+		state := "enabled"
+		if u.Disabled {
+			state = "disabled; their sessions have ended"
+		}
+		fmt.Fprintf(e.stdout, "user %s %s\n", u.Name, state)
+		return nil
+	})
 }
 
 type userListCmd struct {
@@ -183,31 +184,28 @@ type userListCmd struct {
 }
 
 func (c *userListCmd) Run(e *env) error {
-	svc, done, err := c.accounts(e.ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	users, err := svc.ListUsers(e.ctx)
-	if err != nil {
-		return err
-	}
-	if c.JSON {
-		return printJSON(e.stdout, users)
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tROLE\tGROUPS\tSTATE\tDISPLAY NAME")
-	for _, u := range users {
-		groups, state := "all cameras", "enabled"
-		if len(u.Groups) > 0 {
-			groups = strings.Join(u.Groups, ",")
+	return c.with(e, func(svc *auth.Service) error {
+		users, err := svc.ListUsers(e.ctx)
+		if err != nil {
+			return err
 		}
-		if u.Disabled {
-			state = "disabled"
+		if c.JSON {
+			return printJSON(e.stdout, users)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, groups, state, u.DisplayName)
-	}
-	return tw.Flush()
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tROLE\tGROUPS\tSTATE\tDISPLAY NAME")
+		for _, u := range users {
+			groups, state := "all cameras", "enabled"
+			if len(u.Groups) > 0 {
+				groups = strings.Join(u.Groups, ",")
+			}
+			if u.Disabled {
+				state = "disabled"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, groups, state, u.DisplayName)
+		}
+		return tw.Flush()
+	})
 }
 
 type tokenCreateCmd struct {
@@ -223,18 +221,15 @@ func (c *tokenCreateCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	svc, done, err := c.accounts(e.ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	secret, t, err := svc.CreateToken(e.ctx, cliActor(), c.User, c.Name, role, c.Expires)
-	if err != nil {
-		return noUser(err, c.User)
-	}
-	fmt.Fprintf(e.stderr, "token %s for %s (%s) created; it is shown once, send it as \"Authorization: Bearer <token>\":\n", t.ID, t.User, t.Role)
-	fmt.Fprintln(e.stdout, secret)
-	return nil
+	return c.with(e, func(svc *auth.Service) error {
+		secret, t, err := svc.CreateToken(e.ctx, cliActor(), c.User, c.Name, role, c.Expires)
+		if err != nil {
+			return noUser(err, c.User)
+		}
+		fmt.Fprintf(e.stderr, "token %s for %s (%s) created; it is shown once, send it as \"Authorization: Bearer <token>\":\n", t.ID, t.User, t.Role)
+		fmt.Fprintln(e.stdout, secret)
+		return nil
+	})
 }
 
 type tokenRevokeCmd struct {
@@ -243,20 +238,17 @@ type tokenRevokeCmd struct {
 }
 
 func (c *tokenRevokeCmd) Run(e *env) error {
-	svc, done, err := c.accounts(e.ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	t, err := svc.RevokeToken(e.ctx, cliActor(), c.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no token %q", c.ID)
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "token %s (%s of %s) revoked\n", t.ID, t.Name, t.User)
-	return nil
+	return c.with(e, func(svc *auth.Service) error {
+		t, err := svc.RevokeToken(e.ctx, cliActor(), c.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no token %q", c.ID)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "token %s (%s of %s) revoked\n", t.ID, t.Name, t.User)
+		return nil
+	})
 }
 
 type tokenListCmd struct {
@@ -266,24 +258,21 @@ type tokenListCmd struct {
 }
 
 func (c *tokenListCmd) Run(e *env) error {
-	svc, done, err := c.accounts(e.ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	ts, err := svc.ListTokens(e.ctx, c.User)
-	if err != nil {
-		return noUser(err, c.User)
-	}
-	if c.JSON {
-		return printJSON(e.stdout, ts)
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tUSER\tNAME\tROLE\tCREATED\tEXPIRES\tLAST USED\tREVOKED")
-	for _, t := range ts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.User, t.Name, t.Role, day(t.Created), day(t.Expires), day(t.LastUsed), day(t.Revoked))
-	}
-	return tw.Flush()
+	return c.with(e, func(svc *auth.Service) error {
+		ts, err := svc.ListTokens(e.ctx, c.User)
+		if err != nil {
+			return noUser(err, c.User)
+		}
+		if c.JSON {
+			return printJSON(e.stdout, ts)
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tUSER\tNAME\tROLE\tCREATED\tEXPIRES\tLAST USED\tREVOKED")
+		for _, t := range ts {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.User, t.Name, t.Role, day(t.Created), day(t.Expires), day(t.LastUsed), day(t.Revoked))
+		}
+		return tw.Flush()
+	})
 }
 
 func day(t time.Time) string {
