@@ -26,11 +26,12 @@ type Params struct {
 // DefaultParams are RFC 9106's second recommended option (section 4,
 // for when 2 GiB per hash is too much): argon2id, 64 MiB, 3 passes,
 // 4 lanes, a 128-bit salt and a 256-bit tag. On this project's 2-core
-// machine one hash takes about 0.1 s (BenchmarkHashDefault), which a
-// person logging in does not notice, while an attacker with a stolen
-// database pays 64 MiB and 3 passes for every guess. Logins are
-// serialised through hashSlots, so the memory in use is bounded by
-// hashSlots × 64 MiB however many requests arrive.
+// machine one hash costs 0.18–0.29 s of processor time
+// (BenchmarkHashDefault, cpu-ms/op; with the machine busy with other work
+// it took 0.8–1.3 s of wall time): a person logging in hardly notices,
+// while an attacker with a stolen database pays 64 MiB and 3 passes for
+// every guess. At most hashSlots hashes run at once, so the memory in use
+// stays bounded by hashSlots × 64 MiB however many logins arrive.
 var DefaultParams = Params{Memory: 64 * 1024, Time: 3, Threads: 4, SaltLen: 16, KeyLen: 32}
 
 // Bounds on parameters read back from a stored hash: a hash tampered with
