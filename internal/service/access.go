@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigil-cctv/vigil/internal/httpapi"
@@ -20,6 +21,18 @@ func (s *Service) apiOptions() httpapi.Options {
 	a := s.cfg.Auth
 	return httpapi.Options{MediaDir: s.media, AuthDisabled: a.Disabled, TrustedProxies: a.Proxies(),
 		ProxyUserHeader: a.ProxyUserHeader, TrustedOrigins: a.TrustedOrigins, SeparateMonitor: s.cfg.MonitorListen != ""}
+}
+
+// registerAuthMetrics exposes the audit entries lost after retries: a
+// change whose record could not be written must not go unnoticed.
+func (s *Service) registerAuthMetrics() {
+	if s.auth == nil {
+		return
+	}
+	s.metrics.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "vigil_audit_write_failures_total",
+		Help: "Audit log entries that could not be written after retries.",
+	}, func() float64 { return float64(s.auth.AuditFailures.Load()) }))
 }
 
 // serveMonitor serves /metrics, /healthz and /readyz on monitor_listen,

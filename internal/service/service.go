@@ -71,6 +71,7 @@ func New(cfg *config.Config, deps Deps) (*Service, error) {
 	s := &Service{cfg: cfg, log: log, store: deps.Store, model: deps.Model, broker: NewBroker(),
 		metrics: NewMetrics(), media: media, cams: map[string]*camRun{}, supp: suppress.NewSet(nil), auth: deps.Auth}
 	s.metrics.Registry.MustRegister(newSupervisorCollector(s))
+	s.registerAuthMetrics()
 	s.pool = NewPool(deps.Model, 2)
 	s.pool.OnDrop = s.dropped
 	s.pool.OnInfer = func(cam string, d time.Duration) {
