@@ -30,6 +30,8 @@ type root struct {
 	Bench    benchCmd        `cmd:"" help:"Measure decode, detector, tracker and full-pipeline speed on one input."`
 	Detplan  benchDetplanCmd `cmd:"" name:"bench-detplan" help:"Measure the detection policy: analysed fps per core and MOTA, every frame vs policy."`
 	Cluster  clusterCmd      `cmd:"" help:"City-scale cluster tools (status)."`
+	User     userCmd         `cmd:"" help:"Manage console users: add, passwd, disable, enable, list."`
+	Token    tokenCmd        `cmd:"" help:"Manage API tokens for machine clients: create, revoke, list."`
 	Version  versionCmd      `cmd:"" help:"Print the version."`
 }
 

@@ -38,7 +38,11 @@ type Config struct {
 	Cluster  *Cluster `yaml:"cluster"` // nil: one process, no broker
 	// Incidents: protocols, destinations and delivery (incidents.go).
 	Incidents Incidents `yaml:"incidents"`
-	file      string    // the path it was read from
+	Auth      Auth      `yaml:"auth"`
+	// MonitorListen, when set, serves /metrics, /healthz and /readyz on
+	// this host:port only (and not on Listen).
+	MonitorListen string `yaml:"monitor_listen"`
+	file          string // the path it was read from
 }
 
 // Store selects the database.
@@ -214,6 +218,7 @@ func (c *Config) defaults() {
 		c.Cluster.defaults()
 	}
 	c.Incidents.defaults()
+	c.Auth.defaults()
 	if c.Feedback.SuppressFor == 0 {
 		c.Feedback.SuppressFor = Duration(24 * time.Hour)
 	}
@@ -303,6 +308,14 @@ func (c *Config) validate() []fieldError {
 		c.Cluster.validate(add)
 	}
 	errs = append(errs, c.Incidents.validate()...)
+	errs = append(errs, c.Auth.validate(c.Listen)...)
+	if c.MonitorListen != "" {
+		if _, _, err := net.SplitHostPort(c.MonitorListen); err != nil {
+			add("$.monitor_listen", "want host:port, got %q", c.MonitorListen)
+		} else if c.MonitorListen == c.Listen {
+			add("$.monitor_listen", "must differ from listen")
+		}
+	}
 	seen := map[string]bool{}
 	for i, cam := range c.Cameras {
 		errs = append(errs, cam.validate(fmt.Sprintf("$.cameras[%d]", i), seen)...)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -131,6 +132,7 @@ func alertFilter(r *http.Request) (store.AlertFilter, error) {
 	if f.After, err = decodeCursor(q.Get("cursor")); err != nil {
 		return f, err
 	}
+	f.Cameras = visibleCameras(r.Context())
 	f.Limit, err = limitParam(q.Get("limit"))
 	return f, err
 }
@@ -229,8 +231,8 @@ func (a *api) alert(r *http.Request) (store.Alert, error) {
 		return store.Alert{}, err
 	}
 	al, err := a.deps.Store.GetAlert(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return al, notFound("alert %d not found", id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !canSee(r.Context(), al.Event.Camera)) {
+		return store.Alert{}, notFound("alert %d not found", id)
 	}
 	return al, err
 }
@@ -244,10 +246,12 @@ func (a *api) getAlert(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// transitionInput is the body of POST /alerts/{id}/transition.
+// transitionInput is the body of POST /alerts/{id}/transition. Who moves
+// the alert is the logged-in user; a "by" in the body is refused rather
+// than ignored, so no client believes it can set it.
 type transitionInput struct {
 	To   store.AlertState `json:"to"`
-	By   string           `json:"by"`
+	By   json.RawMessage  `json:"by"`
 	Note string           `json:"note"`
 }
 
@@ -255,9 +259,8 @@ func (in transitionInput) validate() error {
 	if !slices.Contains(alertStates(), in.To) {
 		return badRequest("field \"to\" must be one of %s", stateList())
 	}
-	by := strings.TrimSpace(in.By)
-	if by == "" || len(in.By) > maxAuthorLen || strings.IndexFunc(in.By, unicode.IsControl) >= 0 {
-		return badRequest("field \"by\" must name the operator in 1 to %d characters without control characters", maxAuthorLen)
+	if in.By != nil {
+		return errByInBody()
 	}
 	if len(in.Note) > maxNoteLen {
 		return badRequest("field \"note\" must be at most %d bytes", maxNoteLen)
@@ -285,7 +288,8 @@ func (a *api) transitionAlert(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := detach(r)
 	defer cancel()
-	al, err := a.deps.Store.Transition(ctx, cur.ID, in.To, strings.TrimSpace(in.By), in.Note)
+	by := principal(r).Name()
+	al, err := a.deps.Store.Transition(ctx, cur.ID, in.To, by, in.Note)
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return conflict("alert %d changed meanwhile; reload it and try again", cur.ID)
@@ -294,8 +298,11 @@ func (a *api) transitionAlert(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	a.log.Info("alert transition", "alert", al.ID, "from", cur.State, "to", al.State, "by", strings.TrimSpace(in.By))
-	a.verdict(ctx, al, strings.TrimSpace(in.By))
+	a.log.Info("alert transition", "alert", al.ID, "from", cur.State, "to", al.State, "by", by)
+	a.audit(r, "alert.transition", "alert/"+strconv.FormatInt(al.ID, 10),
+		map[string]any{"state": cur.State, "camera": cur.Event.Camera},
+		map[string]any{"state": al.State, "camera": al.Event.Camera, "note": in.Note})
+	a.verdict(ctx, al, by)
 	if p, ok := a.deps.Broker.(Publisher); ok {
 		p.Publish(Message{Type: MessageAlertState, Data: viewAlert(al)})
 	}
@@ -315,4 +322,9 @@ func illegalMove(id int64, from, to store.AlertState) error {
 		allowed = strings.Join(next, ", ")
 	}
 	return conflict("alert %d cannot move from %s to %s (allowed: %s)", id, from, to, allowed)
+}
+
+// errByInBody refuses a client naming who acts: that is the login's.
+func errByInBody() error {
+	return badRequest("field \"by\" is not accepted: the action is recorded under the logged-in user")
 }

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/vigil-cctv/vigil/internal/deliver"
 	"github.com/vigil-cctv/vigil/internal/incident"
@@ -44,24 +43,9 @@ type Outbox interface {
 	Backlog(ctx context.Context) (deliver.Backlog, error)
 }
 
-// headerUser is where an authenticating reverse proxy puts the user it
-// logged in: the default of Deps.User until sessions (issue 12) exist.
-const headerUser = "X-Forwarded-User"
-
-// user is who makes this request: from the session, never the body.
-func (a *api) user(r *http.Request) (string, error) {
-	var u string
-	if a.deps.User != nil {
-		u = a.deps.User(r)
-	} else {
-		u = r.Header.Get(headerUser)
-	}
-	u = strings.TrimSpace(u)
-	if u == "" || len(u) > maxAuthorLen || strings.IndexFunc(u, unicode.IsControl) >= 0 {
-		return "", errorf(http.StatusUnauthorized, codeUnauthenticated, "no authenticated user for this request")
-	}
-	return u, nil
-}
+// who is the user a request acts as, from its session or token (the
+// guard has checked it), never from the body.
+func who(r *http.Request) string { return principal(r).Name() }
 
 func (a *api) incidents() (Incidents, error) {
 	if a.deps.Incidents == nil {
@@ -205,10 +189,7 @@ func (a *api) transitionIncident(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	by, err := a.user(r)
-	if err != nil {
-		return err
-	}
+	by := who(r)
 	id, err := incidentID(r)
 	if err != nil {
 		return err
@@ -311,10 +292,7 @@ func (a *api) putProtocols(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	by, err := a.user(r)
-	if err != nil {
-		return err
-	}
+	by := who(r)
 	if err := requireMediaType(r, "application/yaml", "application/x-yaml", "text/yaml", "text/plain"); err != nil {
 		return err
 	}
@@ -388,10 +366,7 @@ func (a *api) retryDeadLetter(w http.ResponseWriter, r *http.Request) error {
 	if a.deps.Outbox == nil {
 		return unavailable("delivery is not available")
 	}
-	by, err := a.user(r)
-	if err != nil {
-		return err
-	}
+	by := who(r)
 	seq, err := strconv.ParseInt(r.PathValue("seq"), 10, 64)
 	if err != nil || seq < 1 {
 		return badRequest("dead letter id must be a positive integer")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/deliver"
 	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/incident"
@@ -59,7 +61,11 @@ type incidentHarness struct {
 	logs      *syncBuffer
 }
 
-func newIncidentHarness(t *testing.T, user func(*http.Request) string) *incidentHarness {
+// newIncidentHarness serves the incident API with real accounts; requests
+// come from a trusted proxy (httptest's peer 192.0.2.1) that names the
+// user in X-Forwarded-User: ana, ben and fuzzer are operators, sup a
+// supervisor, and an unnamed request is the viewer "viewer".
+func newIncidentHarness(t *testing.T) *incidentHarness {
 	st, err := sqlite.Open(context.Background(), ":memory:")
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
@@ -68,9 +74,16 @@ func newIncidentHarness(t *testing.T, user func(*http.Request) string) *incident
 	require.NoError(t, err)
 	ih := &incidentHarness{t: t, st: st, fb: &verdictRecorder{alerts: map[int64]store.AlertState{}}, broker: &fakeBroker{}, logs: &syncBuffer{}}
 	ih.eng = incident.NewEngine(st, set, testProtocols, incident.Options{Destination: known})
-	ih.h = New(Deps{Store: st, Incidents: ih.eng, Outbox: st, Feedback: ih.fb, Broker: ih.broker, User: user,
+	ta := newTestAuth(t, st)
+	sys := auth.Actor{Name: "system", Via: auth.ViaSystem, Addr: "local"}
+	for name, role := range map[string]auth.Role{"ana": auth.Operator, "ben": auth.Operator, "fuzzer": auth.Operator, "sup": auth.Supervisor} {
+		_, err := ta.svc.CreateUser(context.Background(), sys, auth.NewUser{Name: name, Role: role, Password: testPassword})
+		require.NoError(t, err)
+	}
+	ih.h = New(Deps{Store: st, Incidents: ih.eng, Outbox: st, Feedback: ih.fb, Broker: ih.broker, Auth: ta.svc,
 		Redeliver: func() { ih.redeliver++ }, Logger: newTestLogger(ih.logs)},
-		Options{Now: func() time.Time { return time.Date(2026, 3, 1, 12, 5, 0, 0, time.UTC) }})
+		Options{Now: func() time.Time { return time.Date(2026, 3, 1, 12, 5, 0, 0, time.UTC) },
+			TrustedProxies: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}, ProxyUserHeader: proxyUser})
 	return ih
 }
 
@@ -85,9 +98,10 @@ func (ih *incidentHarness) do(method, path, body, user string) *httptest.Respons
 		}
 		req.Header.Set("Content-Type", ct)
 	}
-	if user != "" {
-		req.Header.Set(headerUser, user)
+	if user == "" {
+		user = "viewer"
 	}
+	req.Header.Set(proxyUser, user)
 	w := httptest.NewRecorder()
 	ih.h.ServeHTTP(w, req)
 	return w
@@ -102,8 +116,11 @@ func (ih *incidentHarness) event(t *testing.T, track int, at time.Time) incident
 
 var tAPI = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
+// proxyUser is the trusted proxy's user header in these tests.
+const proxyUser = "X-Forwarded-User"
+
 func TestIncidentQueueAndVerdict(t *testing.T) {
-	ih := newIncidentHarness(t, nil)
+	ih := newIncidentHarness(t)
 	var alerts []int64
 	for i := range 3 {
 		r := ih.event(t, i, tAPI.Add(time.Duration(i)*time.Second))
@@ -129,7 +146,7 @@ func TestIncidentQueueAndVerdict(t *testing.T) {
 
 	// Who comes from the session: without one, 401; a "by" in the body is
 	// not a field.
-	require.Equal(t, http.StatusUnauthorized, ih.do("POST", path+"/transition", `{"to":"acknowledged"}`, "").Code)
+	require.Equal(t, http.StatusForbidden, ih.do("POST", path+"/transition", `{"to":"acknowledged"}`, "").Code, "a viewer changes nothing")
 	w = ih.do("POST", path+"/transition", `{"to":"acknowledged","by":"mallory"}`, "ana")
 	require.Equal(t, http.StatusBadRequest, w.Code)
 	require.Contains(t, w.Body.String(), `unknown field \"by\"`)
@@ -168,16 +185,8 @@ func TestIncidentQueueAndVerdict(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, ih.do("GET", "/api/v1/incidents?priority=urgent", "", "").Code)
 }
 
-func TestIncidentUserHook(t *testing.T) {
-	ih := newIncidentHarness(t, func(*http.Request) string { return "session-user" })
-	r := ih.event(t, 1, tAPI)
-	w := ih.do("POST", fmt.Sprintf("/api/v1/incidents/%d/transition", r.Incident.ID), `{"to":"acknowledged"}`, "header-user")
-	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
-	require.Contains(t, w.Body.String(), `"by":"session-user"`, "the hook, not the header, names the user")
-}
-
 func TestProtocolsAPI(t *testing.T) {
-	ih := newIncidentHarness(t, nil)
+	ih := newIncidentHarness(t)
 	w := ih.do("GET", "/api/v1/protocols", "", "")
 	require.Equal(t, http.StatusOK, w.Code)
 	require.Equal(t, testProtocols, w.Body.String())
@@ -195,7 +204,7 @@ func TestProtocolsAPI(t *testing.T) {
 	require.Equal(t, testProtocols, ih.do("GET", "/api/v1/protocols", "", "").Body.String(), "nothing changed")
 
 	good := "version: 1\nprotocols:\n  - name: all\n    notify: [bus]\n"
-	require.Equal(t, http.StatusUnauthorized, ih.do("PUT", "/api/v1/protocols", good, "").Code)
+	require.Equal(t, http.StatusForbidden, ih.do("PUT", "/api/v1/protocols", good, "ana").Code, "an operator edits no protocol")
 	w = ih.do("PUT", "/api/v1/protocols", good, "sup")
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	require.JSONEq(t, `{"version":1}`, w.Body.String())
@@ -211,7 +220,7 @@ func TestProtocolsAPI(t *testing.T) {
 }
 
 func TestDeadLettersAPI(t *testing.T) {
-	ih := newIncidentHarness(t, nil)
+	ih := newIncidentHarness(t)
 	ctx := context.Background()
 	require.NoError(t, ih.st.Enqueue(ctx, []deliver.Message{{ID: "incident-1-opened", Destination: "cad", Camera: "ramp",
 		Kind: deliver.KindIncident, Payload: []byte(`{"secret":"payload"}`)}}))
@@ -232,7 +241,7 @@ func TestDeadLettersAPI(t *testing.T) {
 	require.Equal(t, int64(1), out.Backlog.Dead)
 
 	retry := fmt.Sprintf("/api/v1/deliveries/dead/%d/retry", due[0].Seq)
-	require.Equal(t, http.StatusUnauthorized, ih.do("POST", retry, "", "").Code)
+	require.Equal(t, http.StatusForbidden, ih.do("POST", retry, "", "ana").Code, "retrying a dead letter is a supervisor's")
 	w = ih.do("POST", retry, "", "sup")
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	require.Contains(t, w.Body.String(), `"state":"pending"`)
@@ -242,7 +251,7 @@ func TestDeadLettersAPI(t *testing.T) {
 }
 
 func TestResponseStatsAPI(t *testing.T) {
-	ih := newIncidentHarness(t, nil)
+	ih := newIncidentHarness(t)
 	r := ih.event(t, 1, tAPI)
 	_, _, err := ih.eng.Transition(context.Background(), r.Incident.ID, incident.Change{To: incident.Acknowledged}, "ana", tAPI.Add(42*time.Second))
 	require.NoError(t, err)
@@ -271,7 +280,7 @@ func FuzzIncidentRequests(f *testing.F) {
 		`{"to":"dispatched","unit_type":"fire","unit_id":"E-1"}`, `{"to":"acknowledged","note":"\u0000"}`, `[]`, `{"to":7}`} {
 		f.Add(s)
 	}
-	ih := newIncidentHarness(&testing.T{}, nil)
+	ih := newIncidentHarness(&testing.T{})
 	f.Cleanup(func() { ih.st.Close() })
 	r := ih.event(&testing.T{}, 1, tAPI)
 	path := fmt.Sprintf("/api/v1/incidents/%d", r.Incident.ID)

@@ -85,3 +85,11 @@ func TestHelperWriter(t *testing.T) {
 	}
 	storetest.RunWriter(func(ctx context.Context) (store.Store, error) { return postgres.Open(ctx, dsn) })
 }
+
+func TestAuditAppendOnly(t *testing.T) {
+	t.Parallel()
+	s, err := postgres.Open(context.Background(), freshDSN(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	storetest.AuditAppendOnly(t, s, s.W)
+}

@@ -54,6 +54,12 @@ func Run(t *testing.T, open Opener) {
 		{"IncidentList", testIncidentList},
 		{"Outbox", testOutbox},
 		{"ProtocolVersions", testProtocolVersions},
+		{"Users", testUsers},
+		{"Sessions", testSessions},
+		{"Tokens", testTokens},
+		{"CameraGroups", testGroups},
+		{"Audit", testAudit},
+		{"AlertCameraSet", testAlertCameraSet},
 		{"Close", testClose},
 	}
 	for _, tc := range tests {
