@@ -7,6 +7,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"regexp"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/detect"
+	"github.com/vigil-cctv/vigil/internal/yamlguard"
 )
 
 // Version is the only config version this build reads.
@@ -123,9 +125,19 @@ func (d *Duration) UnmarshalYAML(b []byte) error {
 	return nil
 }
 
+// limits bound the YAML before it is decoded (see package yamlguard): a
+// config nests four levels deep and is a few kilobytes even with hundreds
+// of cameras.
+var limits = yamlguard.Limits{MaxBytes: 4 << 20, MaxDepth: 32, MaxAliases: 10000, MaxExpanded: 1_000_000}
+
 // Load reads and validates a config file.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, int64(limits.MaxBytes)+1))
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +145,12 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse decodes and validates; errors are file:line:column: field: message.
+// A file too large, too deeply nested or expanding too far through aliases
+// is refused before it is decoded.
 func Parse(data []byte, name string) (*Config, error) {
+	if err := guard(data); err != nil {
+		return nil, fmt.Errorf("%s:%v", name, err)
+	}
 	var c Config
 	if err := yaml.UnmarshalWithOptions(data, &c, yaml.DisallowUnknownField(), yaml.Strict()); err != nil {
 		return nil, fmt.Errorf("%s:%s", name, oneLine(yaml.FormatError(err, false, false)))
@@ -144,6 +161,23 @@ func Parse(data []byte, name string) (*Config, error) {
 		return nil, locate(data, name, errs)
 	}
 	return &c, nil
+}
+
+// guard applies limits to the text, then to what its aliases expand to.
+func guard(data []byte) error {
+	if err := yamlguard.Scan(data, limits); err != nil {
+		return err
+	}
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil // the decoder reports syntax errors with their position
+	}
+	for _, doc := range f.Docs {
+		if err := yamlguard.Expansion(doc, limits.MaxExpanded); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // oneLine keeps goccy's "[line:col] message" without the source excerpt.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -72,8 +73,20 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(good))
 	f.Add([]byte("version: 1\ncameras: [{id: x, url: 'rtsp://a:b@c/d'}]"))
 	f.Add([]byte("{{{"))
+	f.Add([]byte("version: 1\ncameras: " + strings.Repeat("[", 40)))
+	f.Add([]byte("a: &a [1, 2]\nb: &b [*a, *a]\nversion: 1\ncameras: [*b]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := Parse(data, "f.yaml")
+		if len(data) > 64<<10 {
+			return
+		}
+		// The budget per input: 64 MB allocated. Decoding is linear once
+		// depth and aliases are bounded, so no deadline is needed.
+		var c *Config
+		var err error
+		alloc := allocated(func() { c, err = Parse(data, "f.yaml") })
+		if alloc > 64<<20 {
+			t.Fatalf("allocated %d MB for a %d-byte input", alloc>>20, len(data))
+		}
 		if err == nil {
 			require.Equal(t, Version, c.Version)
 			return
@@ -87,4 +100,33 @@ func TestDemoConfigIsValid(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, Duration(5*time.Minute), c.Anomaly.Warmup)
 	require.Len(t, c.Cameras, 2)
+}
+
+// allocated is the heap the call allocated, in bytes: a measure of its
+// work that does not depend on the machine's speed.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// Issue 16 item 2, for the config: deep nesting and alias blow-ups are
+// refused before decoding, with the position and the limit.
+func TestParseRefusesHostileYAML(t *testing.T) {
+	deep := "version: 1\ncameras: " + strings.Repeat("[", 50000)
+	var err error
+	alloc := allocated(func() { _, err = Parse([]byte(deep), "deep.yaml") })
+	require.EqualError(t, err, "deep.yaml:2:41: lists and mappings nest more than 32 levels deep")
+	require.Less(t, alloc, uint64(1<<20))
+
+	var b strings.Builder
+	b.WriteString("version: 1\nx: &c [" + strings.Repeat("{id: a, url: /v}, ", 2000) + "{id: a, url: /v}]\ny: [")
+	for range 300 {
+		b.WriteString("*c, ")
+	}
+	b.WriteString("*c]\n")
+	_, err = Parse([]byte(b.String()), "alias.yaml")
+	require.ErrorContains(t, err, "alias.yaml:3:5: the document holds more than 1000000 values once aliases are followed (anchor &c is used 301 times")
 }

@@ -141,6 +141,11 @@ type Options struct {
 	WriteTimeout time.Duration
 	// Now is the clock for camera timestamps (default time.Now).
 	Now func() time.Time
+	// SceneValidations bounds how many scene uploads are validated at
+	// once (default 2); SceneTimeout bounds the wait for a slot and each
+	// validation (default 5 s).
+	SceneValidations int
+	SceneTimeout     time.Duration
 }
 
 // maxBody bounds every request body: cameras, transitions and scene files
@@ -156,10 +161,18 @@ type api struct {
 	// camMu serialises camera writes so that create-if-absent and the
 	// read-merge-write of an update are atomic within this process.
 	camMu sync.Mutex
+	// sceneSlots holds one token per scene validation in progress.
+	sceneSlots chan struct{}
 }
 
 // New returns the API handler. deps.Store must not be nil.
 func New(deps Deps, opts Options) http.Handler {
+	a := newAPI(deps, opts)
+	return a.accessLog(a.recoverPanics(a.limitBody(http.HandlerFunc(a.dispatch))))
+}
+
+// newAPI applies the option defaults and builds the routes.
+func newAPI(deps Deps, opts Options) *api {
 	if opts.Heartbeat <= 0 {
 		opts.Heartbeat = 15 * time.Second
 	}
@@ -169,15 +182,22 @@ func New(deps Deps, opts Options) http.Handler {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.SceneValidations <= 0 {
+		opts.SceneValidations = defaultSceneValidations
+	}
+	if opts.SceneTimeout <= 0 {
+		opts.SceneTimeout = defaultSceneTimeout
+	}
 	log := deps.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &api{deps: deps, opts: opts, log: log, mux: http.NewServeMux()}
+	a := &api{deps: deps, opts: opts, log: log, mux: http.NewServeMux(),
+		sceneSlots: make(chan struct{}, opts.SceneValidations)}
 	for _, rt := range routeTable() {
 		a.mux.HandleFunc(rt.method+" "+rt.path, a.adapt(rt.handle))
 	}
-	return a.accessLog(a.recoverPanics(a.limitBody(http.HandlerFunc(a.dispatch))))
+	return a
 }
 
 // handlerFunc is a route handler. A returned error becomes the JSON error

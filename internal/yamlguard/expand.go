@@ -2,6 +2,7 @@ package yamlguard
 
 import (
 	"fmt"
+	"reflect"
 
 	"github.com/goccy/go-yaml/ast"
 )
@@ -13,8 +14,11 @@ import (
 // itself costs time in proportion to the syntax tree, not to its
 // expansion. The error names the anchor used most.
 func Expansion(root ast.Node, max int) error {
-	if max <= 0 || root == nil {
-		return nil
+	if doc, ok := root.(*ast.DocumentNode); ok {
+		root = doc.Body
+	}
+	if max <= 0 || root == nil || reflect.ValueOf(root).IsNil() {
+		return nil // an empty document
 	}
 	e := &expander{max: max, anchors: map[string]ast.Node{}, sizes: map[string]int{}, uses: map[string]int{}}
 	e.index(root)
