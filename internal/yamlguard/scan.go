@@ -56,9 +56,9 @@ type scanner struct {
 	lim        Limits
 	line       int
 	stack      []block // the open block collections, outermost first
-	flow       int   // open flow collections ([ and {)
-	quote      byte  // the open quoted scalar's quote, 0 outside one (never across lines)
-	scalarOver int   // >= 0: inside a block scalar whose parent line had this indentation
+	flow       int     // open flow collections ([ and {)
+	quote      byte    // the open quoted scalar's quote, 0 outside one (never across lines)
+	scalarOver int     // >= 0: inside a block scalar whose parent line had this indentation
 	aliases    int
 }
 
