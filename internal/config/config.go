@@ -17,7 +17,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/parser"
 
-	"github.com/vigil-cctv/vigil/internal/decode"
+	"github.com/vigil-cctv/vigil/internal/camurl"
 	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/yamlguard"
 )
@@ -357,11 +357,11 @@ func ValidateURL(u string) error {
 	case u == "":
 		return errors.New("missing url")
 	case strings.HasPrefix(u, "rtsp://"), strings.HasPrefix(u, "rtsps://"):
-		return decode.ValidateRTSPURL(u)
+		return camurl.ValidateRTSP(u)
 	case strings.HasPrefix(u, "http://"), strings.HasPrefix(u, "https://"):
 		return nil // ONVIF device service; checked when connecting
 	case strings.Contains(u, "://"):
-		return fmt.Errorf("unsupported URL %s (want rtsp://, rtsps://, an ONVIF http(s):// address or a file path)", decode.RedactURL(u))
+		return fmt.Errorf("unsupported URL %s (want rtsp://, rtsps://, an ONVIF http(s):// address or a file path)", camurl.Redact(u))
 	}
 	return nil
 }

@@ -52,6 +52,10 @@ func TestParseErrorsNameLineColumnAndField(t *testing.T) {
 		{"bad budget", "version: 1\nanomaly:\n  budget_per_hour: -1\n", "v.yaml:3:20: anomaly.budget_per_hour: must be in (0,3600]"},
 		{"short half-life", "version: 1\nanomaly: {half_life: 5m}\n", "anomaly.half_life: must be at least 1h"},
 		{"short suppression", "version: 1\nfeedback:\n  suppress_for: 1s\n", "v.yaml:3:17: feedback.suppress_for: must be at least 1m"},
+		// Issue 16 item 8: parse errors quoted the start of the password.
+		{"bad port", "version: 1\ncameras:\n  - {id: a, url: 'rtsp://u:pwS3cr@h:x/'}\n", "cameras[0].url: stream URL rtsp://u:xxxxx@h:x/ is not a valid URL (invalid port after host)"},
+		{"unencoded hash", "version: 1\ncameras:\n  - {id: a, url: 'rtsp://u:pw#S3cr@h/'}\n", "percent-encode it"},
+		{"query secret", "version: 1\ncameras:\n  - {id: a, url: 'ftp://h/?password=pwS3cr'}\n", "unsupported URL ftp://h/?password=xxxxx"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -59,6 +63,7 @@ func TestParseErrorsNameLineColumnAndField(t *testing.T) {
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tc.want)
 			require.NotContains(t, err.Error(), "pw@")
+			require.NotContains(t, err.Error(), "S3cr")
 		})
 	}
 }

@@ -6,12 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 	"unicode"
 
-	"github.com/vigil-cctv/vigil/internal/decode"
+	"github.com/vigil-cctv/vigil/internal/camurl"
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -305,7 +304,7 @@ func locationKind(loc string) (string, error) {
 	scheme, _, _ := strings.Cut(loc, "://")
 	switch strings.ToLower(scheme) {
 	case "rtsp", "rtsps":
-		if err := decode.ValidateRTSPURL(loc); err != nil {
+		if err := camurl.ValidateRTSP(loc); err != nil {
 			return "", badRequest("field \"url\": %v", err)
 		}
 		return "rtsp", nil
@@ -318,9 +317,9 @@ func locationKind(loc string) (string, error) {
 
 // validateONVIF checks an ONVIF device service URL.
 func validateONVIF(loc string) error {
-	u, err := url.Parse(loc)
+	u, err := camurl.Parse(loc)
 	if err != nil {
-		return badRequest("field \"url\" is not a valid URL: %s", redactLocation(loc))
+		return badRequest("field \"url\" %s is %v", redactLocation(loc), err)
 	}
 	if u.Hostname() == "" {
 		return badRequest("field \"url\" has no host: %s", redactLocation(loc))
