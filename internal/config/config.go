@@ -37,6 +37,7 @@ type Config struct {
 	Live     LiveView `yaml:"live"`
 	Anomaly  Anomaly  `yaml:"anomaly"`
 	Feedback Feedback `yaml:"feedback"`
+	Sources  Sources  `yaml:"sources"`
 	file     string   // the path it was read from
 }
 
@@ -316,6 +317,7 @@ func (c *Config) validate() []fieldError {
 	if c.Feedback.SuppressFor < Duration(time.Minute) {
 		add("$.feedback.suppress_for", "must be at least 1m, got %v", time.Duration(c.Feedback.SuppressFor))
 	}
+	errs = append(errs, c.Sources.validate()...)
 	seen := map[string]bool{}
 	for i, cam := range c.Cameras {
 		errs = append(errs, cam.validate(fmt.Sprintf("$.cameras[%d]", i), seen)...)

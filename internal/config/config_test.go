@@ -135,3 +135,21 @@ func TestParseRefusesHostileYAML(t *testing.T) {
 	_, err = Parse([]byte(b.String()), "alias.yaml")
 	require.ErrorContains(t, err, "alias.yaml:3:5: the document holds more than 1000000 values once aliases are followed (anchor &c is used 301 times")
 }
+
+func TestSourcesSection(t *testing.T) {
+	c, err := Parse([]byte("version: 1\nsources:\n  allow_dirs: [/srv/video]\n  allow_loopback: true\n  allow_networks: [10.20.0.0/16]\n"), "s.yaml")
+	require.NoError(t, err)
+	o := c.Sources.PolicyOptions()
+	require.Equal(t, []string{"/srv/video"}, o.AllowDirs)
+	require.True(t, o.AllowPrivate, "cameras live on private networks: allowed unless turned off")
+	require.True(t, o.AllowLoopback)
+	require.False(t, o.AllowLinkLocal)
+	require.Equal(t, "10.20.0.0/16", o.AllowNetworks[0].String())
+
+	c, err = Parse([]byte("version: 1\nsources: {allow_private_networks: false}\n"), "s.yaml")
+	require.NoError(t, err)
+	require.False(t, c.Sources.PolicyOptions().AllowPrivate)
+
+	_, err = Parse([]byte("version: 1\nsources:\n  allow_networks: [10.20.0.0/99]\n"), "s.yaml")
+	require.ErrorContains(t, err, "s.yaml:3:20: sources.allow_networks[0]: want a CIDR range")
+}

@@ -117,11 +117,17 @@ func (a *api) createCamera(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := detach(r)
 	defer cancel()
+	if err := a.checkSource(ctx, c.URL); err != nil {
+		return err
+	}
 	a.camMu.Lock()
 	defer a.camMu.Unlock()
 	if _, err := a.deps.Store.GetCamera(ctx, c.ID); err == nil {
 		return conflict("camera %q already exists", c.ID)
 	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err := a.checkCameraLimit(ctx); err != nil {
 		return err
 	}
 	c.Created = a.opts.Now().UTC()
@@ -154,6 +160,11 @@ func (a *api) updateCamera(w http.ResponseWriter, r *http.Request) error {
 	c, err := in.merge(old)
 	if err != nil {
 		return err
+	}
+	if c.URL != old.URL { // an unchanged location keeps its trust (config cameras)
+		if err := a.checkSource(ctx, c.URL); err != nil {
+			return err
+		}
 	}
 	c.Updated = a.opts.Now().UTC()
 	if c, err = a.save(ctx, c, "updated"); err != nil {

@@ -123,9 +123,12 @@ type Deps struct {
 	Feedback Feedback
 	// Baselines shows learned baselines; nil: those routes answer 503.
 	Baselines Baselines
-	Metrics   http.Handler // Prometheus exposition
-	Ready     func() error // nil error: ready to serve traffic
-	Logger    *slog.Logger // nil: discard
+	// Sources vets camera locations created or changed through the API;
+	// nil accepts every location, which only tests should rely on.
+	Sources SourceChecker
+	Metrics http.Handler // Prometheus exposition
+	Ready   func() error // nil error: ready to serve traffic
+	Logger  *slog.Logger // nil: discard
 }
 
 // Options tune the API; the zero value is usable.
@@ -146,6 +149,9 @@ type Options struct {
 	// validation (default 5 s).
 	SceneValidations int
 	SceneTimeout     time.Duration
+	// MaxCameras bounds how many cameras the store may hold before
+	// POST /cameras answers 429 (0: no limit).
+	MaxCameras int
 }
 
 // maxBody bounds every request body: cameras, transitions and scene files
