@@ -38,6 +38,8 @@ type Config struct {
 	Anomaly  Anomaly  `yaml:"anomaly"`
 	Feedback Feedback `yaml:"feedback"`
 	Sources  Sources  `yaml:"sources"`
+	HTTP     HTTP     `yaml:"http"`
+	Limits   Limits   `yaml:"limits"`
 	file     string   // the path it was read from
 }
 
@@ -232,6 +234,8 @@ func (c *Config) defaults() {
 		c.Live.Quality = 70
 	}
 	c.Anomaly.defaults()
+	c.HTTP.defaults()
+	c.Limits.defaults()
 	if c.Feedback.SuppressFor == 0 {
 		c.Feedback.SuppressFor = Duration(24 * time.Hour)
 	}
@@ -318,6 +322,8 @@ func (c *Config) validate() []fieldError {
 		add("$.feedback.suppress_for", "must be at least 1m, got %v", time.Duration(c.Feedback.SuppressFor))
 	}
 	errs = append(errs, c.Sources.validate()...)
+	errs = append(errs, c.HTTP.validate()...)
+	errs = append(errs, c.Limits.validate()...)
 	seen := map[string]bool{}
 	for i, cam := range c.Cameras {
 		errs = append(errs, cam.validate(fmt.Sprintf("$.cameras[%d]", i), seen)...)

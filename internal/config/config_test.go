@@ -153,3 +153,23 @@ func TestSourcesSection(t *testing.T) {
 	_, err = Parse([]byte("version: 1\nsources:\n  allow_networks: [10.20.0.0/99]\n"), "s.yaml")
 	require.ErrorContains(t, err, "s.yaml:3:20: sources.allow_networks[0]: want a CIDR range")
 }
+
+func TestHTTPAndLimitsSections(t *testing.T) {
+	c, err := Parse([]byte("version: 1\n"), "d.yaml")
+	require.NoError(t, err)
+	require.Equal(t, Duration(30*time.Second), c.HTTP.ReadTimeout)
+	require.Equal(t, 32<<10, c.HTTP.MaxHeaderBytes)
+	require.Equal(t, 20, c.Limits.MaxViewersPerCamera)
+	require.Equal(t, 100, c.Limits.MaxEventClients)
+
+	c, err = Parse([]byte("version: 1\nhttp: {allowed_hosts: [vigil.example.org, '*.cctv.example'], idle_timeout: 30s}\nlimits: {max_viewers: 50}\n"), "h.yaml")
+	require.NoError(t, err)
+	require.Equal(t, []string{"vigil.example.org", "*.cctv.example"}, c.HTTP.AllowedHosts)
+	require.Equal(t, Duration(30*time.Second), c.HTTP.IdleTimeout)
+	require.Equal(t, 50, c.Limits.MaxViewers)
+
+	_, err = Parse([]byte("version: 1\nhttp:\n  allowed_hosts: ['http://x']\n  max_header_bytes: 100\nlimits: {max_cameras: -1}\n"), "h.yaml")
+	require.ErrorContains(t, err, "http.allowed_hosts[0]: want a host name")
+	require.ErrorContains(t, err, "h.yaml:4:21: http.max_header_bytes: must be 4096 to 1048576")
+	require.ErrorContains(t, err, "limits.max_cameras: must be 1 to 100000")
+}
