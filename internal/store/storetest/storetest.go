@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 		{"Baselines", testBaselines},
 		{"Suppressions", testSuppressions},
 		{"Verdicts", testVerdicts},
+		{"AddAlertOnce", testAddAlertOnce},
 		{"Close", testClose},
 	}
 	for _, tc := range tests {
