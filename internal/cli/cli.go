@@ -28,6 +28,7 @@ type root struct {
 	Scene    sceneCmd    `cmd:"" help:"Check and draw scene files (zones, lines, lanes, calibration, rules)."`
 	Baseline baselineCmd `cmd:"" help:"Inspect a learned baseline: heatmaps and state."`
 	Bench    benchCmd    `cmd:"" help:"Measure decode, detector, tracker and full-pipeline speed on one input."`
+	Secrets  secretsCmd  `cmd:"" help:"Manage the key that encrypts camera credentials at rest."`
 	Version  versionCmd  `cmd:"" help:"Print the version."`
 }
 

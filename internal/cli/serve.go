@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 
 	"github.com/vigil-cctv/vigil/internal/config"
@@ -57,8 +56,8 @@ func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 	}
 	path := cfg.Store.DSN
 	if path == "" {
-		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-			return nil, fmt.Errorf("data dir: %w", err)
+		if _, err := config.EnsureDataDir(cfg.DataDir); err != nil {
+			return nil, err
 		}
 		path = filepath.Join(cfg.DataDir, "vigil.db")
 	}
