@@ -63,8 +63,12 @@ type Detector struct {
 type Media struct {
 	MaxAge   Duration `yaml:"max_age"`
 	MaxBytes int64    `yaml:"max_bytes"`
-	PreRoll  Duration `yaml:"pre_roll"`
-	PostRoll Duration `yaml:"post_roll"`
+	// MinFreeBytes is the free space the janitor keeps on the media disk,
+	// deleting the oldest media below it; /readyz fails while it cannot
+	// (default 1 GiB; 0 in the file means the default, -1 none).
+	MinFreeBytes int64    `yaml:"min_free_bytes"`
+	PreRoll      Duration `yaml:"pre_roll"`
+	PostRoll     Duration `yaml:"post_roll"`
 }
 
 // LiveView tunes the MJPEG streams.
@@ -221,6 +225,9 @@ func (c *Config) defaults() {
 	if c.Media.MaxBytes == 0 {
 		c.Media.MaxBytes = 10 << 30
 	}
+	if c.Media.MinFreeBytes == 0 {
+		c.Media.MinFreeBytes = 1 << 30
+	}
 	if c.Media.PreRoll == 0 {
 		c.Media.PreRoll = Duration(3 * time.Second)
 	}
@@ -299,6 +306,9 @@ func (c *Config) validate() []fieldError {
 	}
 	if c.Detector.Conf <= 0 || c.Detector.Conf >= 1 {
 		add("$.detector.conf", "must be in (0,1), got %v", c.Detector.Conf)
+	}
+	if c.Media.MinFreeBytes < -1 {
+		add("$.media.min_free_bytes", "must be -1 (none) or more, got %d", c.Media.MinFreeBytes)
 	}
 	if c.Live.FPS <= 0 || c.Live.FPS > 30 {
 		add("$.live.fps", "must be in (0,30], got %v", c.Live.FPS)
