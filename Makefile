@@ -38,7 +38,7 @@ test:
 	@scripts/setup.sh --test
 	$(GO) vet ./...
 	$(GO) test -race -short -timeout 20m ./...
-	$(GO) test -count=1 -timeout 20m -run 'Acceptance|Kill9|Reconnect|Outage' ./internal/cli/ ./internal/service/ ./internal/ingest/
+	$(GO) test -count=1 -timeout 30m -run 'Acceptance|Parity|Kill9|Reconnect|Outage' ./internal/cli/ ./internal/service/ ./internal/ingest/
 
 test-short:
 	$(GO) test -short ./...
@@ -95,9 +95,9 @@ eval-anomaly: setup build
 
 # The motion cue (untracked unusual motion) on an hour of looped footage
 # with the pipeline's tracks; needs the JSON lines of make eval-anomaly.
-eval-motion:
-	VIGIL_MOTION_INPUT=$(VTEST) VIGIL_MOTION_TRACKS=$(CURDIR)/$(OUT)/vtest-frames.jsonl $(GO) test -count=1 -timeout 30m -run MotionCueOnFootage -v ./internal/service/ | grep -E 'motion cue|ok|FAIL'
-	VIGIL_MOTION_INPUT=$(abspath $(HIGHWAY)) VIGIL_MOTION_TRACKS=$(CURDIR)/$(OUT)/highway-frames.jsonl $(GO) test -count=1 -timeout 30m -run MotionCueOnFootage -v ./internal/service/ | grep -E 'motion cue|ok|FAIL'
+eval-motion: build
+	$(BIN) eval motion --input $(VTEST) --tracks $(OUT)/vtest-frames.jsonl --hours 1 --warmup 5m
+	$(BIN) eval motion --input $(HIGHWAY) --tracks $(OUT)/highway-frames.jsonl --hours 1 --warmup 5m
 
 # Frame-level anomaly ROC AUC on UCSD Ped2.
 eval-ped2: build

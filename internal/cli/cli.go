@@ -21,15 +21,16 @@ var Version = "dev"
 type root struct {
 	LogLevel string `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error"`
 
-	Analyze  analyzeCmd  `cmd:"" help:"Detect and track people and vehicles in a video, image sequence or RTSP stream."`
-	Eval     evalCmd     `cmd:"" help:"Score results against ground truth."`
-	Serve    serveCmd    `cmd:"" help:"Run the always-on service: many cameras, alerts stored and served over HTTP."`
-	Cameras  camerasCmd  `cmd:"" help:"Camera tools (ONVIF discovery)."`
-	Scene    sceneCmd    `cmd:"" help:"Check and draw scene files (zones, lines, lanes, calibration, rules)."`
-	Baseline baselineCmd `cmd:"" help:"Inspect a learned baseline: heatmaps and state."`
-	Bench    benchCmd    `cmd:"" help:"Measure decode, detector, tracker and full-pipeline speed on one input."`
-	Secrets  secretsCmd  `cmd:"" help:"Manage the key that encrypts camera credentials at rest."`
-	Version  versionCmd  `cmd:"" help:"Print the version."`
+	Analyze  analyzeCmd      `cmd:"" help:"Detect and track people and vehicles in a video, image sequence or RTSP stream."`
+	Eval     evalCmd         `cmd:"" help:"Score results against ground truth."`
+	Serve    serveCmd        `cmd:"" help:"Run the always-on service: many cameras, alerts stored and served over HTTP."`
+	Cameras  camerasCmd      `cmd:"" help:"Camera tools (ONVIF discovery)."`
+	Scene    sceneCmd        `cmd:"" help:"Check and draw scene files (zones, lines, lanes, calibration, rules)."`
+	Baseline baselineCmd     `cmd:"" help:"Inspect a learned baseline: heatmaps and state."`
+	Bench    benchCmd        `cmd:"" help:"Measure decode, detector, tracker and full-pipeline speed on one input."`
+	Detplan  benchDetplanCmd `cmd:"" name:"bench-detplan" help:"Measure the detection policy: analysed fps per core and MOTA, every frame vs policy."`
+	Secrets  secretsCmd      `cmd:"" help:"Manage the key that encrypts camera credentials at rest."`
+	Version  versionCmd      `cmd:"" help:"Print the version."`
 }
 
 type evalCmd struct {
@@ -37,6 +38,7 @@ type evalCmd struct {
 	Events  evalEventsCmd  `cmd:"" help:"Event-level precision, recall and F1 per rule."`
 	Ped2    evalPed2Cmd    `cmd:"" name:"ped2" help:"Frame-level anomaly ROC AUC on UCSD Ped2 (learn on Train, score Test)."`
 	Anomaly evalAnomalyCmd `cmd:"" help:"Learn a camera's baseline from replayed tracks; count anomaly alerts per camera-hour and on other footage."`
+	Motion  evalMotionCmd  `cmd:"" help:"Loop normal footage with its tracks through the motion cue; count its alerts per camera-hour."`
 }
 
 type versionCmd struct{}

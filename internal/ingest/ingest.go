@@ -129,9 +129,18 @@ type Options struct {
 	// NoPacing decodes files as fast as possible instead of at their own
 	// frame rate. Live streams are always paced by the camera.
 	NoPacing bool
-	// Decode passes binaries (FFmpeg, FFprobe) to package decode; its other
+	// Lossless makes a file wait for the consumer instead of dropping
+	// frames, and hands every queued frame over before Run returns at the
+	// end of input: a recorded file analysed in full, once. It has no
+	// effect on live streams, which must never back up into the camera.
+	Lossless bool
+	// Decode passes binaries (FFmpeg, FFprobe) and Threads to package
+	// decode (Threads 0 means 1 here: one decoder thread per camera costs
+	// the least CPU per frame when many cameras share the cores); its other
 	// fields are set from Camera and the options above.
 	Decode decode.Options
+	// Recorder, when set, keeps the camera's compressed video for clips.
+	Recorder Recorder
 }
 
 func (o Options) withDefaults() Options {

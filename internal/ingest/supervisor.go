@@ -71,13 +71,20 @@ func (s *Supervisor) Run(ctx context.Context, out chan<- Frame) error {
 		s.setState(StateStopped, err.Error())
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	fctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { s.q.forward(ctx, out) })
+	wg.Go(func() { s.q.forward(fctx, out) })
 	defer wg.Wait()
 	defer cancel()
-	return s.loop(ctx)
+	err := s.loop(ctx)
+	if err == nil && s.lossless() {
+		s.q.waitSent(ctx) // the end of input: hand over what is queued
+	}
+	return err
 }
+
+// lossless reports whether frames wait for the consumer (see Options).
+func (s *Supervisor) lossless() bool { return s.opt.Lossless && !isLive(s.cam.URL) }
 
 // Run supervises one camera; see Supervisor.Run. Use NewSupervisor instead
 // to read the camera's Status while it runs.
@@ -165,7 +172,9 @@ func (s *Supervisor) session(ctx context.Context, restartLoop bool) outcome {
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	src, err := decode.Open(sctx, loc, s.decodeOptions(loc))
+	opt := s.decodeOptions(loc)
+	opt.OnAccessUnit = s.recordTo(s.sessions + 1) // pump numbers this session
+	src, err := decode.Open(sctx, loc, opt)
 	if err != nil {
 		s.fail(ctx, err)
 		return outcome{}
@@ -208,6 +217,9 @@ func (s *Supervisor) decodeOptions(loc string) decode.Options {
 	d.RTSPTransport = s.cam.Transport
 	d.Timeout = s.opt.ConnectTimeout
 	d.MaxFrames, d.Reverse = 0, false
+	if d.Threads <= 0 {
+		d.Threads = 1
+	}
 	// Live: never let ffmpeg block on us. Files: block it, so pacing
 	// throttles decoding instead of throwing frames away.
 	d.DropOldest = isLive(loc)
@@ -254,7 +266,7 @@ func (s *Supervisor) pump(ctx context.Context, cancel context.CancelFunc, src *d
 			}
 			o.frames++
 			o.streamed = now.Sub(first)
-			s.accept(f, now, interval)
+			s.accept(ctx, f, now, interval)
 			if !live && !s.opt.NoPacing && !pace.wait(ctx, f.PTS) {
 				stop()
 				return o
@@ -297,11 +309,14 @@ func (s *Supervisor) finished(ctx context.Context, src *decode.Source, live bool
 
 // accept stamps a decoded frame and queues it unless the motion gate holds
 // it back.
-func (s *Supervisor) accept(f *decode.Frame, now time.Time, interval time.Duration) {
+func (s *Supervisor) accept(ctx context.Context, f *decode.Frame, now time.Time, interval time.Duration) {
 	pts := s.clock.pts(f.PTS, now, interval)
 	fr := Frame{Camera: s.cam.ID, Seq: s.seq, PTS: pts, SourcePTS: f.PTS, Session: s.sessions,
 		Received: now, Width: f.Width, Height: f.Height, Pix: f.Pix}
 	s.seq++
+	if s.opt.Recorder != nil {
+		s.opt.Recorder.Map(s.sessions, f.PTS, pts)
+	}
 	pass := s.gate == nil || s.gate.Check(pts, f.Width, f.Height, f.Pix)
 	s.count(func(st *Status) {
 		st.FramesIn++
@@ -310,7 +325,11 @@ func (s *Supervisor) accept(f *decode.Frame, now time.Time, interval time.Durati
 			st.FramesGated++
 		}
 	})
-	if pass {
+	switch {
+	case !pass:
+	case s.lossless():
+		s.q.pushWait(ctx, fr)
+	default:
 		s.q.push(fr)
 	}
 }
