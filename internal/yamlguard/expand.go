@@ -71,25 +71,24 @@ func (e *expander) size(n ast.Node, depth int) int {
 	case *ast.MappingValueNode:
 		return e.add(e.size(v.Key, depth+1), e.size(v.Value, depth+1))
 	case *ast.MappingNode:
-		total := 1
-		for _, kv := range v.Values {
-			if total = e.add(total, e.size(kv, depth+1)); total > e.max {
-				break
-			}
-		}
-		return total
+		return sizeAll(e, v.Values, depth+1)
 	case *ast.SequenceNode:
-		total := 1
-		for _, it := range v.Values {
-			if total = e.add(total, e.size(it, depth+1)); total > e.max {
-				break
-			}
-		}
-		return total
+		return sizeAll(e, v.Values, depth+1)
 	case *ast.AliasNode:
 		return e.alias(v, depth)
 	}
 	return 1
+}
+
+// sizeAll is one collection's expanded size: itself and its items.
+func sizeAll[N ast.Node](e *expander, items []N, depth int) int {
+	total := 1
+	for _, it := range items {
+		if total = e.add(total, e.size(it, depth)); total > e.max {
+			break
+		}
+	}
+	return total
 }
 
 func (e *expander) alias(v *ast.AliasNode, depth int) int {
