@@ -16,6 +16,7 @@ package camurl
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"regexp"
 	"slices"
@@ -257,7 +258,7 @@ func ValidateRTSP(s string) error {
 		return errors.New("stream URL " + Redact(s) + " is " + err.Error())
 	}
 	if u.Scheme != "rtsp" && u.Scheme != "rtsps" {
-		return errors.New("stream URL " + Redact(s) + " has an unsupported scheme (want rtsp or rtsps)")
+		return fmt.Errorf("unsupported stream URL scheme %q in %s (want rtsp or rtsps)", u.Scheme, Redact(s))
 	}
 	if u.Hostname() == "" {
 		return errors.New("stream URL " + Redact(s) + " has no host")

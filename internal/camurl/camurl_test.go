@@ -66,7 +66,7 @@ func TestParseErrorsNeverEcho(t *testing.T) {
 	require.EqualError(t, ValidateRTSP("rtsp://admin:"+secret+"@10.0.0.5/live"),
 		"stream URL rtsp://admin:xxxxx@10.0.0.5/live: the user or password holds an unencoded '#', '?', '/' or '@'; percent-encode it")
 	require.NoError(t, ValidateRTSP("rtsp://admin:S3cr%23t@10.0.0.5:554/live"))
-	require.EqualError(t, ValidateRTSP("http://h/"), "stream URL http://h/ has an unsupported scheme (want rtsp or rtsps)")
+	require.EqualError(t, ValidateRTSP("http://h/"), `unsupported stream URL scheme "http" in http://h/ (want rtsp or rtsps)`)
 }
 
 // Whatever the password, it never survives redaction or scrubbing.
