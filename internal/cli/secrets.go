@@ -8,6 +8,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/secrets"
+	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 type secretsCmd struct {
@@ -18,8 +19,11 @@ type secretsRotateCmd struct {
 	Config string `help:"The service's config file (vigil.yaml)." required:"" type:"existingfile"`
 }
 
-// resealer is the store's ResealCameras (SQLite and PostgreSQL).
-type resealer interface {
+// sealedStore is a store whose camera URLs are encrypted at rest (SQLite
+// and PostgreSQL).
+type sealedStore interface {
+	store.Store
+	UseSecrets(secrets.Sealer)
 	ResealCameras(ctx context.Context, with secrets.Sealer) (int, error)
 }
 
@@ -37,7 +41,7 @@ func (c *secretsRotateCmd) Run(e *env) error {
 		return err
 	}
 	defer st.Close()
-	rs, ok := st.(resealer)
+	rs, ok := st.(sealedStore)
 	if !ok {
 		return errors.New("this store cannot reseal camera credentials")
 	}

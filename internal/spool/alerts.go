@@ -24,15 +24,15 @@ type AlertStore interface {
 type AlertSpool struct {
 	sp       *Spool
 	st       AlertStore
-	onStored func(id int64, e event.Event)
+	onStored func(id int64, key string, e event.Event)
 	timeout  time.Duration
 }
 
 // OpenAlerts opens the alert spool file at path (data_dir/alerts.spool).
 // onStored, when set, is called from Run for each spooled alert once the
-// store has it (to publish it, attach media); alerts stored directly by
-// Add are the caller's to handle.
-func OpenAlerts(path string, st AlertStore, onStored func(id int64, e event.Event), opt Options) (*AlertSpool, error) {
+// store has it, with the key Add returned (to publish it, link media named
+// by the key); alerts stored directly by Add are the caller's to handle.
+func OpenAlerts(path string, st AlertStore, onStored func(id int64, key string, e event.Event), opt Options) (*AlertSpool, error) {
 	if opt.Name == "" {
 		opt.Name = "alerts"
 	}
@@ -44,29 +44,31 @@ func OpenAlerts(path string, st AlertStore, onStored func(id int64, e event.Even
 }
 
 // Add stores e. It returns the alert's ID when the store took it now, or
-// 0 when it was spooled for Run to store later (reported through
-// onStored). An error means the alert is neither stored nor spooled (the
-// store and the spool's own disk both failed): log it loudly.
-func (a *AlertSpool) Add(ctx context.Context, e event.Event) (int64, error) {
-	key := "alert-" + rand.Text()
+// 0 when it was spooled for Run to store later (reported through onStored
+// with the same key). key is unique to this alert either way: name its
+// evidence by it when the ID is not known yet. An error means the alert is
+// neither stored nor spooled (the store and the spool's own disk both
+// failed): log it loudly.
+func (a *AlertSpool) Add(ctx context.Context, e event.Event) (id int64, key string, err error) {
+	key = "alert-" + rand.Text()
 	if a.sp.Pending() == 0 {
 		sctx, cancel := context.WithTimeout(ctx, a.timeout)
 		id, err := a.st.AddAlertOnce(sctx, key, e)
 		cancel()
 		if err == nil {
-			return id, nil
+			return id, key, nil
 		}
 		// The store failed, perhaps after committing: the spool retries
 		// under the same key, so the alert cannot be stored twice.
 	}
 	data, err := json.Marshal(e)
 	if err != nil {
-		return 0, fmt.Errorf("spool alert: %w", err)
+		return 0, key, fmt.Errorf("spool alert: %w", err)
 	}
 	if err := a.sp.Add(key, data); err != nil {
-		return 0, fmt.Errorf("alert (camera %s, rule %s) lost: the store and the spool both failed: %w", e.Camera, e.Rule, err)
+		return 0, key, fmt.Errorf("alert (camera %s, rule %s) lost: the store and the spool both failed: %w", e.Camera, e.Rule, err)
 	}
-	return 0, nil
+	return 0, key, nil
 }
 
 // Run stores spooled alerts until ctx ends, retrying with backoff.
@@ -83,7 +85,7 @@ func (a *AlertSpool) Run(ctx context.Context) error {
 			return err
 		}
 		if a.onStored != nil {
-			a.onStored(id, e)
+			a.onStored(id, key, e)
 		}
 		return nil
 	})

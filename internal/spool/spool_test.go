@@ -193,7 +193,7 @@ func TestAlertsSurviveStoreOutage(t *testing.T) {
 	fs := &flakyStore{Store: st}
 	g := newGate()
 	stored := make(chan int64, 100)
-	as, err := OpenAlerts(filepath.Join(t.TempDir(), "alerts.spool"), fs, func(id int64, _ event.Event) { stored <- id },
+	as, err := OpenAlerts(filepath.Join(t.TempDir(), "alerts.spool"), fs, func(id int64, _ string, _ event.Event) { stored <- id },
 		Options{Sleep: g.sleep})
 	require.NoError(t, err)
 	defer as.Close()
@@ -203,14 +203,16 @@ func TestAlertsSurviveStoreOutage(t *testing.T) {
 		return event.Event{Rule: "intrusion", Name: fmt.Sprint("r", i), Camera: "cam", Class: "person", Start: float64(i)}
 	}
 
-	id, err := as.Add(ctx, ev(0))
+	id, key, err := as.Add(ctx, ev(0))
 	require.NoError(t, err)
 	require.NotZero(t, id, "stored at once while the store is up")
+	require.NotEmpty(t, key)
 	fs.down.Store(true)
 	for i := 1; i <= 10; i++ {
-		id, err := as.Add(ctx, ev(i))
+		id, key2, err := as.Add(ctx, ev(i))
 		require.NoError(t, err)
 		require.Zero(t, id, "spooled")
+		require.NotEqual(t, key, key2)
 	}
 	<-g.entered // the first spooled alert was tried and refused
 	require.ErrorContains(t, as.Ready(), "10 alerts wait in the spool for the store")

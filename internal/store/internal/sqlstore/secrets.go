@@ -12,6 +12,10 @@ import (
 // implements).
 type Sealer = secrets.Sealer
 
+// UseSecrets sets the sealer camera URLs are encrypted with (see Secrets);
+// call it before the store is shared.
+func (db *DB) UseSecrets(s Sealer) { db.Secrets = s }
+
 // errNoKey is returned for a sealed URL when the store has no keyring.
 var errNoKey = errors.New("the camera URL is encrypted and no secret key is configured " +
 	"(VIGIL_SECRET_KEY, VIGIL_SECRET_KEY_FILE or data_dir/secret.key)")
