@@ -30,6 +30,7 @@ type root struct {
 	Bench    benchCmd        `cmd:"" help:"Measure decode, detector, tracker and full-pipeline speed on one input."`
 	Detplan  benchDetplanCmd `cmd:"" name:"bench-detplan" help:"Measure the detection policy: analysed fps per core and MOTA, every frame vs policy."`
 	Secrets  secretsCmd      `cmd:"" help:"Manage the key that encrypts camera credentials at rest."`
+	Cluster  clusterCmd      `cmd:"" help:"City-scale cluster tools (status)."`
 	Version  versionCmd      `cmd:"" help:"Print the version."`
 }
 

@@ -40,7 +40,10 @@ type Config struct {
 	Sources  Sources  `yaml:"sources"`
 	HTTP     HTTP     `yaml:"http"`
 	Limits   Limits   `yaml:"limits"`
-	file     string   // the path it was read from
+	Cluster  *Cluster `yaml:"cluster"` // nil: one process, no broker
+	// Incidents: protocols, destinations and delivery (incidents.go).
+	Incidents Incidents `yaml:"incidents"`
+	file      string    // the path it was read from
 }
 
 // Store selects the database.
@@ -253,6 +256,10 @@ func (c *Config) defaults() {
 	c.Anomaly.defaults()
 	c.HTTP.defaults()
 	c.Limits.defaults()
+	if c.Cluster != nil {
+		c.Cluster.defaults()
+	}
+	c.Incidents.defaults()
 	if c.Feedback.SuppressFor == 0 {
 		c.Feedback.SuppressFor = Duration(24 * time.Hour)
 	}
@@ -344,6 +351,10 @@ func (c *Config) validate() []fieldError {
 	errs = append(errs, c.Sources.validate()...)
 	errs = append(errs, c.HTTP.validate()...)
 	errs = append(errs, c.Limits.validate()...)
+	if c.Cluster != nil {
+		c.Cluster.validate(add)
+	}
+	errs = append(errs, c.Incidents.validate()...)
 	seen := map[string]bool{}
 	for i, cam := range c.Cameras {
 		errs = append(errs, cam.validate(fmt.Sprintf("$.cameras[%d]", i), seen)...)

@@ -419,8 +419,12 @@ func (s *Source) ffmpegArgs() ([]string, error) {
 		args = append(args, "-f", "concat", "-safe", "0", "-i", list)
 	case KindRTSP:
 		// The stream is read in-process and arrives as MPEG-TS on stdin:
-		// no URL, so no credentials, on ffmpeg's command line.
-		args = append(args, "-f", "mpegts", "-i", "pipe:0")
+		// no URL, so no credentials, on ffmpeg's command line. MPEG-TS may
+		// announce streams at any time, so ffmpeg would otherwise read 5 s
+		// of the live stream before its first frame; the one stream is
+		// known from the first key picture (SPS and PPS in band), so 0.1 s
+		// of probing is enough and the camera starts 5 s sooner.
+		args = append(args, "-analyzeduration", "100000", "-f", "mpegts", "-i", "pipe:0")
 	default:
 		args = append(args, inputArgs(in)...)
 	}

@@ -183,22 +183,34 @@ func (a *api) listAlerts(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	limit := f.Limit
-	f.Limit = min(limit+1, maxLimit)
+	f.Limit = fetchLimit(limit)
 	als, err := a.deps.Store.ListAlerts(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	next := ""
-	if len(als) > limit || (len(als) == limit && f.Limit == limit) {
-		als = als[:limit]
-		next = encodeCursor(als[limit-1].ID)
-	}
+	als, next := page(als, limit, func(al store.Alert) int64 { return al.ID })
 	out := make([]alertView, len(als))
 	for i, al := range als {
 		out[i] = viewAlert(al)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"alerts": out, "next_cursor": next})
 	return nil
+}
+
+// fetchLimit is what to ask the store for to fill a page of limit: one
+// more, so that the last page is known to be the last.
+func fetchLimit(limit int) int { return min(limit+1, maxLimit) }
+
+// page cuts what the store returned for a page of limit (asked with
+// fetchLimit) and gives the cursor of the next page, empty on the last.
+// At the largest page size the store cannot return one more, so a full
+// page there always gets a cursor.
+func page[T any](items []T, limit int, id func(T) int64) ([]T, string) {
+	if len(items) > limit || (len(items) == limit && fetchLimit(limit) == limit) {
+		items = items[:limit]
+		return items, encodeCursor(id(items[limit-1]))
+	}
+	return items, ""
 }
 
 // alertID reads the alert ID from the path.

@@ -23,6 +23,8 @@ const (
 	codeNotFound         = "not_found"
 	codeConflict         = "conflict"
 	codeInvalidScene     = "invalid_scene"
+	codeInvalidProtocols = "invalid_protocols"
+	codeUnauthenticated  = "unauthenticated"
 	codeMethodNotAllowed = "method_not_allowed"
 	codeTooLarge         = "too_large"
 	codeUnavailable      = "unavailable"

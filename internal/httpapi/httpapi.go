@@ -126,6 +126,18 @@ type Deps struct {
 	// Sources vets camera locations created or changed through the API;
 	// nil accepts every location, which only tests should rely on.
 	Sources SourceChecker
+	// Incidents is the operator queue and its protocols (the incident
+	// engine); nil: the incident and protocol routes answer 503.
+	Incidents Incidents
+	// Outbox lists and retries dead letters (the store); nil: 503.
+	// Redeliver, when set, wakes the delivery worker after a retry.
+	Outbox    Outbox
+	Redeliver func()
+	// User names who makes a request, from its session; the incident and
+	// protocol routes record it. nil: the X-Forwarded-User header of the
+	// authenticating reverse proxy the API sits behind. An empty user is
+	// refused with 401.
+	User    func(*http.Request) string
 	Metrics http.Handler // Prometheus exposition
 	Ready   func() error // nil error: ready to serve traffic
 	Logger  *slog.Logger // nil: discard
@@ -247,6 +259,14 @@ func routeTable() []route {
 		{http.MethodDelete, "/api/v1/suppressions/{id}", auth.Supervisor, (*api).deleteSuppression},
 		{http.MethodGet, "/api/v1/cameras/{id}/baseline", auth.Viewer, (*api).baselineState},
 		{http.MethodGet, "/api/v1/cameras/{id}/baseline/heatmap.png", auth.Viewer, (*api).baselineHeatmap},
+		{http.MethodGet, "/api/v1/incidents", auth.Viewer, (*api).listIncidents},
+		{http.MethodGet, "/api/v1/incidents/{id}", auth.Viewer, (*api).getIncident},
+		{http.MethodPost, "/api/v1/incidents/{id}/transition", auth.Operator, (*api).transitionIncident},
+		{http.MethodGet, "/api/v1/stats/response", auth.Viewer, (*api).responseStats},
+		{http.MethodGet, "/api/v1/protocols", auth.Viewer, (*api).getProtocols},
+		{http.MethodPut, "/api/v1/protocols", auth.Supervisor, (*api).putProtocols},
+		{http.MethodGet, "/api/v1/deliveries/dead", auth.Viewer, (*api).listDeadLetters},
+		{http.MethodPost, "/api/v1/deliveries/dead/{seq}/retry", auth.Supervisor, (*api).retryDeadLetter},
 		{http.MethodGet, "/api/v1/events", auth.Viewer, (*api).events},
 		{http.MethodGet, "/api/v1/openapi.yaml", auth.Viewer, (*api).openAPI},
 		{http.MethodGet, "/metrics", auth.Public, (*api).metrics},

@@ -11,10 +11,11 @@ import (
 )
 
 // AlertStore is the store write an AlertSpool makes: store e under key
-// unless that key is stored already, returning the alert's ID either way.
-// *sqlite.Store and *postgres.Store implement it.
+// unless that key is stored already, returning the alert's ID either way
+// (and whether this call added it). *sqlite.Store and *postgres.Store
+// implement it (the cluster's keyed write, alerts.msg_id).
 type AlertStore interface {
-	AddAlertOnce(ctx context.Context, key string, e event.Event) (int64, error)
+	AddAlertOnce(ctx context.Context, key string, e event.Event) (int64, bool, error)
 }
 
 // AlertSpool writes alerts to the store and, when the store refuses one,
@@ -53,7 +54,7 @@ func (a *AlertSpool) Add(ctx context.Context, e event.Event) (id int64, key stri
 	key = "alert-" + rand.Text()
 	if a.sp.Pending() == 0 {
 		sctx, cancel := context.WithTimeout(ctx, a.timeout)
-		id, err := a.st.AddAlertOnce(sctx, key, e)
+		id, _, err := a.st.AddAlertOnce(sctx, key, e)
 		cancel()
 		if err == nil {
 			return id, key, nil
@@ -80,7 +81,7 @@ func (a *AlertSpool) Run(ctx context.Context) error {
 		}
 		sctx, cancel := context.WithTimeout(ctx, a.timeout)
 		defer cancel()
-		id, err := a.st.AddAlertOnce(sctx, key, e)
+		id, _, err := a.st.AddAlertOnce(sctx, key, e)
 		if err != nil {
 			return err
 		}

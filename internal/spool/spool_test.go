@@ -171,15 +171,15 @@ type flakyStore struct {
 	ambiguous atomic.Bool
 }
 
-func (f *flakyStore) AddAlertOnce(ctx context.Context, key string, e event.Event) (int64, error) {
+func (f *flakyStore) AddAlertOnce(ctx context.Context, key string, e event.Event) (int64, bool, error) {
 	if f.down.Load() {
-		return 0, errors.New("attempt to write a readonly database (8)")
+		return 0, false, errors.New("attempt to write a readonly database (8)")
 	}
-	id, err := f.Store.AddAlertOnce(ctx, key, e)
+	id, added, err := f.Store.AddAlertOnce(ctx, key, e)
 	if err == nil && f.ambiguous.CompareAndSwap(true, false) {
-		return 0, errors.New("connection reset after commit")
+		return 0, false, errors.New("connection reset after commit")
 	}
-	return id, err
+	return id, added, err
 }
 
 // Issue 16 item 7: when the database write of an alert failed, the alert

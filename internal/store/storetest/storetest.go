@@ -45,7 +45,15 @@ func Run(t *testing.T, open Opener) {
 		{"Baselines", testBaselines},
 		{"Suppressions", testSuppressions},
 		{"Verdicts", testVerdicts},
-		{"AddAlertOnce", testAddAlertOnce},
+		{"ClusterOnce", testClusterOnce},
+		{"ClusterBaselineOrder", testClusterBaselineOrder},
+		{"ClusterBatch", testClusterBatch},
+		{"IncidentEvents", testIncidentEvents},
+		{"IncidentLifecycle", testIncidentLifecycle},
+		{"IncidentEscalateOnce", testIncidentEscalateOnce},
+		{"IncidentList", testIncidentList},
+		{"Outbox", testOutbox},
+		{"ProtocolVersions", testProtocolVersions},
 		{"Close", testClose},
 	}
 	for _, tc := range tests {
