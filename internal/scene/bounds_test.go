@@ -121,3 +121,31 @@ func TestParseRefusesOversizedFile(t *testing.T) {
 	_, err := Parse([]byte(doc), "big.yaml")
 	requireRefused(t, err, "big.yaml:1:1: the document is")
 }
+
+// BenchmarkRefuseDeepNesting and BenchmarkRefuseAliasedPolygons time the
+// refusals of issue 16's hostile scenes (they took > 30 s / 4 GB and 7 s).
+// go test -run x -bench Refuse ./internal/scene/
+func BenchmarkRefuseDeepNesting(b *testing.B) {
+	doc := []byte(bigHeader + "zones: " + strings.Repeat("[", 50000))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(doc, "deep.yaml"); err == nil {
+			b.Fatal("accepted")
+		}
+	}
+}
+
+func BenchmarkRefuseAliasedPolygons(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(bigHeader + "zones:\n  - {name: z0, type: custom, polygon: &poly " + polygonText(1000) + "}\n")
+	for i := 1; i < 1000; i++ {
+		fmt.Fprintf(&sb, "  - {name: z%d, type: custom, polygon: *poly}\n", i)
+	}
+	doc := []byte(sb.String())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(doc, "alias.yaml"); err == nil {
+			b.Fatal("accepted")
+		}
+	}
+}
