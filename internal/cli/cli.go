@@ -29,6 +29,7 @@ type root struct {
 	Baseline baselineCmd     `cmd:"" help:"Inspect a learned baseline: heatmaps and state."`
 	Bench    benchCmd        `cmd:"" help:"Measure decode, detector, tracker and full-pipeline speed on one input."`
 	Detplan  benchDetplanCmd `cmd:"" name:"bench-detplan" help:"Measure the detection policy: analysed fps per core and MOTA, every frame vs policy."`
+	Secrets  secretsCmd      `cmd:"" help:"Manage the key that encrypts camera credentials at rest."`
 	Cluster  clusterCmd      `cmd:"" help:"City-scale cluster tools (status)."`
 	User     userCmd         `cmd:"" help:"Manage console users: add, passwd, disable, enable, list."`
 	Token    tokenCmd        `cmd:"" help:"Manage API tokens for machine clients: create, revoke, list."`

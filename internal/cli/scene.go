@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/scenedraw"
@@ -36,8 +38,14 @@ type sceneCheckCmd struct {
 	File string `arg:"" help:"Scene YAML file." type:"existingfile"`
 }
 
+// sceneCheckTimeout bounds how long a scene may take to validate; real
+// scenes take milliseconds.
+const sceneCheckTimeout = 10 * time.Second
+
 func (c *sceneCheckCmd) Run(e *env) error {
-	sc, err := scene.Load(c.File)
+	ctx, cancel := context.WithTimeout(e.ctx, sceneCheckTimeout)
+	defer cancel()
+	sc, err := scene.LoadContext(ctx, c.File)
 	if err != nil {
 		// scene.Errors prints one "file:line:col: field: message" per line.
 		return fmt.Errorf("%s is not valid:\n%w", c.File, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/detect/onnx"
+	"github.com/vigil-cctv/vigil/internal/secrets"
 	"github.com/vigil-cctv/vigil/internal/service"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/store/postgres"
@@ -99,18 +100,37 @@ func (c *serveCmd) loginHint(ctx context.Context, cfg *config.Config, accounts *
 	return fmt.Sprintf("Log in with your Vigil account (add users with: vigil user add NAME --role ROLE --config %s)", c.Config), nil
 }
 
+// openStore opens the configured store with camera URLs encrypted at
+// rest under the secret key (generated in the data folder on first run),
+// and encrypts any URL stored before encryption was on.
 func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	// The data folder holds the key for either driver, and SQLite's file.
+	if _, err := config.EnsureDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	kr, err := secrets.Load(cfg.DataDir, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	var st sealedStore
 	if cfg.Store.Driver == "postgres" {
-		return postgres.Open(ctx, cfg.Store.DSN)
-	}
-	path := cfg.Store.DSN
-	if path == "" {
-		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-			return nil, fmt.Errorf("data dir: %w", err)
+		st, err = postgres.Open(ctx, cfg.Store.DSN)
+	} else {
+		path := cfg.Store.DSN
+		if path == "" {
+			path = filepath.Join(cfg.DataDir, "vigil.db")
 		}
-		path = filepath.Join(cfg.DataDir, "vigil.db")
+		st, err = sqlite.Open(ctx, path)
 	}
-	return sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	st.UseSecrets(kr)
+	if _, err := st.ResealCameras(ctx, kr); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 // openServeModel loads the shared detector. All cameras share one input

@@ -7,6 +7,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"regexp"
@@ -16,8 +17,9 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/parser"
 
-	"github.com/vigil-cctv/vigil/internal/decode"
+	"github.com/vigil-cctv/vigil/internal/camurl"
 	"github.com/vigil-cctv/vigil/internal/detect"
+	"github.com/vigil-cctv/vigil/internal/yamlguard"
 )
 
 // Version is the only config version this build reads.
@@ -35,6 +37,9 @@ type Config struct {
 	Live     LiveView `yaml:"live"`
 	Anomaly  Anomaly  `yaml:"anomaly"`
 	Feedback Feedback `yaml:"feedback"`
+	Sources  Sources  `yaml:"sources"`
+	HTTP     HTTP     `yaml:"http"`
+	Limits   Limits   `yaml:"limits"`
 	Cluster  *Cluster `yaml:"cluster"` // nil: one process, no broker
 	// Incidents: protocols, destinations and delivery (incidents.go).
 	Incidents Incidents `yaml:"incidents"`
@@ -65,8 +70,12 @@ type Detector struct {
 type Media struct {
 	MaxAge   Duration `yaml:"max_age"`
 	MaxBytes int64    `yaml:"max_bytes"`
-	PreRoll  Duration `yaml:"pre_roll"`
-	PostRoll Duration `yaml:"post_roll"`
+	// MinFreeBytes is the free space the janitor keeps on the media disk,
+	// deleting the oldest media below it; /readyz fails while it cannot
+	// (default 1 GiB; 0 in the file means the default, -1 none).
+	MinFreeBytes int64    `yaml:"min_free_bytes"`
+	PreRoll      Duration `yaml:"pre_roll"`
+	PostRoll     Duration `yaml:"post_roll"`
 }
 
 // LiveView tunes the MJPEG streams.
@@ -140,9 +149,19 @@ func (d *Duration) UnmarshalYAML(b []byte) error {
 	return nil
 }
 
+// limits bound the YAML before it is decoded (see package yamlguard): a
+// config nests four levels deep and is a few kilobytes even with hundreds
+// of cameras.
+var limits = yamlguard.Limits{MaxBytes: 4 << 20, MaxDepth: 32, MaxAliases: 10000, MaxExpanded: 1_000_000}
+
 // Load reads and validates a config file.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, int64(limits.MaxBytes)+1))
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +169,12 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse decodes and validates; errors are file:line:column: field: message.
+// A file too large, too deeply nested or expanding too far through aliases
+// is refused before it is decoded.
 func Parse(data []byte, name string) (*Config, error) {
+	if err := guard(data); err != nil {
+		return nil, fmt.Errorf("%s:%v", name, err)
+	}
 	var c Config
 	if err := yaml.UnmarshalWithOptions(data, &c, yaml.DisallowUnknownField(), yaml.Strict()); err != nil {
 		return nil, fmt.Errorf("%s:%s", name, oneLine(yaml.FormatError(err, false, false)))
@@ -161,6 +185,23 @@ func Parse(data []byte, name string) (*Config, error) {
 		return nil, locate(data, name, errs)
 	}
 	return &c, nil
+}
+
+// guard applies limits to the text, then to what its aliases expand to.
+func guard(data []byte) error {
+	if err := yamlguard.Scan(data, limits); err != nil {
+		return err
+	}
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil // the decoder reports syntax errors with their position
+	}
+	for _, doc := range f.Docs {
+		if err := yamlguard.Expansion(doc, limits.MaxExpanded); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // oneLine keeps goccy's "[line:col] message" without the source excerpt.
@@ -201,6 +242,9 @@ func (c *Config) defaults() {
 	if c.Media.MaxBytes == 0 {
 		c.Media.MaxBytes = 10 << 30
 	}
+	if c.Media.MinFreeBytes == 0 {
+		c.Media.MinFreeBytes = 1 << 30
+	}
 	if c.Media.PreRoll == 0 {
 		c.Media.PreRoll = Duration(3 * time.Second)
 	}
@@ -214,6 +258,8 @@ func (c *Config) defaults() {
 		c.Live.Quality = 70
 	}
 	c.Anomaly.defaults()
+	c.HTTP.defaults()
+	c.Limits.defaults()
 	if c.Cluster != nil {
 		c.Cluster.defaults()
 	}
@@ -283,6 +329,9 @@ func (c *Config) validate() []fieldError {
 	if c.Detector.Conf <= 0 || c.Detector.Conf >= 1 {
 		add("$.detector.conf", "must be in (0,1), got %v", c.Detector.Conf)
 	}
+	if c.Media.MinFreeBytes < -1 {
+		add("$.media.min_free_bytes", "must be -1 (none) or more, got %d", c.Media.MinFreeBytes)
+	}
 	if c.Live.FPS <= 0 || c.Live.FPS > 30 {
 		add("$.live.fps", "must be in (0,30], got %v", c.Live.FPS)
 	}
@@ -304,6 +353,9 @@ func (c *Config) validate() []fieldError {
 	if c.Feedback.SuppressFor < Duration(time.Minute) {
 		add("$.feedback.suppress_for", "must be at least 1m, got %v", time.Duration(c.Feedback.SuppressFor))
 	}
+	errs = append(errs, c.Sources.validate()...)
+	errs = append(errs, c.HTTP.validate()...)
+	errs = append(errs, c.Limits.validate()...)
 	if c.Cluster != nil {
 		c.Cluster.validate(add)
 	}
@@ -364,11 +416,11 @@ func ValidateURL(u string) error {
 	case u == "":
 		return errors.New("missing url")
 	case strings.HasPrefix(u, "rtsp://"), strings.HasPrefix(u, "rtsps://"):
-		return decode.ValidateRTSPURL(u)
+		return camurl.ValidateRTSP(u)
 	case strings.HasPrefix(u, "http://"), strings.HasPrefix(u, "https://"):
 		return nil // ONVIF device service; checked when connecting
 	case strings.Contains(u, "://"):
-		return fmt.Errorf("unsupported URL %s (want rtsp://, rtsps://, an ONVIF http(s):// address or a file path)", decode.RedactURL(u))
+		return fmt.Errorf("unsupported URL %s (want rtsp://, rtsps://, an ONVIF http(s):// address or a file path)", camurl.Redact(u))
 	}
 	return nil
 }

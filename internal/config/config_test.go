@@ -1,6 +1,7 @@
 package config
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,10 @@ func TestParseErrorsNameLineColumnAndField(t *testing.T) {
 		{"bad budget", "version: 1\nanomaly:\n  budget_per_hour: -1\n", "v.yaml:3:20: anomaly.budget_per_hour: must be in (0,3600]"},
 		{"short half-life", "version: 1\nanomaly: {half_life: 5m}\n", "anomaly.half_life: must be at least 1h"},
 		{"short suppression", "version: 1\nfeedback:\n  suppress_for: 1s\n", "v.yaml:3:17: feedback.suppress_for: must be at least 1m"},
+		// Issue 16 item 8: parse errors quoted the start of the password.
+		{"bad port", "version: 1\ncameras:\n  - {id: a, url: 'rtsp://u:pwS3cr@h:x/'}\n", "cameras[0].url: stream URL rtsp://u:xxxxx@h:x/ is not a valid URL (invalid port after host)"},
+		{"unencoded hash", "version: 1\ncameras:\n  - {id: a, url: 'rtsp://u:pw#S3cr@h/'}\n", "percent-encode it"},
+		{"query secret", "version: 1\ncameras:\n  - {id: a, url: 'ftp://h/?password=pwS3cr'}\n", "unsupported URL ftp://h/?password=xxxxx"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -58,6 +63,7 @@ func TestParseErrorsNameLineColumnAndField(t *testing.T) {
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tc.want)
 			require.NotContains(t, err.Error(), "pw@")
+			require.NotContains(t, err.Error(), "S3cr")
 		})
 	}
 }
@@ -72,8 +78,20 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(good))
 	f.Add([]byte("version: 1\ncameras: [{id: x, url: 'rtsp://a:b@c/d'}]"))
 	f.Add([]byte("{{{"))
+	f.Add([]byte("version: 1\ncameras: " + strings.Repeat("[", 40)))
+	f.Add([]byte("a: &a [1, 2]\nb: &b [*a, *a]\nversion: 1\ncameras: [*b]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := Parse(data, "f.yaml")
+		if len(data) > 64<<10 {
+			return
+		}
+		// The budget per input: 64 MB allocated. Decoding is linear once
+		// depth and aliases are bounded, so no deadline is needed.
+		var c *Config
+		var err error
+		alloc := allocated(func() { c, err = Parse(data, "f.yaml") })
+		if alloc > 64<<20 {
+			t.Fatalf("allocated %d MB for a %d-byte input", alloc>>20, len(data))
+		}
 		if err == nil {
 			require.Equal(t, Version, c.Version)
 			return
@@ -87,4 +105,71 @@ func TestDemoConfigIsValid(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, Duration(5*time.Minute), c.Anomaly.Warmup)
 	require.Len(t, c.Cameras, 2)
+}
+
+// allocated is the heap the call allocated, in bytes: a measure of its
+// work that does not depend on the machine's speed.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// Issue 16 item 2, for the config: deep nesting and alias blow-ups are
+// refused before decoding, with the position and the limit.
+func TestParseRefusesHostileYAML(t *testing.T) {
+	deep := "version: 1\ncameras: " + strings.Repeat("[", 50000)
+	var err error
+	alloc := allocated(func() { _, err = Parse([]byte(deep), "deep.yaml") })
+	require.EqualError(t, err, "deep.yaml:2:41: lists and mappings nest more than 32 levels deep")
+	require.Less(t, alloc, uint64(1<<20))
+
+	var b strings.Builder
+	b.WriteString("version: 1\nx: &c [" + strings.Repeat("{id: a, url: /v}, ", 2000) + "{id: a, url: /v}]\ny: [")
+	for range 300 {
+		b.WriteString("*c, ")
+	}
+	b.WriteString("*c]\n")
+	_, err = Parse([]byte(b.String()), "alias.yaml")
+	require.ErrorContains(t, err, "alias.yaml:3:5: the document holds more than 1000000 values once aliases are followed (anchor &c is used 301 times")
+}
+
+func TestSourcesSection(t *testing.T) {
+	c, err := Parse([]byte("version: 1\nsources:\n  allow_dirs: [/srv/video]\n  allow_loopback: true\n  allow_networks: [10.20.0.0/16]\n"), "s.yaml")
+	require.NoError(t, err)
+	o := c.Sources.PolicyOptions()
+	require.Equal(t, []string{"/srv/video"}, o.AllowDirs)
+	require.True(t, o.AllowPrivate, "cameras live on private networks: allowed unless turned off")
+	require.True(t, o.AllowLoopback)
+	require.False(t, o.AllowLinkLocal)
+	require.Equal(t, "10.20.0.0/16", o.AllowNetworks[0].String())
+
+	c, err = Parse([]byte("version: 1\nsources: {allow_private_networks: false}\n"), "s.yaml")
+	require.NoError(t, err)
+	require.False(t, c.Sources.PolicyOptions().AllowPrivate)
+
+	_, err = Parse([]byte("version: 1\nsources:\n  allow_networks: [10.20.0.0/99]\n"), "s.yaml")
+	require.ErrorContains(t, err, "s.yaml:3:20: sources.allow_networks[0]: want a CIDR range")
+}
+
+func TestHTTPAndLimitsSections(t *testing.T) {
+	c, err := Parse([]byte("version: 1\n"), "d.yaml")
+	require.NoError(t, err)
+	require.Equal(t, Duration(30*time.Second), c.HTTP.ReadTimeout)
+	require.Equal(t, 32<<10, c.HTTP.MaxHeaderBytes)
+	require.Equal(t, 20, c.Limits.MaxViewersPerCamera)
+	require.Equal(t, 100, c.Limits.MaxEventClients)
+
+	c, err = Parse([]byte("version: 1\nhttp: {allowed_hosts: [vigil.example.org, '*.cctv.example'], idle_timeout: 30s}\nlimits: {max_viewers: 50}\n"), "h.yaml")
+	require.NoError(t, err)
+	require.Equal(t, []string{"vigil.example.org", "*.cctv.example"}, c.HTTP.AllowedHosts)
+	require.Equal(t, Duration(30*time.Second), c.HTTP.IdleTimeout)
+	require.Equal(t, 50, c.Limits.MaxViewers)
+
+	_, err = Parse([]byte("version: 1\nhttp:\n  allowed_hosts: ['http://x']\n  max_header_bytes: 100\nlimits: {max_cameras: -1}\n"), "h.yaml")
+	require.ErrorContains(t, err, "http.allowed_hosts[0]: want a host name")
+	require.ErrorContains(t, err, "h.yaml:4:21: http.max_header_bytes: must be 4096 to 1048576")
+	require.ErrorContains(t, err, "limits.max_cameras: must be 1 to 100000")
 }

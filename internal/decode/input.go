@@ -2,11 +2,12 @@ package decode
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/vigil-cctv/vigil/internal/camurl"
 )
 
 // Kind says how an input is read.
@@ -134,45 +135,10 @@ func regularFile(dir string, e os.DirEntry) bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
-// ValidateRTSPURL checks that s is an rtsp:// or rtsps:// URL with a host.
-func ValidateRTSPURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil {
-		return fmt.Errorf("invalid stream URL %q: %v", RedactURL(s), redactErr(err))
-	}
-	if u.Scheme != "rtsp" && u.Scheme != "rtsps" {
-		return fmt.Errorf("unsupported stream URL scheme %q in %s (want rtsp or rtsps)", u.Scheme, RedactURL(s))
-	}
-	if u.Hostname() == "" {
-		return fmt.Errorf("stream URL %s has no host", RedactURL(s))
-	}
-	if p := u.Port(); p != "" {
-		for _, c := range p {
-			if c < '0' || c > '9' {
-				return fmt.Errorf("stream URL %s has a bad port %q", RedactURL(s), p)
-			}
-		}
-	}
-	return nil
-}
+// ValidateRTSPURL checks that s is an rtsp:// or rtsps:// URL with a host;
+// its errors never quote the URL or any part of it unredacted (camurl).
+func ValidateRTSPURL(s string) error { return camurl.ValidateRTSP(s) }
 
-// RedactURL hides the password in a URL. Strings that do not parse are
-// redacted wholesale after the scheme, since they may still hold secrets.
-func RedactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		if i := strings.Index(s, "://"); i >= 0 {
-			return s[:i+3] + "<unparsable>"
-		}
-		return "<unparsable>"
-	}
-	return u.Redacted()
-}
-
-// redactErr drops url.Error's echo of the raw URL.
-func redactErr(err error) string {
-	if ue, ok := err.(*url.Error); ok {
-		return ue.Err.Error()
-	}
-	return "malformed URL"
-}
+// RedactURL hides a URL's secrets: the password, sensitive query values,
+// what an unencoded '#' or '?' in a password leaves behind (camurl).
+func RedactURL(s string) string { return camurl.Redact(s) }

@@ -6,12 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 	"unicode"
 
-	"github.com/vigil-cctv/vigil/internal/decode"
+	"github.com/vigil-cctv/vigil/internal/camurl"
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -119,11 +118,17 @@ func (a *api) createCamera(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := detach(r)
 	defer cancel()
+	if err := a.checkSource(ctx, c.URL); err != nil {
+		return err
+	}
 	a.camMu.Lock()
 	defer a.camMu.Unlock()
 	if _, err := a.deps.Store.GetCamera(ctx, c.ID); err == nil {
 		return conflict("camera %q already exists", c.ID)
 	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err := a.checkCameraLimit(ctx); err != nil {
 		return err
 	}
 	c.Created = a.opts.Now().UTC()
@@ -156,6 +161,11 @@ func (a *api) updateCamera(w http.ResponseWriter, r *http.Request) error {
 	c, err := in.merge(old)
 	if err != nil {
 		return err
+	}
+	if c.URL != old.URL { // an unchanged location keeps its trust (config cameras)
+		if err := a.checkSource(ctx, c.URL); err != nil {
+			return err
+		}
 	}
 	c.Updated = a.opts.Now().UTC()
 	if c, err = a.save(ctx, r, c, "update", &old); err != nil {
@@ -313,7 +323,7 @@ func locationKind(loc string) (string, error) {
 	scheme, _, _ := strings.Cut(loc, "://")
 	switch strings.ToLower(scheme) {
 	case "rtsp", "rtsps":
-		if err := decode.ValidateRTSPURL(loc); err != nil {
+		if err := camurl.ValidateRTSP(loc); err != nil {
 			return "", badRequest("field \"url\": %v", err)
 		}
 		return "rtsp", nil
@@ -326,9 +336,9 @@ func locationKind(loc string) (string, error) {
 
 // validateONVIF checks an ONVIF device service URL.
 func validateONVIF(loc string) error {
-	u, err := url.Parse(loc)
+	u, err := camurl.Parse(loc)
 	if err != nil {
-		return badRequest("field \"url\" is not a valid URL: %s", redactLocation(loc))
+		return badRequest("field \"url\" %s is %v", redactLocation(loc), err)
 	}
 	if u.Hostname() == "" {
 		return badRequest("field \"url\" has no host: %s", redactLocation(loc))

@@ -29,6 +29,7 @@ const (
 	codeMethodNotAllowed = "method_not_allowed"
 	codeTooLarge         = "too_large"
 	codeUnavailable      = "unavailable"
+	codeLimit            = "limit_reached"
 	codeInternal         = "internal"
 	codeUnauthenticated  = "unauthenticated"
 	codeForbidden        = "forbidden"
@@ -41,6 +42,8 @@ type apiError struct {
 	Code    string   `json:"code"`
 	Message string   `json:"message"`
 	Details []string `json:"details,omitempty"`
+	// retryAfter, when positive, is sent as Retry-After (seconds).
+	retryAfter int
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -111,6 +114,9 @@ type errorBody struct {
 }
 
 func writeError(w http.ResponseWriter, ae *apiError) {
+	if ae.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
+	}
 	writeJSON(w, ae.Status, errorBody{Error: ae})
 }
 

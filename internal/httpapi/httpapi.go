@@ -136,6 +136,9 @@ type Deps struct {
 	Feedback Feedback
 	// Baselines shows learned baselines; nil: those routes answer 503.
 	Baselines Baselines
+	// Sources vets camera locations created or changed through the API;
+	// nil accepts every location, which only tests should rely on.
+	Sources SourceChecker
 	// Incidents is the operator queue and its protocols (the incident
 	// engine); nil: the incident and protocol routes answer 503.
 	Incidents Incidents
@@ -186,6 +189,14 @@ type Options struct {
 	// SeparateMonitor leaves /metrics, /healthz and /readyz out of this
 	// handler: they are served by NewMonitor on their own address.
 	SeparateMonitor bool
+	// SceneValidations bounds how many scene uploads are validated at
+	// once (default 2); SceneTimeout bounds the wait for a slot and each
+	// validation (default 5 s).
+	SceneValidations int
+	SceneTimeout     time.Duration
+	// MaxCameras bounds how many cameras the store may hold before
+	// POST /cameras answers 429 (0: no limit).
+	MaxCameras int
 }
 
 // maxBody bounds every request body: cameras, transitions and scene files
@@ -205,10 +216,18 @@ type api struct {
 	roles map[string]auth.Role
 	// cop refuses state-changing requests from other sites' pages.
 	cop *http.CrossOriginProtection
+	// sceneSlots holds one token per scene validation in progress.
+	sceneSlots chan struct{}
 }
 
 // New returns the API handler. deps.Store must not be nil.
 func New(deps Deps, opts Options) http.Handler {
+	a := newAPI(deps, opts)
+	return a.chain(http.HandlerFunc(a.dispatch))
+}
+
+// newAPI applies the option defaults and builds the routes.
+func newAPI(deps Deps, opts Options) *api {
 	if opts.Heartbeat <= 0 {
 		opts.Heartbeat = 15 * time.Second
 	}
@@ -218,12 +237,18 @@ func New(deps Deps, opts Options) http.Handler {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.SceneValidations <= 0 {
+		opts.SceneValidations = defaultSceneValidations
+	}
+	if opts.SceneTimeout <= 0 {
+		opts.SceneTimeout = defaultSceneTimeout
+	}
 	log := deps.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	a := &api{deps: deps, opts: opts, log: log, mux: http.NewServeMux(), roles: map[string]auth.Role{},
-		cop: http.NewCrossOriginProtection()}
+		cop: http.NewCrossOriginProtection(), sceneSlots: make(chan struct{}, opts.SceneValidations)}
 	for _, o := range opts.TrustedOrigins {
 		// The config validates origins; one that is still bad is left
 		// out, which can only refuse requests, never admit more.
@@ -239,7 +264,7 @@ func New(deps Deps, opts Options) http.Handler {
 		a.mux.HandleFunc(pattern, a.adapt(rt.handle))
 		a.roles[pattern] = rt.role
 	}
-	return a.chain(http.HandlerFunc(a.dispatch))
+	return a
 }
 
 // chain wraps a handler in the middleware every response goes through.

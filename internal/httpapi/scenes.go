@@ -141,7 +141,7 @@ func (a *api) putScene(w http.ResponseWriter, r *http.Request) error {
 		}
 		isJSON = true
 	}
-	sc, err := parseScene(body, c.ID)
+	sc, err := a.validateScene(ctx, body, c.ID)
 	if err != nil {
 		return err
 	}
@@ -168,30 +168,4 @@ func (a *api) putScene(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"camera": c.ID, "version": version, "applied": a.deps.Scenes != nil})
 	return nil
-}
-
-// parseScene validates a scene for a camera. Every problem is listed as
-// "scene.yaml:line:column: field: message", so an editor can jump to it.
-func parseScene(body []byte, camera string) (*scene.Scene, error) {
-	sc, err := scene.Parse(body, sceneFile)
-	if err != nil {
-		ae := errorf(http.StatusUnprocessableEntity, codeInvalidScene, "the scene file is invalid")
-		var es scene.Errors
-		if errors.As(err, &es) {
-			for _, e := range es {
-				ae.Details = append(ae.Details, e.Error())
-			}
-		} else {
-			ae.Details = []string{err.Error()}
-		}
-		return nil, ae
-	}
-	// A scene written for another camera would raise alerts under the
-	// wrong name: almost certainly an upload to the wrong camera.
-	if sc.Camera != camera {
-		ae := errorf(http.StatusUnprocessableEntity, codeInvalidScene, "the scene is for camera %q, not %q", sc.Camera, camera)
-		ae.Details = []string{sceneFile + ": camera: " + ae.Message}
-		return nil, ae
-	}
-	return sc, nil
 }

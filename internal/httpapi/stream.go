@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -44,7 +45,10 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) error {
 	if a.deps.Broker == nil {
 		return unavailable("the event stream is not available")
 	}
-	msgs, cancel := a.deps.Broker.Subscribe()
+	msgs, cancel, err := a.subscribeEvents()
+	if err != nil {
+		return err
+	}
 	defer cancel()
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -139,6 +143,9 @@ func (a *api) liveMJPEG(w http.ResponseWriter, r *http.Request) error {
 	frames, cancel, err := a.deps.Live.Subscribe(c.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return unavailable("camera %q is not running", c.ID)
+	}
+	if le, ok := live.IsLimit(err); ok {
+		return limitReached(le)
 	}
 	if err != nil {
 		a.log.Warn("live view failed", "camera", c.ID, "err", scrub(err.Error(), c.URL))

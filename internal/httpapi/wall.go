@@ -95,7 +95,7 @@ func (a *api) previewScene(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	sc, err := parseScene([]byte(in.Scene), c.ID)
+	sc, err := a.validateScene(r.Context(), []byte(in.Scene), c.ID)
 	if err != nil {
 		return err
 	}

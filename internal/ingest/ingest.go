@@ -12,6 +12,7 @@
 package ingest
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -31,6 +32,14 @@ type Camera struct {
 	FPS float64
 	// Transport is the RTSP transport, "tcp" (default) or "udp".
 	Transport string
+	// Resolve, when set, is asked for the stream URL before every
+	// (re)connect attempt, and URL is only the address it resolves from
+	// (an ONVIF device service). A failure counts as a failed attempt:
+	// the camera reports it ("resolving the stream address (attempt 3):
+	// …"), backs off as after a stream failure and asks again. The call
+	// gets a context bounded by Options.ConnectTimeout. Secrets in the
+	// URL it returns are scrubbed like URL's.
+	Resolve func(ctx context.Context) (string, error)
 }
 
 // Frame is one decoded picture handed to the consumer.

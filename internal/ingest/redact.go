@@ -1,58 +1,47 @@
 package ingest
 
 import (
-	"net/url"
+	"slices"
 	"strings"
 
-	"github.com/vigil-cctv/vigil/internal/decode"
+	"github.com/vigil-cctv/vigil/internal/camurl"
 )
 
-// redactor scrubs a camera URL's password from any text. package decode
-// already redacts its errors; this is a second line of defence because a
-// leaked camera password in an SSE stream or a log is hard to take back.
+// redactor scrubs a camera's secrets from any text: the userinfo password,
+// sensitive query parameters and anything a password with an unencoded
+// '#' or '?' leaves behind (see package camurl). package decode already
+// redacts its errors; this is a second line of defence because a leaked
+// camera password in an SSE stream or a log is hard to take back.
 type redactor struct {
 	raw, safe string
-	secrets   []string
+	// also are further locations whose secrets are scrubbed: the stream
+	// URLs a Resolve hook returned.
+	also []string
 }
 
 func newRedactor(raw string) redactor {
-	r := redactor{raw: raw, safe: raw}
-	if strings.Contains(raw, "://") {
-		r.safe = decode.RedactURL(raw)
-	}
-	if pw := password(raw); pw != "" {
-		r.secrets = append(r.secrets, pw)
-		if dec, err := url.PathUnescape(pw); err == nil && dec != pw {
-			r.secrets = append(r.secrets, dec)
-		}
-	}
-	return r
+	return redactor{raw: raw, safe: camurl.Redact(raw)}
 }
 
-// password finds the userinfo password by hand rather than with url.Parse,
-// so that a URL too malformed to parse still has its secret removed.
-func password(raw string) string {
-	i := strings.Index(raw, "://")
-	if i < 0 {
-		return ""
+// with returns a redactor that also scrubs loc's secrets.
+func (r redactor) with(loc string) redactor {
+	if loc == "" || loc == r.raw || slices.Contains(r.also, loc) {
+		return r
 	}
-	authority, _, _ := strings.Cut(raw[i+3:], "/")
-	at := strings.LastIndex(authority, "@")
-	if at < 0 {
-		return ""
-	}
-	_, pw, _ := strings.Cut(authority[:at], ":")
-	return pw
+	// A camera may hand out a new URL at every reconnect (a fresh token);
+	// the last few are enough, as older ones no longer reach any text.
+	r.also = append(slices.Clone(r.also[max(0, len(r.also)-3):]), loc)
+	return r
 }
 
 // clean redacts s and drops a leading "<url>: " that only repeats which
 // camera it is: state changes already carry the camera id.
 func (r redactor) clean(s string) string {
 	if r.raw != "" {
-		s = strings.ReplaceAll(s, r.raw, r.safe)
+		s = camurl.Scrub(s, r.raw)
 	}
-	for _, pw := range r.secrets {
-		s = strings.ReplaceAll(s, pw, "xxxxx")
+	for _, loc := range r.also {
+		s = camurl.Scrub(s, loc)
 	}
 	return strings.TrimPrefix(s, r.safe+": ")
 }

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/camurl"
 	"github.com/vigil-cctv/vigil/internal/decode"
 )
 
@@ -29,6 +30,9 @@ type Supervisor struct {
 
 	seq      int64 // next Frame.Seq; supervisor goroutine only
 	sessions int   // current Frame.Session; supervisor goroutine only
+	// resolveFailures counts Resolve failures since its last success;
+	// supervisor goroutine only.
+	resolveFailures int
 
 	mu sync.Mutex
 	st Status
@@ -95,8 +99,8 @@ func (s *Supervisor) validate() error {
 	if s.cam.URL == "" {
 		return fmt.Errorf("ingest: camera %s has no URL", s.cam.ID)
 	}
-	if strings.Contains(s.cam.URL, "://") {
-		if err := decode.ValidateRTSPURL(s.cam.URL); err != nil {
+	if s.cam.Resolve == nil && strings.Contains(s.cam.URL, "://") {
+		if err := camurl.ValidateRTSP(s.cam.URL); err != nil {
 			return fmt.Errorf("camera %s: %s", s.cam.ID, s.red.clean(err.Error()))
 		}
 	}
@@ -156,14 +160,21 @@ type outcome struct {
 // stalls or ctx is cancelled. A loop restart stays "streaming" so that a
 // demo loop does not flood subscribers with state changes.
 func (s *Supervisor) session(ctx context.Context, restartLoop bool) outcome {
-	if !restartLoop {
+	if !restartLoop && s.cam.Resolve == nil { // resolve reports its own connecting state
 		s.setState(StateConnecting, "")
+	}
+	loc := s.cam.URL
+	if s.cam.Resolve != nil {
+		var ok bool
+		if loc, ok = s.resolve(ctx); !ok {
+			return outcome{}
+		}
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	opt := s.decodeOptions()
+	opt := s.decodeOptions(loc)
 	opt.OnAccessUnit = s.recordTo(s.sessions + 1) // pump numbers this session
-	src, err := decode.Open(sctx, s.cam.URL, opt)
+	src, err := decode.Open(sctx, loc, opt)
 	if err != nil {
 		s.fail(ctx, err)
 		return outcome{}
@@ -176,7 +187,31 @@ func (s *Supervisor) session(ctx context.Context, restartLoop bool) outcome {
 	return s.pump(ctx, cancel, src, frames)
 }
 
-func (s *Supervisor) decodeOptions() decode.Options {
+// resolve asks the camera's Resolve hook for the stream URL, reporting
+// the attempt while it runs and the error when it fails.
+func (s *Supervisor) resolve(ctx context.Context) (string, bool) {
+	attempt := s.resolveFailures + 1
+	what := fmt.Sprintf("resolving the stream address (attempt %d)", attempt)
+	s.setState(StateConnecting, what)
+	rctx, cancel := context.WithTimeout(ctx, s.opt.ConnectTimeout)
+	defer cancel()
+	loc, err := s.cam.Resolve(rctx)
+	if err == nil && strings.Contains(loc, "://") {
+		s.red = s.red.with(loc)
+		err = camurl.ValidateRTSP(loc)
+	}
+	if err != nil {
+		s.resolveFailures++
+		if ctx.Err() == nil {
+			s.setState(StateFailed, what+": "+err.Error())
+		}
+		return "", false
+	}
+	s.resolveFailures = 0
+	return loc, true
+}
+
+func (s *Supervisor) decodeOptions(loc string) decode.Options {
 	d := s.opt.Decode
 	d.FPS = s.cam.FPS
 	d.RTSPTransport = s.cam.Transport
@@ -187,7 +222,7 @@ func (s *Supervisor) decodeOptions() decode.Options {
 	}
 	// Live: never let ffmpeg block on us. Files: block it, so pacing
 	// throttles decoding instead of throwing frames away.
-	d.DropOldest = isLive(s.cam.URL)
+	d.DropOldest = isLive(loc)
 	return d
 }
 

@@ -9,12 +9,12 @@ package layers
 // bottom).
 var Levels = map[string]int{
 	// Plain data, maths and leaf adapters.
-	"geom": 0, "event": 0, "assign": 0, "motion": 0, "onvif": 0, "videoout": 0,
-	"decode": 0, "ingest/rtsptest": 0, "cluster/clustertest": 0, "layers": 0,
+	"geom": 0, "event": 0, "assign": 0, "motion": 0, "onvif": 0, "videoout": 0, "camurl": 0, "yamlguard": 0,
+	"secrets": 0, "httpserver": 0, "ingest/rtsptest": 0, "cluster/clustertest": 0, "layers": 0,
 	// Domain vocabulary on top of those.
-	"detect": 1, "motfile": 1, "footpath": 1, "store": 1, "ingest": 1, "eventeval": 1, "media/segring": 1,
-	"detplan": 1, "deliver": 1,
-	"render": 2, "scene": 2, "track": 2, "moteval": 2, "suppress": 2, "detect/onnx": 2, "capacity": 2,
+	"decode": 1, "detect": 1, "motfile": 1, "footpath": 1, "store": 1, "eventeval": 1, "detplan": 1, "deliver": 1,
+	"sourcepolicy": 1, "spool": 1,
+	"ingest": 2, "media/segring": 2, "live": 2, "render": 2, "live/livetest": 3, "scene": 2, "track": 2, "moteval": 2, "suppress": 2, "detect/onnx": 2, "capacity": 2,
 	// What turns tracks into events; configuration; alert protocols.
 	"scenedraw": 3, "rules": 3, "baseline": 3, "config": 3, "protocol": 3, "auth": 3, "web": 4,
 	// The one per-camera analysis chain, the pictures of its events, the

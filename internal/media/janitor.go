@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -29,8 +30,18 @@ type Janitor struct {
 	Dir      string        // the media directory; itself never removed
 	MaxAge   time.Duration // files modified longer ago are removed; 0 means no age limit
 	MaxBytes int64         // total size of regular files to stay under; 0 means no size limit
-	Now      func() time.Time
-	Log      *slog.Logger
+	// MinFree is the free space, in bytes, to keep on the file system
+	// holding Dir: below it the oldest files go, whatever their age, so
+	// that a disk shared with other data never fills up (0: no watermark).
+	// CheckFree reports when even that is not enough.
+	MinFree uint64
+	// Free reports the free bytes for Dir (default FreeBytes).
+	Free func(dir string) (uint64, error)
+	// Metrics, when set, counts retention failures and watermark deletes
+	// and tracks the free space.
+	Metrics *Metrics
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 // mediaFile is one regular file found by a sweep.
@@ -52,8 +63,12 @@ func (j *Janitor) Sweep() (removed int, freed int64, err error) {
 	now := j.now()
 	files, dirs, errs := scan(root)
 	files, removed, freed, errs = j.removeOld(root, files, now, removed, freed, errs)
-	removed, freed, errs = j.removeOverSize(root, files, removed, freed, errs)
+	files, removed, freed, errs = j.removeOverSize(root, files, removed, freed, errs)
+	removed, freed, errs = j.removeUnderWatermark(root, files, removed, freed, errs)
 	removeEmptyDirs(root, dirs, now)
+	if j.Metrics != nil && len(errs) > 0 {
+		j.Metrics.Failures.WithLabelValues("retention").Add(float64(len(errs)))
+	}
 	if removed > 0 {
 		j.log().Info("media retention", "dir", j.Dir, "removed", removed, "freed_bytes", freed)
 	}
@@ -136,22 +151,52 @@ func (j *Janitor) removeOld(root *os.Root, files []mediaFile, now time.Time,
 }
 
 // removeOverSize deletes the oldest files until the total is at most
-// MaxBytes. Clips still being encoded (*.part) are spared: deleting one
-// would only fail the clip, and they are new anyway.
+// MaxBytes, and returns the files kept, oldest first. Clips still being
+// encoded (*.part) are spared: deleting one would only fail the clip, and
+// they are new anyway.
 func (j *Janitor) removeOverSize(root *os.Root, files []mediaFile,
-	removed int, freed int64, errs []error) (int, int64, []error) {
+	removed int, freed int64, errs []error) ([]mediaFile, int, int64, []error) {
+	slices.SortFunc(files, func(a, b mediaFile) int {
+		return cmp.Or(a.modTime.Compare(b.modTime), cmp.Compare(a.name, b.name))
+	})
 	if j.MaxBytes <= 0 {
-		return removed, freed, errs
+		return files, removed, freed, errs
 	}
 	var total int64
 	for _, f := range files {
 		total += f.size
 	}
-	slices.SortFunc(files, func(a, b mediaFile) int {
-		return cmp.Or(a.modTime.Compare(b.modTime), cmp.Compare(a.name, b.name))
-	})
+	kept := files[:0]
 	for _, f := range files {
-		if total <= j.MaxBytes {
+		if total <= j.MaxBytes || strings.HasSuffix(f.name, partSuffix) {
+			kept = append(kept, f)
+			continue
+		}
+		if err := removeFile(root, f.name); err != nil {
+			errs = append(errs, err)
+			kept = append(kept, f)
+			continue
+		}
+		removed++
+		freed += f.size
+		total -= f.size
+	}
+	return kept, removed, freed, errs
+}
+
+// removeUnderWatermark deletes the oldest files (oldest first in files)
+// while the file system's free space is below MinFree.
+func (j *Janitor) removeUnderWatermark(root *os.Root, files []mediaFile,
+	removed int, freed int64, errs []error) (int, int64, []error) {
+	if j.MinFree == 0 {
+		return removed, freed, errs
+	}
+	free, err := j.free()
+	if err != nil {
+		return removed, freed, append(errs, err)
+	}
+	for _, f := range files {
+		if free >= j.MinFree {
 			break
 		}
 		if strings.HasSuffix(f.name, partSuffix) {
@@ -163,9 +208,45 @@ func (j *Janitor) removeOverSize(root *os.Root, files []mediaFile,
 		}
 		removed++
 		freed += f.size
-		total -= f.size
+		if j.Metrics != nil {
+			j.Metrics.WatermarkDeletes.Inc()
+		}
+		if free, err = j.free(); err != nil {
+			return removed, freed, append(errs, err)
+		}
 	}
 	return removed, freed, errs
+}
+
+// free is the free space for Dir, also published as a metric.
+func (j *Janitor) free() (uint64, error) {
+	f := j.Free
+	if f == nil {
+		f = FreeBytes
+	}
+	free, err := f(j.Dir)
+	if err == nil && j.Metrics != nil {
+		j.Metrics.FreeBytes.Set(float64(free))
+	}
+	return free, err
+}
+
+// CheckFree is nil while the media file system has at least MinFree
+// bytes free; otherwise it says so, for /readyz. Retention deletes the
+// oldest media to get back above the watermark at every sweep; this
+// reports when that was not enough (the disk is full of something else).
+func (j *Janitor) CheckFree() error {
+	if j.MinFree == 0 {
+		return nil
+	}
+	free, err := j.free()
+	if err != nil {
+		return err
+	}
+	if free < j.MinFree {
+		return fmt.Errorf("the media disk has %d MiB free, below media.min_free_bytes (%d MiB)", free>>20, j.MinFree>>20)
+	}
+	return nil
 }
 
 // removeFile deletes one file, treating one already gone as success (a

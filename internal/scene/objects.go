@@ -43,6 +43,9 @@ func objectName[T any](b *builder, f *fields, path string, seen map[string]*T, w
 }
 
 func (b *builder) polygon(n ast.Node, path string) (geom.Polygon, bool) {
+	if b.vertices > maxTotalVertices || !b.alive(n, path) {
+		return nil, false // already reported
+	}
 	pts, ok := b.imagePoints(n, path)
 	if !ok {
 		return nil, false
@@ -50,6 +53,11 @@ func (b *builder) polygon(n ast.Node, path string) (geom.Polygon, bool) {
 	rn := b.resolve(n, path)
 	if len(pts) > maxVertices {
 		b.errorf(rn, path, "too many vertices (%d, at most %d)", len(pts), maxVertices)
+		return nil, false
+	}
+	if b.vertices += len(pts); b.vertices > maxTotalVertices {
+		b.errorf(n, path, "the scene's polygons have more than %d vertices in all "+
+			"(an alias counts each time it is used); later polygons are not checked", maxTotalVertices)
 		return nil, false
 	}
 	pg := geom.Polygon(pts)

@@ -1,6 +1,7 @@
 package scene
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -12,6 +13,7 @@ import (
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/vigil-cctv/vigil/internal/geom"
+	"github.com/vigil-cctv/vigil/internal/yamlguard"
 )
 
 // Limits that keep a hostile or broken file from costing quadratic time;
@@ -19,11 +21,23 @@ import (
 const (
 	maxVertices = 1000
 	maxItems    = 1000
+	// maxTotalVertices bounds the polygon vertices of the whole scene, an
+	// alias counting each time it is used: checking a polygon is O(n²), so
+	// this bounds validation work (real scenes have a few hundred).
+	maxTotalVertices = 10000
+	// MaxBytes is the largest scene file accepted.
+	MaxBytes = 1 << 20
 	// imageMargin is how far outside the frame, as a fraction of its size,
 	// a point may lie: zones are drawn to the frame edge by hand and a click
 	// often lands a pixel or two outside.
 	imageMargin = 0.02
 )
+
+// limits bound the YAML itself before it is decoded: a real scene nests
+// five levels deep and uses a few aliases; these leave room for any
+// hand-written scene and refuse the 50,000 nested brackets or the
+// thousand-times-aliased polygon of a hostile upload in microseconds.
+var limits = yamlguard.Limits{MaxBytes: MaxBytes, MaxDepth: 32, MaxAliases: 2000, MaxExpanded: 200_000}
 
 // builder decodes one scene, keeping the named objects decoded so far so
 // that later sections can resolve references to them.
@@ -38,27 +52,70 @@ type builder struct {
 	// hasCalibration is true when the file has a calibration section, so
 	// that rules needing one are not also blamed when it is merely invalid.
 	hasCalibration bool
+	// ctx bounds the time validation may take; stopped is set once it
+	// has ended and the error for it recorded.
+	ctx     context.Context
+	stopped bool
+	// vertices counts the polygon vertices decoded so far.
+	vertices int
 }
 
 // Parse decodes and validates a scene file. name is used in error
 // messages. On any problem it returns a nil Scene and an Errors listing
 // every problem found, each with file:line:column and field path.
 func Parse(data []byte, name string) (*Scene, error) {
+	return ParseContext(context.Background(), data, name)
+}
+
+// ParseContext is Parse with a bound on validation time: once ctx ends the
+// scene is refused with an error saying so. Files too large, too deeply
+// nested or expanding too far through aliases are refused before
+// validation starts.
+func ParseContext(ctx context.Context, data []byte, name string) (*Scene, error) {
+	if err := yamlguard.Scan(data, limits); err != nil {
+		return nil, Errors{guardError(name, err)}
+	}
 	root, err := parseYAML(data, name)
 	if err != nil {
 		return nil, err
+	}
+	if err := yamlguard.Expansion(root, limits.MaxExpanded); err != nil {
+		return nil, Errors{guardError(name, err)}
 	}
 	b := &builder{
 		decoder: decoder{file: name, anchors: collectAnchors(root)},
 		zones:   map[string]*Zone{}, lines: map[string]*Line{},
 		lanes: map[string]*Lane{}, schedules: map[string]*Schedule{},
-		ruleNames: map[string]string{},
+		ruleNames: map[string]string{}, ctx: ctx,
 	}
 	s := b.scene(root)
 	if len(b.errs) > 0 {
 		return nil, b.errs.sorted()
 	}
 	return s, nil
+}
+
+// guardError places a yamlguard refusal in the file.
+func guardError(name string, err error) *Error {
+	var ge *yamlguard.Error
+	if errors.As(err, &ge) {
+		return &Error{File: name, Line: max(ge.Line, 1), Column: max(ge.Column, 1), Msg: ge.Msg}
+	}
+	return &Error{File: name, Line: 1, Column: 1, Msg: err.Error()}
+}
+
+// alive reports whether validation may go on; the first time the context
+// has ended it records why the scene is refused.
+func (b *builder) alive(n ast.Node, path string) bool {
+	if b.stopped {
+		return false
+	}
+	if err := b.ctx.Err(); err != nil {
+		b.stopped = true
+		b.errorf(n, path, "validation stopped here: the scene took longer to check than allowed (%v)", err)
+		return false
+	}
+	return true
 }
 
 // parseYAML turns the bytes into the single document's root node.
@@ -139,6 +196,9 @@ func (b *builder) each(n ast.Node, path string, item func(ast.Node, string)) {
 		return
 	}
 	for i, it := range items {
+		if !b.alive(it, index(path, i)) {
+			return
+		}
 		item(it, index(path, i))
 	}
 }

@@ -11,7 +11,9 @@
 package scene
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"time"
 	// Schedules name IANA time zones; embedding the database keeps them
@@ -247,11 +249,22 @@ func (r *Rule) Active(t time.Time) bool { return r.Schedule == nil || r.Schedule
 
 // Load reads and parses a scene file.
 func Load(path string) (*Scene, error) {
-	data, err := os.ReadFile(path)
+	return LoadContext(context.Background(), path)
+}
+
+// LoadContext is Load with validation bounded by ctx (see ParseContext).
+// A file larger than MaxBytes is refused without reading all of it.
+func LoadContext(ctx context.Context, path string) (*Scene, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("scene: %w", err)
 	}
-	return Parse(data, path)
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("scene: %w", err)
+	}
+	return ParseContext(ctx, data, path)
 }
 
 // ToGround maps an image point to ground metres. It returns false when the

@@ -1,6 +1,7 @@
 package scene
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -233,8 +234,9 @@ func TestAnchorsAndAliases(t *testing.T) {
 
 var located = regexp.MustCompile(`^f\.yaml:\d+:\d+: `)
 
-// FuzzParse checks Parse never panics and every error line it returns
-// starts with the file name and a line:column.
+// FuzzParse checks Parse never panics, stays within a time and memory
+// budget, and every error line it returns starts with the file name and a
+// line:column.
 func FuzzParse(f *testing.F) {
 	paths, _ := filepath.Glob(filepath.Join(examples, "*.yaml"))
 	for _, p := range paths {
@@ -246,8 +248,27 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(header + horizonCalib))
 	f.Add([]byte("a: [1, 2\n"))
 	f.Add([]byte("{}"))
+	f.Add([]byte(header + "zones: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["))
+	f.Add([]byte(header + "zones:\n  - {name: a, type: custom, polygon: &p [[1,1],[5,1],[5,5]]}\n  - {name: b, type: custom, polygon: *p}\n"))
+	f.Add([]byte("a: &a [1,2]\nb: [*a, *a, *a]\nc: [*b, *b]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := Parse(data, "f.yaml")
+		if len(data) > 64<<10 {
+			return
+		}
+		// The budget per input: 10 s of validation (the deadline makes
+		// Parse say so) and 64 MB allocated. Hostile nesting and aliases
+		// are refused long before either.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var s *Scene
+		var err error
+		alloc := allocated(func() { s, err = ParseContext(ctx, data, "f.yaml") })
+		if alloc > 64<<20 {
+			t.Fatalf("allocated %d MB for a %d-byte input", alloc>>20, len(data))
+		}
+		if err != nil && strings.Contains(err.Error(), "validation stopped") {
+			t.Fatalf("a %d-byte input took more than 10 s to validate", len(data))
+		}
 		if err == nil {
 			require.NotNil(t, s)
 			return

@@ -50,6 +50,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if path == ":memory:" {
 		return openMemory(ctx)
 	}
+	if err := prepareFile(path); err != nil {
+		return nil, err
+	}
 	w, err := openPool(path, 1, false)
 	if err != nil {
 		return nil, err
@@ -58,7 +61,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// WAL-mode file.
 	if err := sqlstore.Migrate(ctx, w, goose.DialectSQLite3, sub()); err != nil {
 		w.Close()
-		return nil, err
+		return nil, withCause(path, err)
 	}
 	r, err := openPool(path, readers, true)
 	if err != nil {
@@ -110,7 +113,7 @@ func openPool(path string, n int, readOnly bool) (*sql.DB, error) {
 	db.SetMaxIdleConns(n)
 	if err := db.Ping(); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: open sqlite %s: %w", path, err)
+		return nil, withCause(path, fmt.Errorf("store: open sqlite %s: %w", path, err))
 	}
 	return db, nil
 }
@@ -132,6 +135,16 @@ func sub() fs.FS {
 		panic(err) // the embedded directory is fixed at build time
 	}
 	return f
+}
+
+// withCause adds why the file cannot be opened to SQLite's "unable to open
+// database file (14)", which names none.
+func withCause(path string, err error) error {
+	var e *sqlite3.Error
+	if errors.As(err, &e) && e.Code()&0xff == sqlite3lib.SQLITE_CANTOPEN {
+		return fmt.Errorf("%w: %s", err, explain(path, err))
+	}
+	return err
 }
 
 var dialect = sqlstore.Dialect{TimeAsMicros: true, IsUnique: isUnique}

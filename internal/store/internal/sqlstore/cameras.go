@@ -19,11 +19,16 @@ func (db *DB) PutCamera(ctx context.Context, c store.Camera) error {
 	if c.ID == "" {
 		return errors.New("store: put camera: empty id")
 	}
+	stored, err := db.sealURL(c.ID, c.URL)
+	if err != nil {
+		return fmt.Errorf("store: put camera %q: %w", c.ID, err)
+	}
+	c.URL = stored
 	now := db.D.arg(db.now())
 	q := db.D.rebind(`INSERT INTO cameras (` + cameraCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, url = excluded.url,
 		kind = excluded.kind, enabled = excluded.enabled, fps = excluded.fps, updated = excluded.updated`)
-	_, err := db.W.ExecContext(ctx, q, c.ID, c.Name, c.URL, c.Kind, c.Enabled, c.FPS, now, now)
+	_, err = db.W.ExecContext(ctx, q, c.ID, c.Name, c.URL, c.Kind, c.Enabled, c.FPS, now, now)
 	if err != nil {
 		return fmt.Errorf("store: put camera %q: %w", c.ID, db.conflict(err))
 	}
@@ -40,6 +45,9 @@ func (db *DB) GetCamera(ctx context.Context, id string) (store.Camera, error) {
 	if err != nil {
 		return c, fmt.Errorf("store: get camera %q: %w", id, err)
 	}
+	if c.URL, err = db.openURL(c.ID, c.URL); err != nil {
+		return store.Camera{}, fmt.Errorf("store: get camera %q: %w", id, err)
+	}
 	return c, nil
 }
 
@@ -53,6 +61,9 @@ func (db *DB) ListCameras(ctx context.Context) ([]store.Camera, error) {
 	var out []store.Camera
 	for rows.Next() {
 		c, err := scanCamera(rows)
+		if err == nil {
+			c.URL, err = db.openURL(c.ID, c.URL)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("store: list cameras: %w", err)
 		}

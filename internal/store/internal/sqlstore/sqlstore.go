@@ -26,6 +26,9 @@ type DB struct {
 	D    Dialect
 	// Now is the clock for Created/Updated/At; tests may replace it.
 	Now func() time.Time
+	// Secrets, when set, encrypts camera URLs at rest (package secrets);
+	// see secrets.go here. Set it before the first camera call.
+	Secrets Sealer
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.
