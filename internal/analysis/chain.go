@@ -294,6 +294,9 @@ func (c *Chain) finish(out *Output, raised []event.Event) {
 	}
 	for _, ev := range raised {
 		ev.Camera = camera
+		if c.clock.Known() {
+			ev.At = c.clock.AtSeconds(ev.End)
+		}
 		if c.cfg.Suppress != nil && Suppressible(ev) {
 			if id, ok := c.cfg.Suppress.Match(ev, c.clock.AtSeconds(ev.End)); ok {
 				out.Suppressed = append(out.Suppressed, Suppressed{Event: ev, Suppression: id})

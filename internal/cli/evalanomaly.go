@@ -122,17 +122,25 @@ type replayer struct {
 	idBase  int           // added to track ids so loops never reuse one
 	frame   int           // frames replayed so far: the next frame's index
 	notices []string
+	// chainNeedsPixels: the chain runs the motion cue, so frames must be
+	// decoded again for each loop.
+	chainNeedsPixels bool
 }
 
 func newReplayer(cfg analysis.Config, sink *event.Writer) (*replayer, error) {
-	// The recorded tracks end as the live tracker would end them.
-	rep := track.NewReplay(nil, track.DefaultConfig(10))
+	// The recorded tracks end as the live tracker would end them, at the
+	// camera's rate (10 fps when the config does not say).
+	tc := cfg.Track
+	if tc.FPS == 0 {
+		tc = track.DefaultConfig(10)
+	}
+	rep := track.NewReplay(nil, tc)
 	cfg.Tracker = analysis.Recorded{R: rep}
 	chain, err := analysis.New(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &replayer{chain: chain, replay: rep, sink: sink}, nil
+	return &replayer{chain: chain, replay: rep, sink: sink, chainNeedsPixels: cfg.Motion != nil}, nil
 }
 
 // play replays file for hours of stream time (once when hours is 0) and

@@ -77,30 +77,15 @@ func (c *evalMotionCmd) Run(e *env) error {
 // loop decodes the footage once more and steps it through the chain with
 // its tracks.
 func (c *evalMotionCmd) loop(e *env, rp *replayer, recs []output.Record, rep *motionReport) (int, error) {
-	src, err := decode.Open(e.ctx, c.Input, decode.Options{})
-	if err != nil {
-		return 0, err
-	}
-	frames, err := src.Start(e.ctx)
-	if err != nil {
-		return 0, err
-	}
 	timeline := rp.addLoop(recs, recs[0].PTS, map[int]bool{})
-	n := 0
-	for f := range frames {
-		if n < len(timeline) {
-			f.Index, f.PTS = timeline[n].Index, timeline[n].PTS
-			c.count(rp.chain.Step(f, nil), rep)
-		}
-		n++
+	n, err := replayPixels(e, c.Input, decode.Options{}, timeline, func(f *decode.Frame) error {
+		c.count(rp.chain.Step(f, nil), rep)
+		return nil
+	})
+	if err == nil && n != len(recs) {
+		err = fmt.Errorf("%s has %d frames but %s has %d records: give the tracks of every frame of this input", c.Input, n, c.Tracks, len(recs))
 	}
-	if err := src.Wait(); err != nil {
-		return n, err
-	}
-	if n != len(recs) {
-		return n, fmt.Errorf("%s has %d frames but %s has %d records: give the tracks of every frame of this input", c.Input, n, c.Tracks, len(recs))
-	}
-	return n, nil
+	return n, err
 }
 
 func (c *evalMotionCmd) count(out analysis.Output, rep *motionReport) {

@@ -35,18 +35,22 @@ type PathPoint struct {
 // Event is one alert. Times are frame PTS in seconds from stream start,
 // never the wall clock, so replays reproduce the same events.
 type Event struct {
-	ID       string   `json:"id,omitempty"`
-	Rule     string   `json:"rule"`           // rule type, e.g. "wrong_way"
-	Name     string   `json:"name,omitempty"` // rule name from the scene
-	Camera   string   `json:"camera"`
-	Zone     string   `json:"zone,omitempty"`
-	Line     string   `json:"line,omitempty"`
-	Lane     string   `json:"lane,omitempty"`
-	Tracks   []int    `json:"tracks,omitempty"`
-	Class    string   `json:"class,omitempty"`
-	Start    float64  `json:"start"`
-	End      float64  `json:"end"`
-	Severity Severity `json:"severity"`
+	ID     string  `json:"id,omitempty"`
+	Rule   string  `json:"rule"`           // rule type, e.g. "wrong_way"
+	Name   string  `json:"name,omitempty"` // rule name from the scene
+	Camera string  `json:"camera"`
+	Zone   string  `json:"zone,omitempty"`
+	Line   string  `json:"line,omitempty"`
+	Lane   string  `json:"lane,omitempty"`
+	Tracks []int   `json:"tracks,omitempty"`
+	Class  string  `json:"class,omitempty"`
+	Start  float64 `json:"start"`
+	End    float64 `json:"end"`
+	// At is when the event was raised (End) on the camera clock, when the
+	// camera's wall time is known: what the operator's queue and its
+	// protocols' schedules go by.
+	At       time.Time `json:"at,omitzero"`
+	Severity Severity  `json:"severity"`
 	// Explanation states the measured values in words, e.g. "moved 14.2 m
 	// against lane 'ramp-exit' at 38 km/h".
 	Explanation string             `json:"explanation"`

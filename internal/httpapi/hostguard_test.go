@@ -20,7 +20,7 @@ func TestHostGuard(t *testing.T) {
 			req.Header.Set("Origin", origin)
 		}
 		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
+		h.ServeHTTP(w, hs.login(req))
 		return w
 	}
 	for _, c := range []struct {

@@ -17,7 +17,7 @@ func TestViewerAndEventCaps(t *testing.T) {
 	defer hub.Close()
 	broker := live.NewBroker[Message](1)
 	hs := newHarness(t, Options{})
-	hs.h = New(Deps{Store: hs.store, Cameras: hs.cams, Live: hub, Broker: broker, Logger: newTestLogger(hs.logs)}, Options{})
+	hs.h = New(Deps{Store: hs.store, Cameras: hs.cams, Live: hub, Broker: broker, Logger: newTestLogger(hs.logs), Auth: hs.auth.svc}, Options{})
 	for _, id := range []string{"a", "b", "c"} {
 		readJSON[cameraView](t, hs.do("POST", "/api/v1/cameras", `{"id":"`+id+`","url":"rtsp://h/"}`), http.StatusCreated)
 		hub.Add(id, live.SourceFunc(func() (any, func() ([]byte, error)) { return nil, nil }))

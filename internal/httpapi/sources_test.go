@@ -23,7 +23,7 @@ func TestCameraSourcePolicy(t *testing.T) {
 	policy, err := sourcepolicy.New(sourcepolicy.Options{AllowDirs: []string{allowed}, AllowPrivate: true})
 	require.NoError(t, err)
 	hs := newHarness(t, Options{})
-	hs.h = New(Deps{Store: hs.store, Cameras: hs.cams, Sources: policy, Logger: newTestLogger(hs.logs)}, Options{})
+	hs.h = New(Deps{Store: hs.store, Cameras: hs.cams, Sources: policy, Logger: newTestLogger(hs.logs), Auth: hs.auth.svc}, Options{})
 
 	readJSON[cameraView](t, hs.do("POST", "/api/v1/cameras", `{"id":"ok","url":"`+video+`"}`), http.StatusCreated)
 	readJSON[cameraView](t, hs.do("POST", "/api/v1/cameras", `{"id":"lan","url":"rtsp://admin:pw@10.0.0.5/live"}`), http.StatusCreated)

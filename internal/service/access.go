@@ -19,7 +19,8 @@ import (
 func (s *Service) apiOptions() httpapi.Options {
 	a := s.cfg.Auth
 	return httpapi.Options{MediaDir: s.media, AuthDisabled: a.Disabled, TrustedProxies: a.Proxies(),
-		ProxyUserHeader: a.ProxyUserHeader, TrustedOrigins: a.TrustedOrigins, SeparateMonitor: s.cfg.MonitorListen != ""}
+		ProxyUserHeader: a.ProxyUserHeader, TrustedOrigins: a.TrustedOrigins, SeparateMonitor: s.cfg.MonitorListen != "",
+		MaxCameras: s.cfg.Limits.MaxCameras}
 }
 
 // registerAuthMetrics exposes the audit entries lost after retries: a

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/analysis"
 	"github.com/vigil-cctv/vigil/internal/decode"
+	"github.com/vigil-cctv/vigil/internal/deliver"
 	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/media"
 	"github.com/vigil-cctv/vigil/internal/scene"
@@ -19,11 +20,17 @@ import (
 
 // Sinks are where a camera's results go; shared by all cameras.
 type Sinks struct {
-	Store    store.Store
-	Broker   *Broker
-	Metrics  *Metrics
-	Snapshot *snapshot.Writer // nil: no snapshots
-	Log      *slog.Logger
+	Store   store.Store
+	Metrics *Metrics
+	// Queue takes every event: stored (through the spool when the store
+	// refuses) and, as the alert protocols say, queued for an operator.
+	Queue *opQueue
+	// Published puts a stored alert on the event stream.
+	Published func(ctx context.Context, id int64, camera string)
+	// MediaFailed counts a lost snapshot, crop or clip.
+	MediaFailed func(kind string)
+	Snapshot    *snapshot.Writer // nil: no snapshots
+	Log         *slog.Logger
 	// Media is where alert clips go; PreRoll/PostRoll bound them.
 	Media             string
 	PreRoll, PostRoll time.Duration
@@ -249,11 +256,21 @@ func (p *processor) flushCounts(ctx context.Context) {
 		p.sinks.Log.Warn("storing counts failed", "camera", p.id, "err", err)
 		return
 	}
+	cs := make([]deliver.Count, len(p.counts))
+	for i, c := range p.counts {
+		cs[i] = deliver.Count{Camera: c.Camera, Name: c.Name, Class: c.Class, Direction: c.Direction, Bucket: c.Bucket, N: c.N}
+	}
+	if q := p.sinks.Queue; q != nil {
+		q.announce(ctx, deliver.CountMessages(q.mqtt, time.Now(), cs), func(err error) {
+			p.sinks.Log.Warn("counts not announced", "camera", p.id, "err", err)
+		})
+	}
 	p.counts = nil
 }
 
-// alert stores an event as an alert durably first, then adds pictures
-// and publishes it. At the end of a stream there is no frame to draw.
+// alert stores an event as an alert durably first (or spools it while
+// the store refuses it), then adds its clip and publishes it. At the end
+// of a stream there is no frame to draw.
 func (p *processor) alert(ctx context.Context, ev event.Event, out analysis.Output, sc *scene.Scene) {
 	var files snapshot.Files
 	if w := p.sinks.Snapshot; w != nil && out.Frame != nil {
@@ -261,24 +278,26 @@ func (p *processor) alert(ctx context.Context, ev event.Event, out analysis.Outp
 		if files, err = w.Write(&ev, out.Frame, out.Tracks, sc); err == nil {
 			ev.Snapshot, ev.Crop = files.Snapshot, files.Crop
 		} else {
+			p.sinks.MediaFailed("snapshot")
 			p.sinks.Log.Warn("alert snapshot failed", "camera", p.id, "err", err)
 		}
 	}
-	id, err := p.sinks.Store.AddAlert(ctx, ev)
+	id, _, err := p.sinks.Queue.alerts.Add(ctx, ev)
 	if err != nil {
-		p.sinks.Log.Error("storing alert failed", "camera", p.id, "rule", ev.Name, "err", err)
+		// Neither the store nor the spool's own disk took it.
+		p.sinks.Log.Error("alert lost: neither stored nor spooled", "camera", p.id, "rule", ev.Name, "err", err)
 		return
 	}
 	p.sinks.Metrics.Alerts.WithLabelValues(p.id, ev.Rule).Inc()
 	if p.clips != nil && files.Clip != "" {
 		p.clips.StartAt(context.WithoutCancel(ctx), p.id, files.Clip, out.Frame.PTS, p.ring)
 	}
-	p.sinks.Log.Info("alert", "id", id, "camera", p.id, "rule", ev.Name, "explanation", ev.Explanation)
-	a, err := p.sinks.Store.GetAlert(ctx, id)
-	if err != nil {
-		return
+	if id == 0 {
+		p.sinks.Log.Warn("alert spooled: the store refused it; it is retried", "camera", p.id, "rule", ev.Name)
+		return // published once the spool has stored it
 	}
-	p.sinks.Broker.Publish(Message{Type: "alert", Data: a})
+	p.sinks.Log.Info("alert", "id", id, "camera", p.id, "rule", ev.Name, "explanation", ev.Explanation)
+	p.sinks.Published(ctx, id, p.id)
 	if out.Frame != nil && !out.Frame.Received.IsZero() {
 		p.sinks.Metrics.AlertLatency.WithLabelValues(p.id).Observe(time.Since(out.Frame.Received).Seconds())
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/analysis"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/decode"
+	"github.com/vigil-cctv/vigil/internal/deliver"
 	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
 	"github.com/vigil-cctv/vigil/internal/ingest"
@@ -70,6 +71,7 @@ func (s *Service) Apply(_ context.Context, c store.Camera) error {
 	s.mu.Lock()
 	s.cams[c.ID] = r
 	s.mu.Unlock()
+	s.hub.Add(c.ID, s.liveSource(proc))
 	s.wg.Add(1)
 	go s.runCamera(ctx, r)
 	return nil
@@ -119,22 +121,6 @@ func (s *Service) newChain(ctx context.Context, c store.Camera, fps float64) (*a
 	return chain, err
 }
 
-// resolve asks an ONVIF camera for its RTSP stream URI; other kinds pass.
-func (s *Service) resolve(ctx context.Context, c store.Camera) (store.Camera, error) {
-	if c.Kind != "onvif" {
-		return c, nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	oc := &onvif.Client{Endpoint: c.URL}
-	uri, err := oc.StreamURIWithCredentials(ctx, "")
-	if err != nil {
-		return c, fmt.Errorf("onvif: %w", err)
-	}
-	c.URL = uri
-	return c, nil
-}
-
 func fpsOr(v, def float64) float64 {
 	if v > 0 {
 		return v
@@ -149,7 +135,19 @@ func (s *Service) ingestCamera(c store.Camera) ingest.Camera {
 	if cc := s.configured(c.ID); cc != nil {
 		loop = cc.Loop
 	}
-	return ingest.Camera{ID: c.ID, Name: c.Name, URL: c.URL, Loop: loop, FPS: c.FPS, Transport: "tcp"}
+	cam := ingest.Camera{ID: c.ID, Name: c.Name, URL: c.URL, Loop: loop, FPS: c.FPS, Transport: "tcp"}
+	if c.Kind == "onvif" {
+		// The device is asked for its stream address before every
+		// connect, with the stream's backoff. A device added through the
+		// API is reached, and may point its stream, only where the
+		// source policy allows; the config file's are trusted.
+		if cc := s.configured(c.ID); cc != nil {
+			cam.Resolve = onvif.Resolver(c.URL, cc.Profile, nil, nil)
+		} else {
+			cam.Resolve = onvif.Resolver(c.URL, "", s.policy.HTTPClient(20*time.Second), s.policy.Check)
+		}
+	}
+	return cam
 }
 
 func (s *Service) classesFor(id string) detect.ClassSet {
@@ -169,11 +167,7 @@ func (s *Service) classesFor(id string) detect.ClassSet {
 func (s *Service) runCamera(ctx context.Context, r *camRun) {
 	defer s.wg.Done()
 	defer close(r.done)
-	cam, err := s.resolve(ctx, r.cam)
-	if err != nil {
-		s.stateChanged(ingest.StateChange{Camera: r.cam.ID, State: ingest.StateFailed, Reason: err.Error(), At: time.Now()})
-		return
-	}
+	cam := r.cam
 	lossless := r.proc.lossless
 	opt := ingest.Options{Logger: s.log, OnStateChange: s.stateChanged, Lossless: lossless, NoPacing: lossless}
 	if cc := s.configured(cam.ID); cc != nil {
@@ -217,8 +211,11 @@ func (s *Service) stateChanged(c ingest.StateChange) {
 	if c.State == ingest.StateConnecting {
 		s.metrics.Reconnects.WithLabelValues(c.Camera).Inc()
 	}
-	s.broker.Publish(Message{Type: httpapi.MessageCameraState, Data: map[string]any{
+	s.broker.Publish(Message{Type: httpapi.MessageCameraState, Camera: c.Camera, Data: map[string]any{
 		"camera": c.Camera, "state": c.State, "reason": c.Reason, "at": c.At}})
+	s.queue.announce(context.Background(), deliver.AvailabilityMessages(s.queue.mqtt, deliver.Availability{
+		Camera: c.Camera, Online: c.State == ingest.StateStreaming, State: string(c.State), Reason: c.Reason, At: c.At}),
+		func(err error) { s.log.Warn("camera availability not announced", "camera", c.Camera, "err", err) })
 }
 
 // Finished returns a channel closed once the camera's run has ended and
@@ -240,6 +237,7 @@ func (s *Service) Remove(_ context.Context, id string) error {
 	delete(s.cams, id)
 	s.mu.Unlock()
 	if r != nil {
+		s.hub.Remove(id) // ends its viewers
 		r.stop()
 	}
 	return nil
@@ -297,23 +295,4 @@ func (s *Service) ApplyScene(_ context.Context, camera string, sc *scene.Scene, 
 		return nil // applied when the camera starts
 	}
 	return r.proc.setScene(sc)
-}
-
-// Subscribe streams a camera's annotated frames (httpapi.LiveFeed).
-func (s *Service) Subscribe(camera string) (<-chan []byte, func(), error) {
-	s.mu.Lock()
-	r := s.cams[camera]
-	s.mu.Unlock()
-	if r == nil {
-		return nil, nil, fmt.Errorf("camera %q is not running: %w", camera, store.ErrNotFound)
-	}
-	ctx, cancel := context.WithCancel(s.runCtx)
-	go func() {
-		select {
-		case <-r.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	return liveStream(ctx, r.proc, s.cfg.Live.FPS, s.cfg.Live.Quality), cancel, nil
 }

@@ -2,47 +2,27 @@ package service
 
 import (
 	"bytes"
-	"context"
 	"image"
 	"image/jpeg"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/decode"
+	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/render"
 	"github.com/vigil-cctv/vigil/internal/scenedraw"
 )
 
-// liveStream renders a camera's latest analysed frame with its overlays
-// (zones, boxes, ids) as JPEG at a modest rate, only while someone watches.
-func liveStream(ctx context.Context, p *processor, fps float64, quality int) <-chan []byte {
-	out := make(chan []byte, 1)
-	go func() {
-		defer close(out)
-		tick := time.NewTicker(time.Duration(float64(time.Second) / fps))
-		defer tick.Stop()
-		var last *liveFrame
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			lf := p.live.Load()
-			if lf == nil || lf == last || lf.frame.Pix == nil {
-				continue
-			}
-			last = lf
-			img, err := renderLive(lf, p.id, quality)
-			if err != nil {
-				continue
-			}
-			select {
-			case out <- img:
-			default: // the viewer is slow; it gets the next one
-			}
+// liveSource is a camera's latest analysed frame for the live hub, which
+// encodes it (with its overlays) once per tick for all its viewers, and
+// only while someone watches.
+func (s *Service) liveSource(p *processor) live.Source {
+	return live.SourceFunc(func() (any, func() ([]byte, error)) {
+		lf := p.live.Load()
+		if lf == nil || lf.frame.Pix == nil {
+			return nil, nil
 		}
-	}()
-	return out
+		return lf, func() ([]byte, error) { return renderLive(lf, p.id, s.cfg.Live.Quality) }
+	})
 }
 
 func renderLive(lf *liveFrame, name string, quality int) ([]byte, error) {

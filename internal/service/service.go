@@ -41,8 +41,11 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
+	"github.com/vigil-cctv/vigil/internal/httpserver"
+	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/media"
 	"github.com/vigil-cctv/vigil/internal/snapshot"
+	"github.com/vigil-cctv/vigil/internal/sourcepolicy"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/suppress"
 	"github.com/vigil-cctv/vigil/internal/web"
@@ -55,12 +58,17 @@ type Service struct {
 	store   store.Store
 	model   Model
 	pool    *Pool
-	broker  *Broker
+	broker  *live.Broker[Message]
+	hub     *live.Hub
 	metrics *Metrics
 	media   string
 	started time.Time
 	supp    *suppress.Set
 	auth    *auth.Service
+	queue   *opQueue
+	policy  *sourcepolicy.Policy
+	janitor *media.Janitor
+	mediaM  *media.Metrics
 
 	mu     sync.Mutex
 	cams   map[string]*camRun
@@ -79,18 +87,33 @@ type Deps struct {
 
 // New assembles a service; nothing runs until Run.
 func New(cfg *config.Config, deps Deps) (*Service, error) {
-	media := filepath.Join(cfg.DataDir, "media")
-	if err := os.MkdirAll(media, 0o755); err != nil {
+	if _, err := config.EnsureDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	mediaDir := filepath.Join(cfg.DataDir, "media")
+	if err := os.MkdirAll(mediaDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
 	log := deps.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{cfg: cfg, log: log, store: deps.Store, model: deps.Model, broker: NewBroker(),
-		metrics: NewMetrics(), media: media, cams: map[string]*camRun{}, supp: suppress.NewSet(), auth: deps.Auth}
+	s := &Service{cfg: cfg, log: log, store: deps.Store, model: deps.Model, broker: live.NewBroker[Message](cfg.Limits.MaxEventClients),
+		metrics: NewMetrics(), media: mediaDir, cams: map[string]*camRun{}, supp: suppress.NewSet(), auth: deps.Auth}
+	s.hub = live.NewHub(live.Options{FPS: cfg.Live.FPS, MaxPerCamera: cfg.Limits.MaxViewersPerCamera, MaxTotal: cfg.Limits.MaxViewers,
+		OnEncodeError: func(camera string, err error) { log.Warn("live view not encoded", "camera", camera, "err", err) }})
 	s.metrics.Registry.MustRegister(newSupervisorCollector(s))
 	s.registerAuthMetrics()
+	s.mediaM = media.NewMetrics(s.metrics.Registry)
+	s.janitor = &media.Janitor{Dir: s.media, MaxAge: time.Duration(cfg.Media.MaxAge), MaxBytes: cfg.Media.MaxBytes,
+		MinFree: uint64(max(cfg.Media.MinFreeBytes, 0)), Metrics: s.mediaM, Log: log}
+	var err error
+	if s.policy, err = sourcepolicy.New(cfg.Sources.PolicyOptions()); err != nil {
+		return nil, err
+	}
+	if s.queue, err = s.newQueue(); err != nil {
+		return nil, err
+	}
 	s.pool = NewPool(deps.Model, 2)
 	s.pool.OnDrop = s.dropped
 	s.pool.OnInfer = func(cam string, d time.Duration) {
@@ -98,6 +121,8 @@ func New(cfg *config.Config, deps Deps) (*Service, error) {
 	}
 	return s, nil
 }
+
+func (s *Service) mediaFailed(kind string) { s.mediaM.Failures.WithLabelValues(kind).Inc() }
 
 func (s *Service) dropped(cam string, j Job) {
 	s.mu.Lock()
@@ -109,7 +134,8 @@ func (s *Service) dropped(cam string, j Job) {
 }
 
 func (s *Service) sinks() Sinks {
-	return Sinks{Store: s.store, Broker: s.broker, Metrics: s.metrics, Snapshot: &snapshot.Writer{Dir: s.media}, Log: s.log,
+	return Sinks{Store: s.store, Queue: s.queue, Published: s.publishAlert, MediaFailed: s.mediaFailed,
+		Metrics: s.metrics, Snapshot: &snapshot.Writer{Dir: s.media}, Log: s.log,
 		Media: s.media, PreRoll: time.Duration(s.cfg.Media.PreRoll), PostRoll: time.Duration(s.cfg.Media.PostRoll)}
 }
 
@@ -117,9 +143,10 @@ func (s *Service) sinks() Sinks {
 // behind them.
 func (s *Service) Handler() http.Handler {
 	api := httpapi.New(httpapi.Deps{
-		Store: s.store, Cameras: s, Scenes: s, Live: s, Broker: s.broker, Feedback: s, Baselines: s,
+		Store: s.store, Cameras: s, Scenes: s, Live: s.hub, Broker: s.broker, Feedback: s, Baselines: s,
 		Metrics: promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}),
-		Ready:   s.ready, Logger: s.log, Auth: s.auth, Snapshots: s,
+		Ready:   s.ready, Logger: s.log, Auth: s.auth, Snapshots: s, Sources: s.policy,
+		Incidents: s.queue.eng, Outbox: s.queue.st, Redeliver: s.queue.worker.Notify,
 	}, s.apiOptions())
 	mux := http.NewServeMux()
 	for _, p := range []string{"/api/", "/metrics", "/healthz", "/readyz"} {
@@ -129,11 +156,14 @@ func (s *Service) Handler() http.Handler {
 	return mux
 }
 
+// ready is /readyz: not ready while starting, while any alert waits in the
+// spool for the store, when the media folder cannot be written or the
+// disk is below its free-space watermark.
 func (s *Service) ready() error {
 	if s.runCtx == nil {
 		return errors.New("starting")
 	}
-	return nil
+	return errors.Join(s.queue.alerts.Ready(), media.CheckWritable(s.media), s.janitor.CheckFree())
 }
 
 // Run starts the cameras from the config, then serves HTTP on ln until
@@ -152,6 +182,9 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	if err := s.loadSuppressions(ctx); err != nil {
 		return err
 	}
+	if err := s.queue.start(ctx); err != nil {
+		return err
+	}
 	if err := s.startConfigured(ctx); err != nil {
 		return err
 	}
@@ -160,9 +193,13 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	if err := s.addMonitor(&g, ctx); err != nil {
 		return err
 	}
-	janitor := &media.Janitor{Dir: s.media, MaxAge: time.Duration(s.cfg.Media.MaxAge), MaxBytes: s.cfg.Media.MaxBytes, Log: s.log}
-	addLoop(&g, func(ctx context.Context) error { janitor.Run(ctx, time.Minute); return nil })
+	addLoop(&g, func(ctx context.Context) error { s.janitor.Run(ctx, time.Minute); return nil })
 	addLoop(&g, func(ctx context.Context) error { return s.saveBaselines(ctx, time.Duration(s.cfg.Anomaly.SaveEvery)) })
+	addLoop(&g, s.queue.alerts.Run)
+	addLoop(&g, s.queue.worker.Run)
+	addLoop(&g, func(ctx context.Context) error {
+		return s.queue.ticks(ctx, func(err error) { s.log.Warn("incident tick failed", "err", err) })
+	})
 	s.log.Info("serving", "addr", "http://"+ln.Addr().String(), "cameras", len(s.cfg.Cameras))
 	return g.Run()
 }
@@ -171,8 +208,11 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 // Requests live in ctx, so streams (SSE, MJPEG) end with it instead of
 // holding Shutdown until its timeout.
 func (s *Service) addServer(g *run.Group, ctx context.Context, ln net.Listener, h http.Handler) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
-		BaseContext: func(net.Listener) context.Context { return ctx }}
+	hc := s.cfg.HTTP
+	srv := httpserver.New(httpapi.HostGuard(hc.AllowedHosts)(h), httpserver.Config{
+		ReadHeaderTimeout: time.Duration(hc.ReadHeaderTimeout), ReadTimeout: time.Duration(hc.ReadTimeout),
+		WriteTimeout: time.Duration(hc.WriteTimeout), IdleTimeout: time.Duration(hc.IdleTimeout),
+		MaxHeaderBytes: hc.MaxHeaderBytes, Streaming: httpapi.IsStreaming, BaseContext: ctx})
 	served := make(chan error, 1)
 	g.Add(func() error {
 		go func() { served <- srv.Serve(ln) }()
@@ -259,7 +299,12 @@ func (s *Service) stopAll() {
 	}
 	s.mu.Unlock()
 	for _, r := range runs {
+		s.hub.Remove(r.cam.ID)
 		r.stop()
 	}
 	s.wg.Wait()
+	s.hub.Close()
 }
+
+// Message is one item on the live event stream (SSE).
+type Message = httpapi.Message
