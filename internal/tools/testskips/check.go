@@ -61,6 +61,10 @@ func (c *Checker) Run(r io.Reader) int {
 	if c.pkgs == 0 {
 		c.bad = append(c.bad, "no package reported a result: did go test run?")
 	}
+	if len(c.output) > 0 { // the stream ended mid-test
+		c.unfinished("")
+		c.bad = append(c.bad, "the test stream ended before every test reported a result")
+	}
 	return c.summary()
 }
 
@@ -97,6 +101,26 @@ func (c *Checker) handle(ev event) {
 		fmt.Fprintf(c.Out, "--- FAIL: %s\n%s", name, strings.Join(c.output[key], ""))
 		c.failed = append(c.failed, name)
 		delete(c.output, key)
+		if ev.Test == "" {
+			c.unfinished(pkg + " ")
+		}
+	}
+}
+
+// unfinished prints the output of tests under prefix that never reported a
+// result: a crash or a timeout kills the test binary mid-test, and their
+// output is where the reason is.
+func (c *Checker) unfinished(prefix string) {
+	var keys []string
+	for k := range c.output {
+		if strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(c.Out, "--- DID NOT FINISH: %s\n%s", k, strings.Join(c.output[k], ""))
+		delete(c.output, k)
 	}
 }
 

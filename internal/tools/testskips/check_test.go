@@ -191,3 +191,21 @@ func TestCheckedInAllowlist(t *testing.T) {
 		require.True(t, found, "allowlist line %d: no func %s in %s/*_test.go", e.Line, top, e.Pkg)
 	}
 }
+
+// A test binary that crashes leaves its running test without a result; its
+// output (the crash) must still be shown.
+func TestCrashShowsUnfinishedTestOutput(t *testing.T) {
+	in := stream(
+		[4]string{"run", "internal/service", "TestX", ""},
+		[4]string{"output", "internal/service", "TestX", "SIGSEGV: segmentation violation\n"},
+		[4]string{"output", "internal/service", "", "FAIL\tinternal/service\n"},
+		[4]string{"fail", "internal/service", "", ""},
+	)
+	n, out := run(t, false, in)
+	require.Equal(t, 1, n, out)
+	require.Contains(t, out, "--- DID NOT FINISH: internal/service TestX\nSIGSEGV: segmentation violation\n")
+
+	n, out = run(t, false, stream(append(pkgPass("internal/a"), [4]string{"output", "internal/b", "TestY", "half a line"})...))
+	require.Equal(t, 1, n, out)
+	require.Contains(t, out, "DID NOT FINISH: internal/b TestY\nhalf a line")
+}
