@@ -51,7 +51,7 @@ func TestReadRejectsBadReferences(t *testing.T) {
 		"id,lane\nv1,left\n",
 		head + "v1,middle,towards,1,10,20,30,\n",
 		head + "v1,left,away,1,10,20,30,\n",
-		head + "v1,left,towards,1,30,20,40,\n", // f80 after f160
+		head + "v1,left,towards,1,30,20,40,\n",  // f80 after f160
 		head + "v1,left,towards,50,10,20,60,\n", // first after f80
 		head + "v1,left,towards,1,10,20,15,\n",  // last before f160
 		head + "v1,left,towards,1,,20,30,\n",    // 160 without 80
