@@ -34,7 +34,7 @@ analyze: setup build
 # all packages with the race detector and -short, then the long pass
 # without either: exactly the tests internal/tools/testskips/allowlist.txt
 # lets skip under -short or names to run again in full (full-footage
-# acceptance, Ped2, kill -9 of the service, 20 s camera outages). A failure,
+# acceptance and parity, Ped2, kill -9 of the service, 20 s camera outages). A failure,
 # or a skip not on that allowlist, fails the target.
 test:
 	@scripts/setup.sh --test
@@ -95,9 +95,9 @@ eval-anomaly: setup build
 
 # The motion cue (untracked unusual motion) on an hour of looped footage
 # with the pipeline's tracks; needs the JSON lines of make eval-anomaly.
-eval-motion:
-	VIGIL_MOTION_INPUT=$(VTEST) VIGIL_MOTION_TRACKS=$(CURDIR)/$(OUT)/vtest-frames.jsonl $(GO) test -count=1 -timeout 30m -run MotionCueOnFootage -v ./internal/service/ | grep -E 'motion cue|ok|FAIL'
-	VIGIL_MOTION_INPUT=$(abspath $(HIGHWAY)) VIGIL_MOTION_TRACKS=$(CURDIR)/$(OUT)/highway-frames.jsonl $(GO) test -count=1 -timeout 30m -run MotionCueOnFootage -v ./internal/service/ | grep -E 'motion cue|ok|FAIL'
+eval-motion: build
+	$(BIN) eval motion --input $(VTEST) --tracks $(OUT)/vtest-frames.jsonl --hours 1 --warmup 5m
+	$(BIN) eval motion --input $(HIGHWAY) --tracks $(OUT)/highway-frames.jsonl --hours 1 --warmup 5m
 
 # Frame-level anomaly ROC AUC on UCSD Ped2.
 eval-ped2: build

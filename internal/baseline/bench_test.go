@@ -1,6 +1,7 @@
 package baseline
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -20,8 +21,10 @@ func BenchmarkUpdate50(b *testing.B) {
 	// Five minutes of frames, replayed in a loop: the few tracks alive at
 	// the loop point jump back, everything else is fresh traffic.
 	frames := make([][]track.Track, 25*300)
+	ended := make([][]int, len(frames))
 	for i := range frames {
 		frames[i] = w.step()
+		ended[i] = slices.Clone(w.ended)
 	}
 	pts := w.pts
 	tracks := 0
@@ -31,6 +34,7 @@ func BenchmarkUpdate50(b *testing.B) {
 		f := frames[i%len(frames)]
 		tracks += len(f)
 		m.Update(pts+time.Duration(i+1)*40*time.Millisecond, imgW, imgH, f)
+		m.End(ended[i%len(frames)])
 	}
 	b.ReportMetric(float64(tracks)/float64(b.N), "tracks/frame")
 }

@@ -68,6 +68,8 @@ type world struct {
 	nextID int
 	next   time.Duration // next arrival
 	live   []*mover
+	gone   []*mover // left the view, not yet reported ended
+	ended  []int    // ids the latest step reported ended
 	pts    time.Duration
 	jitter float64 // ± px per frame on the box
 }
@@ -108,9 +110,11 @@ func (w *world) step() []track.Track {
 		w.next += time.Duration(w.rng.ExpFloat64() / w.rate * float64(time.Second))
 	}
 	out := make([]track.Track, 0, len(w.live))
+	w.endGone()
 	keep := w.live[:0]
 	for _, o := range w.live {
 		if w.pts > o.end {
+			w.gone = append(w.gone, o)
 			continue
 		}
 		keep = append(keep, o)
@@ -124,12 +128,31 @@ func (w *world) step() []track.Track {
 	return out
 }
 
+// trackerBuffer is how long after its last sighting the tracker reports
+// a track ended (track.DefaultConfig).
+const trackerBuffer = time.Second
+
+// endGone moves movers unseen for the tracker's buffer to w.ended.
+func (w *world) endGone() {
+	w.ended = w.ended[:0]
+	keep := w.gone[:0]
+	for _, o := range w.gone {
+		if w.pts-o.end > trackerBuffer {
+			w.ended = append(w.ended, o.id)
+			continue
+		}
+		keep = append(keep, o)
+	}
+	w.gone = keep
+}
+
 // run feeds d of frames to m and returns the alerts.
 func (w *world) run(m *Model, d time.Duration) []event.Event {
 	var out []event.Event
 	for end := w.pts + d; w.pts < end; {
 		tracks := w.step()
 		out = append(out, m.Update(w.pts, imgW, imgH, tracks)...)
+		m.End(w.ended)
 	}
 	return out
 }
@@ -168,6 +191,8 @@ func (w *world) fork(seed uint64) *world {
 	c := *w
 	c.rng = rand.New(rand.NewPCG(seed, 7))
 	c.live = append([]*mover(nil), w.live...)
+	c.gone = append([]*mover(nil), w.gone...)
+	c.ended = nil
 	return &c
 }
 

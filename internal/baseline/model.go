@@ -116,7 +116,7 @@ func (m *Model) reset() {
 }
 
 // Update feeds one frame's tracks. Frames come in increasing PTS;
-// non-increasing ones are ignored. w, h is the frame size in pixels. It
+// non-increasing ones are ignored. Tracks stay open until End. w, h is the frame size in pixels. It
 // returns the anomaly alerts raised at this frame (Camera left empty: the
 // caller sets it).
 func (m *Model) Update(pts time.Duration, w, h int, tracks []track.Track) []event.Event {
@@ -135,7 +135,6 @@ func (m *Model) Update(pts time.Duration, w, h int, tracks []track.Track) []even
 		m.occOn, m.lastOcc = true, pts
 		m.sampleOccupancy(pts, &out)
 	}
-	m.endStale(pts)
 	if m.mt-m.occFrom >= occWindow {
 		m.flushOccupancy()
 	}
@@ -157,6 +156,15 @@ func (m *Model) advance(pts time.Duration) {
 	}
 	m.inf = m.dec.inflation(m.mt)
 	m.hour = m.hourOf(pts)
+}
+
+// Hour is the hour-of-week bucket of the latest frame (Monday 00:00 is
+// 0, in the epoch's location), or -1 without an epoch.
+func (m *Model) Hour() int {
+	if m.hour == allHours {
+		return -1
+	}
+	return int(m.hour)
 }
 
 // hourOf is the hour-of-week bucket of a PTS (Monday 00:00 is 0, in the
@@ -198,18 +206,20 @@ func (m *Model) observe(pts time.Duration, tr *track.Track, out *[]event.Event) 
 // maxClass bounds the class ids followed (COCO has 80).
 const maxClass = 1000
 
-// endStale ends the tracks unseen for trackGrace, in id order.
-func (m *Model) endStale(pts time.Duration) {
-	keep := m.order[:0]
-	for _, t := range m.order {
-		if pts-t.last >= trackGrace {
-			m.finish(t)
+// End finishes the tracks ids, which the tracker reports ended (its one
+// report, which every consumer follows): their held-out scores go to
+// calibration and they are learned. Unknown ids are ignored.
+func (m *Model) End(ids []int) {
+	for _, id := range ids {
+		t := m.tracks[id]
+		if t == nil {
 			continue
 		}
-		keep = append(keep, t)
+		if i, ok := slices.BinarySearchFunc(m.order, id, func(s *trackState, id int) int { return s.id - id }); ok {
+			m.order = slices.Delete(m.order, i, i+1)
+		}
+		m.finish(t)
 	}
-	clear(m.order[len(keep):])
-	m.order = keep
 }
 
 // finish ends a track: its held-out scores go to calibration, and it is

@@ -2,6 +2,7 @@ package baseline
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 type frame struct {
 	pts    time.Duration
 	tracks []track.Track
+	ended  []int
 }
 
 func record(w *world, d time.Duration) []frame {
@@ -33,7 +35,7 @@ func record(w *world, d time.Duration) []frame {
 			w.walker(275, -10, walkMPS, 40*time.Second)
 		}
 		tr := w.step()
-		out = append(out, frame{w.pts, tr})
+		out = append(out, frame{w.pts, tr, slices.Clone(w.ended)})
 	}
 	return out
 }
@@ -42,6 +44,7 @@ func replay(m *Model, frames []frame) []event.Event {
 	var out []event.Event
 	for _, f := range frames {
 		out = append(out, m.Update(f.pts, imgW, imgH, f.tracks)...)
+		m.End(f.ended)
 	}
 	return out
 }

@@ -19,7 +19,6 @@ const (
 	speedWindow  = time.Second            // velocity is measured over this
 	histKeep     = 1500 * time.Millisecond
 	sampleStep   = 500 * time.Millisecond // one feature sample per track per step
-	trackGrace   = 2 * time.Second        // unseen this long: the track ended
 	pathStep     = 200 * time.Millisecond
 	pathKeep     = 10 * time.Second
 	maxDwellStep = 2 * time.Second  // longest gap credited to dwell

@@ -1,19 +1,22 @@
 package cli
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/analysis"
 	"github.com/vigil-cctv/vigil/internal/baseline"
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/detect/onnx"
 	"github.com/vigil-cctv/vigil/internal/motfile"
+	"github.com/vigil-cctv/vigil/internal/motion"
 	"github.com/vigil-cctv/vigil/internal/output"
 	"github.com/vigil-cctv/vigil/internal/pipeline"
-	"github.com/vigil-cctv/vigil/internal/rules"
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/track"
 )
@@ -21,25 +24,27 @@ import (
 type analyzeCmd struct {
 	Input string `arg:"" optional:"" help:"Video file, directory of images, or rtsp:// URL. Optional with --public-dets."`
 
-	MOT        string  `name:"mot" help:"Write tracks in MOTChallenge format to this file." type:"path"`
-	JSONL      string  `name:"jsonl" help:"Write one JSON record per frame (detections and tracks) to this file." type:"path"`
-	Video      string  `help:"Write an annotated MP4 (boxes, ids, trails) to this file." type:"path"`
-	Classes    string  `help:"Classes to track: comma-separated names, or vehicle, carried, all." default:"all"`
-	MaxFrames  int     `name:"max-frames" help:"Stop after this many frames (0: all)."`
-	FPS        float64 `help:"Analyse at this frame rate, chosen by timestamp (0: every frame)."`
-	ImageFPS   float64 `name:"image-fps" help:"Frame rate of an image-sequence input." default:"25"`
-	Reverse    bool    `help:"Play an image sequence backwards."`
-	PublicDets string  `name:"public-dets" help:"Skip the detector: track these MOT-format detections (frame,-1,x,y,w,h,score)." type:"existingfile"`
-	DetClass   string  `name:"public-dets-class" help:"Class given to --public-dets detections and --tracks-from tracks." default:"person"`
-	TracksFrom string  `name:"tracks-from" help:"Skip detection and tracking: use these MOT-format tracks (e.g. ground truth); rows with flag 0 are dropped." type:"existingfile"`
-	SeqFPS     float64 `name:"seq-fps" help:"Frame rate assumed for --public-dets/--tracks-from without an input." default:"25"`
-	Scene      string  `help:"Scene file: apply its rules to the tracks (needs --events)." type:"existingfile"`
-	Events     string  `help:"Write alerts raised by the scene's rules as JSON lines to this file." type:"path"`
-	Snapshots  string  `help:"Directory for alert snapshots (full frame with overlay + crop)." type:"path"`
-	Counts     string  `help:"Write line-crossing counters (per line, class, direction, time bucket) as JSON to this file." type:"path"`
-	Baseline   string  `help:"Learned baseline file: raise its anomaly alerts into --events too, keep learning, and save it back at the end (created when missing)." type:"path"`
-	Epoch      string  `help:"Wall-clock time of the input's first frame (RFC 3339), for rule schedules; without it schedules are always active."`
-	Progress   string  `help:"Progress display: auto (bar on a terminal, logs otherwise), bar, log, none." default:"auto" enum:"auto,bar,log,none"`
+	MOT        string        `name:"mot" help:"Write tracks in MOTChallenge format to this file." type:"path"`
+	JSONL      string        `name:"jsonl" help:"Write one JSON record per frame (detections and tracks) to this file." type:"path"`
+	Video      string        `help:"Write an annotated MP4 (boxes, ids, trails) to this file." type:"path"`
+	Classes    string        `help:"Classes to track: comma-separated names, or vehicle, carried, all." default:"all"`
+	MaxFrames  int           `name:"max-frames" help:"Stop after this many frames (0: all)."`
+	FPS        float64       `help:"Analyse at this frame rate, chosen by timestamp (0: every frame)."`
+	ImageFPS   float64       `name:"image-fps" help:"Frame rate of an image-sequence input." default:"25"`
+	Reverse    bool          `help:"Play an image sequence backwards."`
+	PublicDets string        `name:"public-dets" help:"Skip the detector: track these MOT-format detections (frame,-1,x,y,w,h,score)." type:"existingfile"`
+	DetClass   string        `name:"public-dets-class" help:"Class given to --public-dets detections and --tracks-from tracks." default:"person"`
+	TracksFrom string        `name:"tracks-from" help:"Skip detection and tracking: replay these tracks (MOTChallenge file, e.g. ground truth, rows with flag 0 dropped; or JSON lines from --jsonl) through the analysis." type:"existingfile"`
+	SeqFPS     float64       `name:"seq-fps" help:"Frame rate assumed for --public-dets/--tracks-from without an input." default:"25"`
+	Scene      string        `help:"Scene file: apply its rules to the tracks (needs --events)." type:"existingfile"`
+	Events     string        `help:"Write alerts raised by the scene's rules as JSON lines to this file." type:"path"`
+	Snapshots  string        `help:"Directory for alert snapshots (full frame with overlay + crop)." type:"path"`
+	Counts     string        `help:"Write line-crossing counters (per line, class, direction, time bucket) as JSON to this file." type:"path"`
+	Baseline   string        `help:"Learned baseline file: raise its anomaly alerts into --events too, keep learning, and save it back at the end (created when missing)." type:"path"`
+	Motion     bool          `help:"Run the motion cue (strong motion no track explains) as vigil serve does; needs a video input."`
+	Warmup     time.Duration `help:"Stream time the baseline and motion cue observe before their first alert (default 30m, as vigil serve)."`
+	Epoch      string        `help:"Wall-clock time of the input's first frame (RFC 3339): the camera clock of rule schedules, hour-of-week buckets and track times; without it schedules are always active."`
+	Progress   string        `help:"Progress display: auto (bar on a terminal, logs otherwise), bar, log, none." default:"auto" enum:"auto,bar,log,none"`
 
 	RTSPTransport string        `name:"rtsp-transport" help:"RTSP transport: tcp or udp." default:"tcp" enum:"tcp,udp"`
 	Timeout       time.Duration `help:"Stream connect/read timeout." default:"10s"`
@@ -78,17 +83,8 @@ func (a *analyzeCmd) Run(e *env) error {
 	if err != nil {
 		return fmt.Errorf("--classes: %w", err)
 	}
-	if a.Input == "" && a.PublicDets == "" && a.TracksFrom == "" {
-		return fmt.Errorf("no input: give a video, image directory or rtsp:// URL (or --public-dets, --tracks-from)")
-	}
-	if a.PublicDets != "" && a.TracksFrom != "" {
-		return fmt.Errorf("--public-dets and --tracks-from exclude each other")
-	}
-	if (a.Scene == "") != (a.Events == "") {
-		return fmt.Errorf("--scene and --events go together")
-	}
-	if a.Baseline != "" && a.Scene == "" {
-		return fmt.Errorf("--baseline needs --scene and --events")
+	if err := a.check(); err != nil {
+		return err
 	}
 	if a.MOT == "" && a.JSONL == "" && a.Video == "" && a.Events == "" {
 		e.log.Warn("no output requested (--mot, --jsonl, --video); tracking will only be counted")
@@ -101,17 +97,33 @@ func (a *analyzeCmd) Run(e *env) error {
 	return run.execute(e, a.Progress)
 }
 
-// run is an assembled analysis: source, detector, sinks and pipeline.
+func (a *analyzeCmd) check() error {
+	switch {
+	case a.Input == "" && a.PublicDets == "" && a.TracksFrom == "":
+		return fmt.Errorf("no input: give a video, image directory or rtsp:// URL (or --public-dets, --tracks-from)")
+	case a.PublicDets != "" && a.TracksFrom != "":
+		return fmt.Errorf("--public-dets and --tracks-from exclude each other")
+	case (a.Scene == "") != (a.Events == ""):
+		return fmt.Errorf("--scene and --events go together")
+	case a.Baseline != "" && a.Scene == "":
+		return fmt.Errorf("--baseline needs --scene and --events")
+	case a.Motion && (a.Input == "" || a.Scene == ""):
+		return fmt.Errorf("--motion needs a video input, --scene and --events")
+	}
+	return nil
+}
+
+// run is an assembled analysis: source, detector, chain, sinks, pipeline.
 type run struct {
 	src      pipeline.Source
 	info     decode.Info
 	name     string
 	pipe     *pipeline.Pipeline
+	chain    *analysis.Chain
 	model    *onnx.Detector
 	outputs  []string
 	scene    *scene.Scene
 	events   *output.Events
-	base     *baseline.Model
 	baseFile string
 }
 
@@ -123,46 +135,127 @@ func (r *run) close() {
 
 func (a *analyzeCmd) build(e *env, classes detect.ClassSet) (*run, error) {
 	r := &run{}
-	det, tracker, frames, err := a.replayed()
-	if err != nil {
-		return nil, err
-	}
-	if det != nil && a.Input == "" {
-		if a.Video != "" {
-			return nil, fmt.Errorf("--video needs an input to draw on")
-		}
-		r.src = &pipeline.Clock{Frames: frames, FPS: a.SeqFPS}
-		r.info = decode.Info{FPS: a.SeqFPS, Frames: frames}
-		r.name = a.PublicDets + a.TracksFrom
-	}
-	if r.src == nil {
-		if err := a.openSource(e, r); err != nil {
-			return nil, err
-		}
-	}
-	if det == nil {
-		m, err := a.open(r.info.Width, r.info.Height)
+	if a.Scene != "" {
+		sc, err := scene.Load(a.Scene)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s is not valid:\n%w", a.Scene, err)
 		}
-		r.model = m
-		det = pipeline.NewModelDetector(m, 4)
+		r.scene = sc
 	}
-	sinks, err := a.openSinks(e, r)
+	det, err := a.openInput(e, r)
 	if err != nil {
-		r.close()
 		return nil, err
 	}
 	fps := r.info.FPS
 	if a.FPS > 0 {
 		fps = a.FPS
 	}
-	r.pipe, err = pipeline.New(r.src, det, sinks, pipeline.Config{Classes: classes, Track: a.Track.config(fps), Tracker: tracker})
+	if r.chain, err = a.newChain(r, classes, fps); err != nil {
+		r.close()
+		return nil, err
+	}
+	sinks, err := a.openSinks(e, r)
 	if err != nil {
 		r.close()
 		return nil, err
 	}
+	r.pipe = pipeline.New(r.src, det, r.chain, sinks)
 	return r, nil
+}
+
+// openInput opens the frames and what detects in them: a video and the
+// model, or the replayed detections or tracks (on their own time line
+// when there is no video).
+func (a *analyzeCmd) openInput(e *env, r *run) (pipeline.Detector, error) {
+	var det pipeline.Detector
+	switch {
+	case a.PublicDets != "":
+		pd, frames, err := loadPublicDets(a.PublicDets, a.DetClass)
+		if err != nil {
+			return nil, err
+		}
+		det, r.src, r.info = pd, &pipeline.Clock{Frames: frames, FPS: a.SeqFPS}, decode.Info{FPS: a.SeqFPS, Frames: frames}
+	case a.TracksFrom != "":
+		det = pipeline.PublicDetections{}
+	}
+	if r.src != nil || (a.TracksFrom != "" && a.Input == "") {
+		r.name = a.PublicDets + a.TracksFrom
+		if a.Video != "" {
+			return nil, fmt.Errorf("--video needs an input to draw on")
+		}
+		return det, nil
+	}
+	if err := a.openSource(e, r); err != nil {
+		return nil, err
+	}
+	if r.scene != nil && (r.scene.Image.Width != r.info.Width || r.scene.Image.Height != r.info.Height) {
+		return nil, fmt.Errorf("scene %s is drawn for %dx%d frames but %s has %dx%d", a.Scene, r.scene.Image.Width, r.scene.Image.Height, r.name, r.info.Width, r.info.Height)
+	}
+	if det != nil {
+		return det, nil
+	}
+	m, err := a.open(r.info.Width, r.info.Height)
+	if err != nil {
+		return nil, err
+	}
+	r.model = m
+	return pipeline.NewModelDetector(m, 4), nil
+}
+
+// newChain assembles the camera's analysis chain as vigil serve would:
+// tracker (or the replayed tracks), scene rules, baseline, motion cue.
+func (a *analyzeCmd) newChain(r *run, classes detect.ClassSet, fps float64) (*analysis.Chain, error) {
+	cfg := analysis.Config{Classes: classes, Track: a.Track.config(fps), Scene: r.scene}
+	if a.Epoch != "" {
+		t, err := time.Parse(time.RFC3339, a.Epoch)
+		if err != nil {
+			return nil, fmt.Errorf("--epoch: %v", err)
+		}
+		cfg.Epoch = t
+	}
+	if a.TracksFrom != "" {
+		rec, err := a.loadRecorded(r, cfg.Track)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Tracker = rec
+	}
+	if a.Baseline != "" {
+		cfg.Baseline = &baseline.Config{Warmup: a.Warmup}
+		if b, err := os.ReadFile(a.Baseline); err == nil {
+			cfg.SavedBaseline = b
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		r.baseFile = a.Baseline
+	}
+	if a.Motion {
+		cfg.Motion = &motion.ModelOptions{Warmup: cmp.Or(a.Warmup, 30*time.Minute)}
+	}
+	return analysis.New(cfg)
+}
+
+// loadRecorded reads --tracks-from; without a video, its frames are the
+// source too.
+func (a *analyzeCmd) loadRecorded(r *run, tc track.Config) (analysis.Recorded, error) {
+	cls, ok := detect.ClassByName(a.DetClass)
+	if !ok {
+		return analysis.Recorded{}, fmt.Errorf("--public-dets-class: unknown class %q", a.DetClass)
+	}
+	rec, err := readRecorded(a.TracksFrom, cls, a.SeqFPS)
+	if err != nil {
+		return analysis.Recorded{}, err
+	}
+	if r.src == nil {
+		r.src = &pipeline.Frames{List: rec.frames}
+		r.info = decode.Info{FPS: a.SeqFPS, Frames: len(rec.frames)}
+		if r.scene != nil {
+			for _, f := range rec.frames {
+				f.Width, f.Height = r.scene.Image.Width, r.scene.Image.Height
+			}
+		}
+	}
+	return analysis.Recorded{R: track.NewReplay(rec.byFrame, tc)}, nil
 }
 
 func (a *analyzeCmd) openSource(e *env, r *run) error {
@@ -201,8 +294,8 @@ func (a *analyzeCmd) openSinks(e *env, r *run) ([]pipeline.Sink, error) {
 		}
 		sinks, r.outputs = append(sinks, s), append(r.outputs, "frames (JSONL): "+a.JSONL)
 	}
-	if a.Scene != "" {
-		s, err := a.openEvents(e, r)
+	if a.Events != "" {
+		s, err := output.NewEvents(output.EventsConfig{Scene: r.scene, Path: a.Events, Snapshots: a.Snapshots, Counts: a.Counts, Log: e.log})
 		if err != nil {
 			return fail(err)
 		}
@@ -223,37 +316,6 @@ func (a *analyzeCmd) openSinks(e *env, r *run) ([]pipeline.Sink, error) {
 	return sinks, nil
 }
 
-func (a *analyzeCmd) openEvents(e *env, r *run) (*output.Events, error) {
-	sc, err := scene.Load(a.Scene)
-	if err != nil {
-		return nil, fmt.Errorf("%s is not valid:\n%w", a.Scene, err)
-	}
-	if r.info.Width > 0 && (sc.Image.Width != r.info.Width || sc.Image.Height != r.info.Height) {
-		return nil, fmt.Errorf("scene %s is drawn for %dx%d frames but %s has %dx%d", a.Scene, sc.Image.Width, sc.Image.Height, r.name, r.info.Width, r.info.Height)
-	}
-	var opt rules.Options
-	if a.Epoch != "" {
-		if opt.Epoch, err = time.Parse(time.RFC3339, a.Epoch); err != nil {
-			return nil, fmt.Errorf("--epoch: %v", err)
-		}
-	}
-	r.scene = sc
-	cfg := output.EventsConfig{Scene: sc, Rules: opt, Path: a.Events, Snapshots: a.Snapshots, Counts: a.Counts, Log: e.log}
-	if a.Baseline != "" {
-		m, err := baseline.New(baseline.Config{Epoch: opt.Epoch}, sc)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := os.Stat(a.Baseline); err == nil {
-			if err := loadBaseline(m, a.Baseline); err != nil {
-				return nil, err
-			}
-		}
-		cfg.Baseline, r.base, r.baseFile = m, m, a.Baseline
-	}
-	return output.NewEvents(cfg)
-}
-
 func (r *run) execute(e *env, mode string) error {
 	total := r.info.Frames
 	start := time.Now()
@@ -263,24 +325,39 @@ func (r *run) execute(e *env, mode string) error {
 	n := r.pipe.Stats.Frames.Load()
 	secs := time.Since(start).Seconds()
 	e.log.Info("analysis finished", "input", r.name, "frames", n, "seconds", fmt.Sprintf("%.1f", secs),
-		"fps", fmt.Sprintf("%.1f", float64(n)/secs), "tracker_ms_per_frame", fmt.Sprintf("%.3f", msPerFrame(r.pipe.Stats.TrackNanos.Load(), n)))
+		"fps", fmt.Sprintf("%.1f", float64(n)/secs), "analysis_ms_per_frame", fmt.Sprintf("%.3f", msPerFrame(r.pipe.Stats.TrackNanos.Load(), n)))
 	for _, o := range r.outputs {
 		fmt.Fprintln(e.stdout, o)
 	}
 	if r.events != nil {
 		fmt.Fprintf(e.stdout, "alerts raised: %d %v\n", r.events.Raised, r.events.ByRule)
 	}
-	if r.base != nil {
-		// The events sink has closed the model's open tracks by now.
-		if serr := saveBaseline(r.base, r.baseFile); serr != nil {
+	if r.baseFile != "" {
+		if serr := r.saveBaseline(e); serr != nil {
 			return fmt.Errorf("saving baseline: %w", serr)
 		}
-		st := r.base.State()
-		fmt.Fprintf(e.stdout, "baseline: %s (%d tracks learned, %.1f min of stream time, warm: %v)\n", r.baseFile, st.LearnedTracks, st.ModelTime.Minutes(), st.Warm)
 	}
 	if err != nil {
 		return fmt.Errorf("%w (results for the %d frames before this are written)", err, n)
 	}
+	return nil
+}
+
+// saveBaseline writes the chain's baseline back (the pipeline has ended
+// the stream, so every track is learned).
+func (r *run) saveBaseline(e *env) error {
+	data, err := r.chain.SaveBaseline(true)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(r.baseFile, data, 0o644); err != nil {
+		return err
+	}
+	st, err := r.chain.BaselineState()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "baseline: %s (%d tracks learned, %.1f min of stream time, warm: %v)\n", r.baseFile, st.LearnedTracks, st.ModelTime.Minutes(), st.Warm)
 	return nil
 }
 
@@ -289,44 +366,6 @@ func msPerFrame(nanos, frames int64) float64 {
 		return 0
 	}
 	return float64(nanos) / float64(frames) / 1e6
-}
-
-// replayed loads --public-dets or --tracks-from: a detector that replays
-// detections (none for tracks), a replaying tracker for tracks, and the
-// last frame number in the file.
-func (a *analyzeCmd) replayed() (pipeline.Detector, pipeline.Tracker, int, error) {
-	switch {
-	case a.PublicDets != "":
-		pd, frames, err := loadPublicDets(a.PublicDets, a.DetClass)
-		return pd, nil, frames, err
-	case a.TracksFrom != "":
-		tr, frames, err := loadTracks(a.TracksFrom, a.DetClass)
-		return pipeline.PublicDetections{}, tr, frames, err
-	}
-	return nil, nil, 0, nil
-}
-
-// loadTracks reads a MOT track file keyed by 1-based frame, dropping rows
-// flagged 0 (ignored regions in MOTChallenge ground truth).
-func loadTracks(path, class string) (pipeline.ReplayTracks, int, error) {
-	cls, ok := detect.ClassByName(class)
-	if !ok {
-		return pipeline.ReplayTracks{}, 0, fmt.Errorf("--public-dets-class: unknown class %q", class)
-	}
-	rows, err := motfile.ReadFile(path)
-	if err != nil {
-		return pipeline.ReplayTracks{}, 0, err
-	}
-	by := map[int][]track.Track{}
-	last := 0
-	for _, r := range rows {
-		if r.Conf == 0 {
-			continue
-		}
-		by[r.Frame] = append(by[r.Frame], track.Track{ID: r.ID, Class: cls, Box: r.Box, Score: 1, DetIndex: -1})
-		last = max(last, r.Frame)
-	}
-	return pipeline.ReplayTracks{ByFrame: by}, last, nil
 }
 
 // loadPublicDets reads MOT-format detections keyed by 1-based frame.

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/analysis"
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/pipeline"
@@ -141,10 +142,11 @@ func (b *benchCmd) fullPipeline(ctx context.Context, info decode.Info, rep *benc
 		return err
 	}
 	defer d.Close()
-	p, err := pipeline.New(src, pipeline.NewModelDetector(d, 4), nil, pipeline.Config{Track: track.DefaultConfig(info.FPS)})
+	chain, err := analysis.New(analysis.Config{Track: track.DefaultConfig(info.FPS)})
 	if err != nil {
 		return err
 	}
+	p := pipeline.New(src, pipeline.NewModelDetector(d, 4), chain, nil)
 	start := time.Now()
 	if err := p.Run(ctx); err != nil {
 		return err

@@ -36,6 +36,7 @@ type evalCmd struct {
 	Events  evalEventsCmd  `cmd:"" help:"Event-level precision, recall and F1 per rule."`
 	Ped2    evalPed2Cmd    `cmd:"" name:"ped2" help:"Frame-level anomaly ROC AUC on UCSD Ped2 (learn on Train, score Test)."`
 	Anomaly evalAnomalyCmd `cmd:"" help:"Learn a camera's baseline from replayed tracks; count anomaly alerts per camera-hour and on other footage."`
+	Motion  evalMotionCmd  `cmd:"" help:"Loop normal footage with its tracks through the motion cue; count its alerts per camera-hour."`
 }
 
 type versionCmd struct{}

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"time"
+
 	"bufio"
 	"bytes"
 	"encoding/json"
@@ -194,3 +196,8 @@ func TestEvalReproducesCEMReference(t *testing.T) {
 	require.Equal(t, 0, code)
 	require.Contains(t, stdout, "MOTA")
 }
+
+// hangTimeout bounds waits on real work (decoding, inference, encoding).
+// It is not a speed requirement: only a hang, never a slow or busy
+// machine, reaches it.
+const hangTimeout = 10 * time.Minute

@@ -8,7 +8,9 @@ import (
 	"sort"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/analysis"
 	"github.com/vigil-cctv/vigil/internal/baseline"
+	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/output"
 	"github.com/vigil-cctv/vigil/internal/scene"
@@ -55,23 +57,27 @@ func (c *evalAnomalyCmd) Run(e *env) error {
 			return err
 		}
 	}
-	m, err := baseline.New(baseline.Config{Warmup: c.Warmup, BudgetPerHour: c.Budget}.Defaults(), sc)
-	if err != nil {
-		return err
-	}
+	bcfg := baseline.Config{Warmup: c.Warmup, BudgetPerHour: c.Budget}.Defaults()
+	cfg := analysis.Config{Scene: sc, NoRules: true, Baseline: &bcfg}
 	if c.Load != "" {
-		if err := loadBaseline(m, c.Load); err != nil {
+		b, err := os.ReadFile(c.Load)
+		if err != nil {
 			return err
 		}
+		cfg.SavedBaseline = b
 	}
 	var sink *event.Writer
 	if c.Events != "" {
+		var err error
 		if sink, err = event.Create(c.Events); err != nil {
 			return err
 		}
 		defer sink.Close()
 	}
-	rp := &replayer{m: m, sink: sink, camera: cameraOf(sc)}
+	rp, err := newReplayer(cfg, sink)
+	if err != nil {
+		return err
+	}
 	var rep anomalyReport
 	if rep.Learn, err = rp.play(c.Learn, c.Hours, c.Warmup); err != nil {
 		return err
@@ -83,9 +89,18 @@ func (c *evalAnomalyCmd) Run(e *env) error {
 		}
 		rep.Score = append(rep.Score, p)
 	}
-	rep.State = m.State()
+	if rep.State, err = rp.chain.BaselineState(); err != nil {
+		return err
+	}
+	for _, n := range rp.notices {
+		e.log.Warn(n)
+	}
 	if c.Save != "" {
-		if err := saveBaseline(m, c.Save); err != nil {
+		data, err := rp.chain.SaveBaseline(true)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(c.Save, data, 0o644); err != nil {
 			return err
 		}
 	}
@@ -96,21 +111,28 @@ func (c *evalAnomalyCmd) Run(e *env) error {
 	return nil
 }
 
-func cameraOf(sc *scene.Scene) string {
-	if sc != nil {
-		return sc.Camera
-	}
-	return ""
+// replayer plays track files through one camera's analysis chain (the
+// baseline alone, no scene rule), keeping stream time running from one
+// file (and loop) to the next as a live camera would.
+type replayer struct {
+	chain   *analysis.Chain
+	replay  *track.Replay
+	sink    *event.Writer
+	offset  time.Duration // stream time of the next file's first frame
+	idBase  int           // added to track ids so loops never reuse one
+	frame   int           // frames replayed so far: the next frame's index
+	notices []string
 }
 
-// replayer plays track files through one baseline, keeping stream time
-// running from one file (and loop) to the next as a live camera would.
-type replayer struct {
-	m      *baseline.Model
-	sink   *event.Writer
-	camera string
-	offset time.Duration // stream time of the next file's first frame
-	idBase int           // added to track ids so loops never reuse one
+func newReplayer(cfg analysis.Config, sink *event.Writer) (*replayer, error) {
+	// The recorded tracks end as the live tracker would end them.
+	rep := track.NewReplay(nil, track.DefaultConfig(10))
+	cfg.Tracker = analysis.Recorded{R: rep}
+	chain, err := analysis.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &replayer{chain: chain, replay: rep, sink: sink}, nil
 }
 
 // play replays file for hours of stream time (once when hours is 0) and
@@ -134,24 +156,20 @@ func (r *replayer) play(file string, hours float64, skip time.Duration) (anomaly
 	start := r.offset
 	ids := map[int]bool{}
 	alerted := map[int]bool{}
-	for loop := 0; loop < loops; loop++ {
-		for _, rec := range recs {
-			pts := r.offset + time.Duration((rec.PTS-first)*float64(time.Second))
-			tracks := rec.TrackList()
-			for i := range tracks {
-				ids[tracks[i].ID] = true
-				tracks[i].ID += r.idBase
-			}
-			for _, ev := range r.m.Update(pts, frameW(tracks), frameH(tracks), tracks) {
-				if err := r.record(&p, ev, pts-start >= skip, alerted); err != nil {
-					return p, err
-				}
+	for range loops {
+		frames := r.addLoop(recs, first, ids)
+		for _, f := range frames {
+			out := r.chain.Step(f, nil)
+			if err := r.record(&p, out, f.PTS-start >= skip, alerted); err != nil {
+				return p, err
 			}
 		}
 		r.offset += span
 		r.idBase += 1 << 20
 	}
-	r.m.Close(r.offset)
+	if err := r.record(&p, r.chain.Close(), true, alerted); err != nil {
+		return p, err
+	}
 	p.Tracks = len(ids)
 	p.Hours = (r.offset - start).Hours()
 	p.AfterFor = max(0, (r.offset - start - skip).Hours())
@@ -165,28 +183,42 @@ func (r *replayer) play(file string, hours float64, skip time.Duration) (anomaly
 	return p, nil
 }
 
-func (r *replayer) record(p *anomalyPlay, ev event.Event, counted bool, alerted map[int]bool) error {
-	ev.Camera = r.camera
-	if r.sink != nil {
-		if err := r.sink.Write(ev); err != nil {
-			return err
+// addLoop hands one loop of the recording to the replay, with ids and
+// time shifted past the previous loop, and returns its frames.
+func (r *replayer) addLoop(recs []output.Record, first float64, ids map[int]bool) []*decode.Frame {
+	frames := make([]*decode.Frame, len(recs))
+	for i, rec := range recs {
+		tracks := rec.TrackList()
+		for j := range tracks {
+			ids[tracks[j].ID] = true
+			tracks[j].ID += r.idBase
 		}
+		r.replay.Add(r.frame, tracks)
+		frames[i] = &decode.Frame{Index: r.frame, PTS: r.offset + time.Duration((rec.PTS-first)*float64(time.Second))}
+		r.frame++
 	}
-	if !counted {
-		return nil
-	}
-	p.Alerts++
-	p.ByKind[ev.Name]++
-	for _, id := range ev.Tracks {
-		alerted[id%(1<<20)] = true
+	return frames
+}
+
+func (r *replayer) record(p *anomalyPlay, out analysis.Output, counted bool, alerted map[int]bool) error {
+	r.notices = append(r.notices, out.Notices...)
+	for _, ev := range out.Events {
+		if r.sink != nil {
+			if err := r.sink.Write(ev); err != nil {
+				return err
+			}
+		}
+		if !counted {
+			continue
+		}
+		p.Alerts++
+		p.ByKind[ev.Name]++
+		for _, id := range ev.Tracks {
+			alerted[id%(1<<20)] = true
+		}
 	}
 	return nil
 }
-
-// frameW and frameH are not known from a tracks file; the scene's image
-// size is used by the model when it has one, and 0 tells it so.
-func frameW([]track.Track) int { return 0 }
-func frameH([]track.Track) int { return 0 }
 
 func (rep anomalyReport) writeTable(w io.Writer) {
 	l := rep.Learn
@@ -206,12 +238,4 @@ func loadBaseline(m *baseline.Model, path string) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
-}
-
-func saveBaseline(m *baseline.Model, path string) error {
-	b, err := m.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, b, 0o644)
 }

@@ -59,7 +59,7 @@ cameras:
 	defer cmd.Process.Kill()
 
 	seen := map[int64]bool{}
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(hangTimeout)
 	for len(seen) < 5 && time.Now().Before(deadline) {
 		time.Sleep(300 * time.Millisecond)
 		for _, id := range alertIDs("http://" + addr) {

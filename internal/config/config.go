@@ -81,6 +81,16 @@ type Camera struct {
 	Classes   string  `yaml:"classes"`
 	Disabled  bool    `yaml:"disabled"`
 	Profile   string  `yaml:"onvif_profile"`
+	// StartTime is the wall-clock time of a recorded file's first frame
+	// (RFC 3339): the camera clock that rule schedules and hour-of-week
+	// learning read. Without it a file camera's clock starts when it does.
+	StartTime string `yaml:"start_time"`
+}
+
+// Epoch is the parsed StartTime (zero when unset).
+func (cam Camera) Epoch() time.Time {
+	t, _ := time.Parse(time.RFC3339, cam.StartTime)
+	return t
 }
 
 // Anomaly configures the per-camera learned baseline (internal/baseline).
@@ -312,6 +322,13 @@ func (cam Camera) validate(p string, seen map[string]bool) []fieldError {
 	}
 	if _, err := detect.ParseClassSet(cam.Classes); err != nil {
 		add(".classes", "%v", err)
+	}
+	if cam.StartTime != "" {
+		if _, err := time.Parse(time.RFC3339, cam.StartTime); err != nil {
+			add(".start_time", "want an RFC 3339 time such as 2026-03-01T23:00:00+01:00, got %q", cam.StartTime)
+		} else if strings.Contains(cam.URL, "://") {
+			add(".start_time", "is for recorded files; a stream's clock is the time its frames arrive")
+		}
 	}
 	return errs
 }

@@ -2,6 +2,7 @@ package decode
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/url"
 	"os"
@@ -74,8 +75,27 @@ func TestFPSSelectionIsByTimestamp(t *testing.T) {
 	require.Len(t, frames, 10)
 	for i, f := range frames {
 		require.Equal(t, time.Duration(i)*200*time.Millisecond, f.PTS, "frame %d", i)
+		require.Equal(t, 2*i, f.Index, "Index is the source frame's, so MOT output scores against the sequence's ground truth")
 	}
 	require.Equal(t, int64(9), src.Stats().Skipped)
+}
+
+// Frames linked into a folder from elsewhere play like files there.
+func TestImageDirectoryFollowsSymlinks(t *testing.T) {
+	needFFmpeg(t)
+	src := "../../../shared/data/cdnet-highway/input"
+	needFile(t, src)
+	dir := t.TempDir()
+	for i := 1; i <= 3; i++ {
+		name := fmt.Sprintf("in%06d.jpg", i)
+		abs, err := filepath.Abs(filepath.Join(src, name))
+		require.NoError(t, err)
+		require.NoError(t, os.Symlink(abs, filepath.Join(dir, name)))
+	}
+	require.NoError(t, os.Symlink(filepath.Join(dir, "missing.jpg"), filepath.Join(dir, "zz-dangling.jpg")))
+	frames, _, err := collect(t, dir, Options{})
+	require.NoError(t, err)
+	require.Len(t, frames, 3, "a dangling link is not a frame")
 }
 
 func TestSelectorTable(t *testing.T) {

@@ -11,8 +11,10 @@ import (
 
 // Frame is one decoded picture.
 type Frame struct {
-	// Index counts frames emitted by the source from 0, after any fps
-	// selection; MOT frame numbers are Index+1.
+	// Index is the frame's position in the source from 0, counting every
+	// decoded frame, also those left out by fps selection; MOT frame
+	// numbers are Index+1, so output at a reduced rate still scores against
+	// the sequence's ground truth.
 	Index int
 	// PTS is the presentation time relative to the start of the stream.
 	PTS time.Duration

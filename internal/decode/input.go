@@ -104,7 +104,7 @@ func listImages(dir string) ([]string, error) {
 	byExt := map[string][]string{}
 	for _, e := range entries {
 		ext := strings.ToLower(filepath.Ext(e.Name()))
-		if e.Type().IsRegular() && imageExts[ext] {
+		if imageExts[ext] && regularFile(dir, e) {
 			byExt[ext] = append(byExt[ext], filepath.Join(dir, e.Name()))
 		}
 	}
@@ -119,6 +119,19 @@ func listImages(dir string) ([]string, error) {
 	}
 	sort.Strings(best)
 	return best, nil
+}
+
+// regularFile reports whether a directory entry is a regular file, or a
+// symbolic link to one (frames linked into a folder from elsewhere).
+func regularFile(dir string, e os.DirEntry) bool {
+	if e.Type().IsRegular() {
+		return true
+	}
+	if e.Type()&os.ModeSymlink == 0 {
+		return false
+	}
+	st, err := os.Stat(filepath.Join(dir, e.Name()))
+	return err == nil && st.Mode().IsRegular()
 }
 
 // ValidateRTSPURL checks that s is an rtsp:// or rtsps:// URL with a host.

@@ -246,7 +246,7 @@ func (s *Source) readFrames(ctx context.Context, r io.Reader, pts <-chan time.Du
 			s.skipped.Add(1)
 			continue
 		}
-		f := &Frame{Index: int(s.emitted.Load()), PTS: t, Width: s.Info.Width, Height: s.Info.Height, Pix: pix}
+		f := &Frame{Index: idx, PTS: t, Width: s.Info.Width, Height: s.Info.Height, Pix: pix}
 		if err := s.emit(ctx, f); err != nil {
 			return err
 		}

@@ -120,6 +120,11 @@ type Options struct {
 	// NoPacing decodes files as fast as possible instead of at their own
 	// frame rate. Live streams are always paced by the camera.
 	NoPacing bool
+	// Lossless makes a file wait for the consumer instead of dropping
+	// frames, and hands every queued frame over before Run returns at the
+	// end of input: a recorded file analysed in full, once. It has no
+	// effect on live streams, which must never back up into the camera.
+	Lossless bool
 	// Decode passes binaries (FFmpeg, FFprobe) to package decode; its other
 	// fields are set from Camera and the options above.
 	Decode decode.Options

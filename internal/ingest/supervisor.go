@@ -67,13 +67,20 @@ func (s *Supervisor) Run(ctx context.Context, out chan<- Frame) error {
 		s.setState(StateStopped, err.Error())
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	fctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { s.q.forward(ctx, out) })
+	wg.Go(func() { s.q.forward(fctx, out) })
 	defer wg.Wait()
 	defer cancel()
-	return s.loop(ctx)
+	err := s.loop(ctx)
+	if err == nil && s.lossless() {
+		s.q.waitSent(ctx) // the end of input: hand over what is queued
+	}
+	return err
 }
+
+// lossless reports whether frames wait for the consumer (see Options).
+func (s *Supervisor) lossless() bool { return s.opt.Lossless && !isLive(s.cam.URL) }
 
 // Run supervises one camera; see Supervisor.Run. Use NewSupervisor instead
 // to read the camera's Status while it runs.
@@ -219,7 +226,7 @@ func (s *Supervisor) pump(ctx context.Context, cancel context.CancelFunc, src *d
 			}
 			o.frames++
 			o.streamed = now.Sub(first)
-			s.accept(f, now, interval)
+			s.accept(ctx, f, now, interval)
 			if !live && !s.opt.NoPacing && !pace.wait(ctx, f.PTS) {
 				stop()
 				return o
@@ -262,7 +269,7 @@ func (s *Supervisor) finished(ctx context.Context, src *decode.Source, live bool
 
 // accept stamps a decoded frame and queues it unless the motion gate holds
 // it back.
-func (s *Supervisor) accept(f *decode.Frame, now time.Time, interval time.Duration) {
+func (s *Supervisor) accept(ctx context.Context, f *decode.Frame, now time.Time, interval time.Duration) {
 	pts := s.clock.pts(f.PTS, now, interval)
 	fr := Frame{Camera: s.cam.ID, Seq: s.seq, PTS: pts, SourcePTS: f.PTS, Session: s.sessions,
 		Received: now, Width: f.Width, Height: f.Height, Pix: f.Pix}
@@ -275,7 +282,11 @@ func (s *Supervisor) accept(f *decode.Frame, now time.Time, interval time.Durati
 			st.FramesGated++
 		}
 	})
-	if pass {
+	switch {
+	case !pass:
+	case s.lossless():
+		s.q.pushWait(ctx, fr)
+	default:
 		s.q.push(fr)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -435,5 +436,45 @@ func TestSupervisorMotionGate(t *testing.T) {
 	st := h.sup.Status()
 	if st.FramesIn != 10 || st.FramesGated != 0 || st.FramesOut+st.FramesDropped != 10 {
 		t.Errorf("walking people should all pass: %+v", st)
+	}
+}
+
+// A lossless file waits for a slow consumer instead of dropping frames,
+// and hands over every queued frame before Run returns at its end. The
+// consumer takes a frame only once the supervisor has filled its queue
+// and is blocked on it, so the slowness does not depend on timing.
+func TestLosslessFileWaitsForTheConsumer(t *testing.T) {
+	t.Parallel()
+	file := shortFile(t, 2) // 20 frames
+	opt := testOptions()
+	opt.NoPacing, opt.Lossless, opt.Queue = true, true, 2
+	sup := NewSupervisor(Camera{ID: "clip", URL: file}, opt)
+	out := make(chan Frame)
+	done := make(chan error, 1)
+	go func() { done <- sup.Run(t.Context(), out) }()
+	var got []Frame
+	for len(got) < 20 {
+		// Queue full (2), one frame with the forwarder, one more decoded
+		// and waiting to be queued, unless the input has ended.
+		full := func() bool {
+			st := sup.Status()
+			return st.FramesIn-st.FramesOut >= 4 || st.FramesIn == 20
+		}
+		for !full() {
+			runtime.Gosched()
+		}
+		got = append(got, <-out)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	st := sup.Status()
+	if st.FramesDropped != 0 || st.FramesIn != 20 || st.FramesOut != 20 || st.State != StateStopped || st.Reason != "end of input" {
+		t.Errorf("status %+v", st)
+	}
+	for i, f := range got {
+		if f.Seq != int64(i) {
+			t.Fatalf("frame %d has seq %d: a frame was lost or reordered", i, f.Seq)
+		}
 	}
 }

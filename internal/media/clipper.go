@@ -333,8 +333,9 @@ func (c *Clipper) encodeSlot(cl *clip) error {
 	return c.writeClip(cl)
 }
 
-// writeClip encodes the frames to a temporary file and renames it into
-// place; on any failure the partial file is removed.
+// writeClip encodes the frames to a temporary file and links it into
+// place, never replacing a file already there (another alert's evidence);
+// the temporary file is removed in every case.
 func (c *Clipper) writeClip(cl *clip) error {
 	if err := os.MkdirAll(filepath.Dir(cl.path), 0o755); err != nil {
 		return err
@@ -342,12 +343,10 @@ func (c *Clipper) writeClip(cl *clip) error {
 	tmp := cl.path + partSuffix
 	err := encodeFrames(cl.ctx, tmp, c.fps, cl, c.videoOpts)
 	if err == nil {
-		err = os.Rename(tmp, cl.path)
+		err = os.Link(tmp, cl.path) // fails if the path exists
 	}
-	if err != nil {
-		if rerr := os.Remove(tmp); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
-			c.log.Warn("removing partial clip", "path", tmp, "err", rerr)
-		}
+	if rerr := os.Remove(tmp); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+		c.log.Warn("removing partial clip", "path", tmp, "err", rerr)
 	}
 	return err
 }

@@ -1,14 +1,14 @@
 package output
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"time"
+	"slices"
 
-	"github.com/vigil-cctv/vigil/internal/baseline"
 	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/pipeline"
 	"github.com/vigil-cctv/vigil/internal/rules"
@@ -16,18 +16,16 @@ import (
 	"github.com/vigil-cctv/vigil/internal/snapshot"
 )
 
-// Events applies a scene's rules to each frame's tracks and writes the
-// alerts as JSON lines, with a snapshot and crop per alert when frames
-// carry pixels and a snapshot directory is set.
+// Events writes the events the analysis chain raised as JSON lines, with
+// a snapshot and crop per event when frames carry pixels and a snapshot
+// directory is set, and the line counts as JSON at the end.
 type Events struct {
-	engine    *rules.Engine
-	base      *baseline.Model
 	scene     *scene.Scene
 	out       *event.Writer
 	snaps     *snapshot.Writer
 	countsTo  string
+	counts    map[rules.Count]int // by everything but N
 	log       *slog.Logger
-	last      time.Duration
 	Raised    int
 	ByRule    map[string]int
 	Snapshots int
@@ -35,28 +33,20 @@ type Events struct {
 
 // EventsConfig configures an Events sink.
 type EventsConfig struct {
-	Scene     *scene.Scene
-	Rules     rules.Options
-	Path      string // JSON-lines file for alerts
-	Snapshots string // directory for alert images ("" for none)
-	Counts    string // JSON file for line-crossing counters ("" for none)
+	Scene     *scene.Scene // drawn on snapshots (may be nil)
+	Path      string       // JSON-lines file for events
+	Snapshots string       // directory for event images ("" for none)
+	Counts    string       // JSON file for line-crossing counters ("" for none)
 	Log       *slog.Logger
-	// Baseline, when set, also raises the learned baseline's anomaly
-	// alerts, and keeps learning from the tracks.
-	Baseline *baseline.Model
 }
 
-// NewEvents builds the rule engine and opens the events file.
+// NewEvents opens the events file.
 func NewEvents(cfg EventsConfig) (*Events, error) {
-	eng, err := rules.New(cfg.Scene, cfg.Rules)
-	if err != nil {
-		return nil, err
-	}
 	out, err := event.Create(cfg.Path)
 	if err != nil {
 		return nil, err
 	}
-	ev := &Events{engine: eng, base: cfg.Baseline, scene: cfg.Scene, out: out, countsTo: cfg.Counts, log: cfg.Log, ByRule: map[string]int{}}
+	ev := &Events{scene: cfg.Scene, out: out, countsTo: cfg.Counts, log: cfg.Log, ByRule: map[string]int{}, counts: map[rules.Count]int{}}
 	if cfg.Snapshots != "" {
 		ev.snaps = &snapshot.Writer{Dir: cfg.Snapshots}
 	}
@@ -66,32 +56,37 @@ func NewEvents(cfg EventsConfig) (*Events, error) {
 	return ev, nil
 }
 
-// Write runs the rules on one frame and records what they raise.
+// Write records the frame's events and counts.
 func (s *Events) Write(r *pipeline.Result) error {
-	s.last = r.Frame.PTS
-	evs := s.engine.Update(r.Frame.PTS, r.Tracks)
-	if s.base != nil {
-		evs = append(evs, s.base.Update(r.Frame.PTS, r.Frame.Width, r.Frame.Height, r.Tracks)...)
+	return s.take(r, r.Frame != nil && r.Frame.Pix != nil)
+}
+
+// End records what the chain raised at the end of the stream (no frame
+// to draw it on).
+func (s *Events) End(r *pipeline.Result) error { return s.take(r, false) }
+
+func (s *Events) take(r *pipeline.Result, pictures bool) error {
+	for _, c := range r.Counts {
+		n := c.N
+		c.N = 0
+		s.counts[c] += n
 	}
-	for _, ev := range evs {
-		if ev.Camera == "" {
-			ev.Camera = s.scene.Camera
-		}
-		if err := s.record(&ev, r); err != nil {
+	for _, ev := range r.Events {
+		if err := s.record(&ev, r, pictures); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Events) record(ev *event.Event, r *pipeline.Result) error {
-	if s.snaps != nil && r != nil && r.Frame.Pix != nil {
-		full, crop, err := s.snaps.Write(ev, r.Frame, r.Tracks, s.scene)
+func (s *Events) record(ev *event.Event, r *pipeline.Result, pictures bool) error {
+	if s.snaps != nil && pictures {
+		files, err := s.snaps.Write(ev, r.Frame, r.Tracks, s.scene)
 		if err != nil {
-			// A lost picture must not lose the alert itself.
-			s.log.Warn("alert snapshot failed", "rule", ev.Name, "err", err)
+			// A lost picture must not lose the event itself.
+			s.log.Warn("event snapshot failed", "rule", ev.Name, "err", err)
 		} else {
-			ev.Snapshot, ev.Crop = full, crop
+			ev.Snapshot, ev.Crop = files.Snapshot, files.Crop
 			s.Snapshots++
 		}
 	}
@@ -104,18 +99,11 @@ func (s *Events) record(ev *event.Event, r *pipeline.Result) error {
 	return nil
 }
 
-// Close raises what is pending at the end of the stream, writes the
-// counters and closes the file.
+// Close writes the counters and closes the file.
 func (s *Events) Close() error {
 	var errs []error
-	for _, ev := range s.engine.Close(s.last) {
-		errs = append(errs, s.record(&ev, nil))
-	}
-	if s.base != nil {
-		s.base.Close(s.last)
-	}
 	if s.countsTo != "" {
-		errs = append(errs, writeCounts(s.countsTo, s.engine.Counts()))
+		errs = append(errs, writeCounts(s.countsTo, s.counts))
 	}
 	errs = append(errs, s.out.Close())
 	return errors.Join(errs...)
@@ -132,12 +120,15 @@ type countRecord struct {
 	N         int     `json:"n"`
 }
 
-func writeCounts(path string, counts []rules.Count) error {
-	recs := make([]countRecord, len(counts))
-	for i, c := range counts {
-		recs[i] = countRecord{Rule: c.Rule, Line: c.Line, Class: c.Class, Direction: c.Direction,
-			Start: c.Start.Seconds(), Bucket: c.Bucket.Seconds(), N: c.N}
+func writeCounts(path string, counts map[rules.Count]int) error {
+	recs := make([]countRecord, 0, len(counts))
+	for c, n := range counts {
+		recs = append(recs, countRecord{Rule: c.Rule, Line: c.Line, Class: c.Class, Direction: c.Direction,
+			Start: c.Start.Seconds(), Bucket: c.Bucket.Seconds(), N: n})
 	}
+	slices.SortFunc(recs, func(a, b countRecord) int {
+		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Class, b.Class), cmp.Compare(a.Direction, b.Direction))
+	})
 	data, err := json.MarshalIndent(recs, "", "  ")
 	if err != nil {
 		return err

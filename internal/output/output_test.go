@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vigil-cctv/vigil/internal/analysis"
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/geom"
@@ -17,11 +18,11 @@ import (
 )
 
 func result(i int) *pipeline.Result {
-	return &pipeline.Result{
+	return &pipeline.Result{Output: analysis.Output{
 		Frame:      &decode.Frame{Index: i, PTS: time.Duration(i) * 40 * time.Millisecond},
 		Detections: []detect.Detection{{Box: geom.Box{X: 1.234, Y: 2, W: 30, H: 80}, Class: detect.Person, Score: 0.87654}},
 		Tracks:     []track.Track{{ID: 7, Class: detect.Truck, Box: geom.Box{X: 10.005, Y: 20, W: 100, H: 50}, Score: 0.5}},
-	}
+	}}
 }
 
 func TestMOTWritesOneBasedFrames(t *testing.T) {

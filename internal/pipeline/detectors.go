@@ -5,7 +5,6 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/detect"
-	"github.com/vigil-cctv/vigil/internal/track"
 )
 
 // Model is a detector whose input tensor is filled separately from running
@@ -102,14 +101,35 @@ func (c *Clock) Wait() error {
 	return c.err
 }
 
-// ReplayTracks feeds tracks from a file (MOT frame numbers, 1-based)
-// instead of tracking, so rules can run on existing tracks such as human
-// ground truth.
-type ReplayTracks struct {
-	ByFrame map[int][]track.Track
+// Frames is a source of given frames (usually without pixels): the time
+// line of recorded tracks replayed when there is no video.
+type Frames struct {
+	List []*decode.Frame
+	err  error
+	done chan struct{}
 }
 
-// Update returns the frame's tracks, ignoring detections.
-func (r ReplayTracks) Update(f *decode.Frame, _ []detect.Detection) []track.Track {
-	return r.ByFrame[f.Index+1]
+// Start emits the frames in order.
+func (s *Frames) Start(ctx context.Context) (<-chan *decode.Frame, error) {
+	out := make(chan *decode.Frame, 4)
+	s.done = make(chan struct{})
+	go func() {
+		defer close(s.done)
+		defer close(out)
+		for _, f := range s.List {
+			select {
+			case out <- f:
+			case <-ctx.Done():
+				s.err = ctx.Err()
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// Wait returns once every frame was taken or the run was cancelled.
+func (s *Frames) Wait() error {
+	<-s.done
+	return s.err
 }

@@ -1,7 +1,8 @@
-// Package pipeline runs the perception chain for one source: decode →
-// letterbox → inference → tracking → outputs, each stage in its own
-// goroutine joined by small bounded channels, so that decoding, tracking
-// and writing overlap with inference instead of adding to it.
+// Package pipeline runs one source through the analysis chain: decode →
+// letterbox → inference → analysis.Chain (tracking, rules, baseline) →
+// outputs, each stage in its own goroutine joined by small bounded
+// channels, so that decoding, analysis and writing overlap with inference
+// instead of adding to it.
 package pipeline
 
 import (
@@ -12,9 +13,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/analysis"
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/detect"
-	"github.com/vigil-cctv/vigil/internal/track"
 )
 
 // Source yields frames; *decode.Source satisfies it.
@@ -36,11 +37,9 @@ type Detector interface {
 	Infer(p Prepared) ([]detect.Detection, error)
 }
 
-// Result is everything known about one frame after tracking.
+// Result is everything the chain made of one frame.
 type Result struct {
-	Frame      *decode.Frame
-	Detections []detect.Detection
-	Tracks     []track.Track
+	analysis.Output
 }
 
 // Sink consumes results in frame order. Close flushes; it is called once
@@ -50,59 +49,34 @@ type Sink interface {
 	Close() error
 }
 
-// Config selects what is tracked.
-type Config struct {
-	Classes detect.ClassSet
-	Track   track.Config
-	// Tracker replaces the ByteTrack tracker built from Track, e.g. to
-	// replay tracks from a file.
-	Tracker Tracker
-}
-
-// Tracker turns a frame's detections into tracks.
-type Tracker interface {
-	Update(f *decode.Frame, dets []detect.Detection) []track.Track
-}
-
-// byteTrack adapts *track.Tracker, which needs only the detections.
-type byteTrack struct{ t *track.Tracker }
-
-func (b byteTrack) Update(_ *decode.Frame, dets []detect.Detection) []track.Track {
-	return b.t.Update(dets)
+// Ender is a Sink that also takes the chain's output at the end of the
+// stream (the events pending on tracks still open), before Close.
+type Ender interface {
+	End(r *Result) error
 }
 
 // Stats are running counters, readable while the pipeline runs.
 type Stats struct {
 	Frames      atomic.Int64
 	Detections  atomic.Int64
-	TrackNanos  atomic.Int64
+	TrackNanos  atomic.Int64 // time in the analysis chain
 	InferNanos  atomic.Int64
 	PrepareNano atomic.Int64
 	LastPTS     atomic.Int64
 }
 
-// Pipeline wires one source to a detector, a tracker and sinks.
+// Pipeline wires one source to a detector, the analysis chain and sinks.
 type Pipeline struct {
-	src     Source
-	det     Detector
-	tracker Tracker
-	sinks   []Sink
-	cfg     Config
-	Stats   Stats
+	src   Source
+	det   Detector
+	chain *analysis.Chain
+	sinks []Sink
+	Stats Stats
 }
 
-// New builds a pipeline; unless cfg.Tracker is set, the tracker is
-// ByteTrack configured by cfg.Track.
-func New(src Source, det Detector, sinks []Sink, cfg Config) (*Pipeline, error) {
-	tr := cfg.Tracker
-	if tr == nil {
-		bt, err := track.New(cfg.Track)
-		if err != nil {
-			return nil, fmt.Errorf("tracker: %w", err)
-		}
-		tr = byteTrack{bt}
-	}
-	return &Pipeline{src: src, det: det, tracker: tr, sinks: sinks, cfg: cfg}, nil
+// New builds a pipeline around chain.
+func New(src Source, det Detector, chain *analysis.Chain, sinks []Sink) *Pipeline {
+	return &Pipeline{src: src, det: det, chain: chain, sinks: sinks}
 }
 
 type inferred struct {
@@ -117,7 +91,7 @@ func (p *Pipeline) Run(ctx context.Context) (err error) {
 	defer cancel()
 	frames, err := p.src.Start(ctx)
 	if err != nil {
-		return errors.Join(err, p.closeSinks())
+		return errors.Join(err, p.end(), p.closeSinks())
 	}
 	prepared := make(chan Prepared, 2)
 	detected := make(chan inferred, 4)
@@ -138,7 +112,7 @@ func (p *Pipeline) Run(ctx context.Context) (err error) {
 	if stageErr.err == nil && ctx.Err() != nil && srcErr != nil {
 		stageErr.err = srcErr
 	}
-	return errors.Join(stageErr.err, p.closeSinks())
+	return errors.Join(stageErr.err, p.end(), p.closeSinks())
 }
 
 func (p *Pipeline) prepare(ctx context.Context, in <-chan *decode.Frame, out chan<- Prepared) error {
@@ -179,34 +153,45 @@ func (p *Pipeline) infer(ctx context.Context, in <-chan Prepared, out chan<- inf
 	return nil
 }
 
-// consume tracks and writes in frame order on the caller's goroutine.
+// consume analyses and writes in frame order on the caller's goroutine,
+// and ends the stream in the chain after the last frame, even a failed run.
 func (p *Pipeline) consume(in <-chan inferred) error {
 	for it := range in {
-		dets := p.filter(it.dets)
 		start := time.Now()
-		tracks := p.tracker.Update(it.frame, dets)
+		out := p.chain.Step(it.frame, it.dets)
 		p.Stats.TrackNanos.Add(int64(time.Since(start)))
-		r := &Result{Frame: it.frame, Detections: dets, Tracks: tracks}
-		for _, s := range p.sinks {
-			if err := s.Write(r); err != nil {
-				return fmt.Errorf("frame %d: %w", it.frame.Index, err)
-			}
+		if out.Stale {
+			continue
+		}
+		if err := p.write(&Result{Output: out}); err != nil {
+			return fmt.Errorf("frame %d: %w", it.frame.Index, err)
 		}
 		p.Stats.Frames.Add(1)
-		p.Stats.Detections.Add(int64(len(dets)))
+		p.Stats.Detections.Add(int64(len(out.Detections)))
 		p.Stats.LastPTS.Store(int64(it.frame.PTS))
 	}
 	return nil
 }
 
-func (p *Pipeline) filter(dets []detect.Detection) []detect.Detection {
-	out := dets[:0]
-	for _, d := range dets {
-		if p.cfg.Classes.Allows(d.Class) {
-			out = append(out, d)
+func (p *Pipeline) write(r *Result) error {
+	for _, s := range p.sinks {
+		if err := s.Write(r); err != nil {
+			return err
 		}
 	}
-	return out
+	return nil
+}
+
+// end hands the chain's end-of-stream output to the sinks that want it.
+func (p *Pipeline) end() error {
+	r := &Result{Output: p.chain.Close()}
+	var errs []error
+	for _, s := range p.sinks {
+		if e, ok := s.(Ender); ok {
+			errs = append(errs, e.End(r))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (p *Pipeline) closeSinks() error {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/vigil-cctv/vigil/internal/analysis"
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/geom"
@@ -51,9 +52,9 @@ func (r *recorder) Close() error { r.closed++; return nil }
 
 func newPipe(t *testing.T, frames int, det Detector, rec *recorder, classes detect.ClassSet) *Pipeline {
 	t.Helper()
-	p, err := New(&Clock{Frames: frames, FPS: 10}, det, []Sink{rec}, Config{Classes: classes, Track: track.DefaultConfig(10)})
+	chain, err := analysis.New(analysis.Config{Classes: classes, Track: track.DefaultConfig(10)})
 	require.NoError(t, err)
-	return p
+	return New(&Clock{Frames: frames, FPS: 10}, det, chain, []Sink{rec})
 }
 
 func TestRunTracksInFrameOrder(t *testing.T) {
@@ -119,8 +120,9 @@ func TestModelDetectorPoolsTensors(t *testing.T) {
 	m := &fakeModel{}
 	d := NewModelDetector(m, 3)
 	rec := &recorder{}
-	p, err := New(&Clock{Frames: 40, FPS: 10}, d, []Sink{rec}, Config{Track: track.DefaultConfig(10)})
+	chain, err := analysis.New(analysis.Config{Track: track.DefaultConfig(10)})
 	require.NoError(t, err)
+	p := New(&Clock{Frames: 40, FPS: 10}, d, chain, []Sink{rec})
 	require.NoError(t, p.Run(context.Background()))
 	require.Equal(t, 40, m.inferred)
 	require.Len(t, d.pool, 3, "every tensor returned to the pool")

@@ -15,8 +15,9 @@
 // the condition has been observed false for a hold time (1 s for zone
 // presence), so a foot point flickering on a zone edge or a track missing
 // for a few frames keeps one episode and raises one alert. Frames where a
-// track is not seen count neither way. A track's state is forgotten once it
-// has been unseen for Options.Grace.
+// track is not seen count neither way. A track's state is forgotten when
+// End reports the track ended: the tracker decides that once (its lost
+// buffer), and every consumer follows the same report.
 //
 // Exact criteria, per rule type:
 //

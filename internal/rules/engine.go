@@ -14,7 +14,6 @@ import (
 
 // Hysteresis constants shared by the rules (see the package doc).
 const (
-	defaultGrace     = 2 * time.Second
 	defaultSmoothing = 500 * time.Millisecond
 	minConfirm       = 200 * time.Millisecond // shortest confirmed episode
 	exitHold         = time.Second            // observed absence that ends presence
@@ -29,8 +28,6 @@ type Options struct {
 	// Epoch is the wall-clock instant of PTS 0. Schedules are evaluated at
 	// Epoch+PTS; with a zero Epoch every rule is always active.
 	Epoch time.Time
-	// Grace is how long an unseen track's state is kept (default 2 s).
-	Grace time.Duration
 	// Smoothing is the moving-average window of foot points (default 0.5 s).
 	Smoothing time.Duration
 }
@@ -50,6 +47,7 @@ type Engine struct {
 	tracks     map[int]*trackState
 	order      []*trackState // this frame's tracks, by ID
 	counts     map[countKey]int
+	fresh      []Count // crossings counted since the last NewCounts
 	last       time.Duration
 	started    bool
 }
@@ -59,11 +57,8 @@ func New(sc *scene.Scene, opt Options) (*Engine, error) {
 	if sc == nil {
 		return nil, errors.New("rules: nil scene")
 	}
-	if opt.Grace < 0 || opt.Smoothing < 0 {
-		return nil, errors.New("rules: negative grace or smoothing")
-	}
-	if opt.Grace == 0 {
-		opt.Grace = defaultGrace
+	if opt.Smoothing < 0 {
+		return nil, errors.New("rules: negative smoothing")
 	}
 	if opt.Smoothing == 0 {
 		opt.Smoothing = defaultSmoothing
@@ -106,7 +101,8 @@ func (e *Engine) active(r *scene.Rule, pts time.Duration) bool {
 
 // Update feeds one frame's tracks at frame time pts and returns the alerts
 // raised at this frame. Frames must come in increasing PTS; a frame whose
-// PTS is not after the previous one is ignored.
+// PTS is not after the previous one is ignored. A track's state is kept
+// until End reports it ended: the engine keeps no timer of its own.
 func (e *Engine) Update(pts time.Duration, tracks []track.Track) []event.Event {
 	if e.started && pts <= e.last {
 		return nil
@@ -128,25 +124,36 @@ func (e *Engine) Update(pts time.Duration, tracks []track.Track) []event.Event {
 		}
 		out = append(out, c.frame(pts)...)
 	}
-	return e.expire(pts, out, false)
+	return out
 }
 
-// Close ends the stream at pts: it returns what is pending (line crossings
-// whose track vanished on the new side) and forgets every track. Counts
-// are kept.
-func (e *Engine) Close(pts time.Duration) []event.Event {
-	return e.expire(pts, nil, true)
-}
-
-// expire forgets tracks unseen for the grace period (all tracks when all
-// is set), in ID order so that the events they flush are deterministic.
-func (e *Engine) expire(pts time.Duration, out []event.Event, all bool) []event.Event {
-	var gone []*trackState
-	for _, t := range e.tracks {
-		if all || pts-t.last > e.opt.Grace {
+// End is told at pts that the tracks ids have ended (the tracker's one
+// report of it); it returns what was pending on them (a line crossing
+// whose track vanished on the new side) and forgets them.
+func (e *Engine) End(pts time.Duration, ids []int) []event.Event {
+	gone := make([]*trackState, 0, len(ids))
+	for _, id := range ids {
+		if t := e.tracks[id]; t != nil {
 			gone = append(gone, t)
 		}
 	}
+	return e.forget(pts, gone)
+}
+
+// Close ends the stream at pts: it returns what is pending and forgets
+// every track. Counts are kept.
+func (e *Engine) Close(pts time.Duration) []event.Event {
+	gone := make([]*trackState, 0, len(e.tracks))
+	for _, t := range e.tracks {
+		gone = append(gone, t)
+	}
+	return e.forget(pts, gone)
+}
+
+// forget drops tracks in ID order, so that the events they flush are
+// deterministic.
+func (e *Engine) forget(pts time.Duration, gone []*trackState) []event.Event {
+	var out []event.Event
 	slices.SortFunc(gone, func(a, b *trackState) int { return cmp.Compare(a.id, b.id) })
 	for _, t := range gone {
 		for i, c := range e.checks {

@@ -44,6 +44,15 @@ func (e *Engine) Counts() []Count {
 	return out
 }
 
+// NewCounts returns the crossings counted since its last call, one Count
+// with N = 1 per crossing, in the order they were counted: what a sink
+// adds to stored totals without diffing Counts.
+func (e *Engine) NewCounts() []Count {
+	out := e.fresh
+	e.fresh = nil
+	return out
+}
+
 // lineRule counts and reports line crossings; see the package doc.
 type lineRule struct {
 	noop
@@ -118,6 +127,7 @@ func (c *lineRule) confirm(pts time.Duration, t *trackState, st *ruleState) (eve
 	st.side, st.pend = st.pend, 0
 	k := countKey{rule: c.r, class: t.class.String(), direction: dir, start: bucketStart(st.pendPTS, c.r.Bucket)}
 	c.e.counts[k]++
+	c.e.fresh = append(c.e.fresh, Count{Rule: c.r.Name, Line: c.r.Line.Name, Class: k.class, Direction: dir, Start: k.start, Bucket: c.r.Bucket, N: 1})
 	if !st.cool.ok(pts, c.r.Cooldown) {
 		return event.Event{}, false
 	}

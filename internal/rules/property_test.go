@@ -49,8 +49,15 @@ func replay(t require.TestingT, sc *scene.Scene, frames [][]track.Track) []event
 	e, err := New(sc, Options{})
 	require.NoError(t, err)
 	var out []event.Event
+	byFrame := map[int][]track.Track{}
 	for f, ts := range frames {
-		out = append(out, e.Update(time.Duration(f)*100*time.Millisecond, ts)...)
+		byFrame[f] = ts
+	}
+	rep := track.NewReplay(byFrame, track.DefaultConfig(10))
+	for f := range frames {
+		pts := time.Duration(f) * 100 * time.Millisecond
+		out = append(out, e.Update(pts, rep.Update(f))...)
+		out = append(out, e.End(pts, rep.Ended())...)
 	}
 	return append(out, e.Close(time.Duration(len(frames))*100*time.Millisecond)...)
 }
@@ -162,14 +169,21 @@ rules:
 	require.Contains(t, evs[0].Explanation, "px/s")
 }
 
-// State of vanished tracks is forgotten after the grace period.
-func TestForgetsTracks(t *testing.T) {
+// A track's state is kept until End reports it ended, and only then
+// forgotten: the engine has no timer of its own.
+func TestForgetsEndedTracks(t *testing.T) {
 	e, err := New(loadScene(t, exampleScene), Options{})
 	require.NoError(t, err)
 	for f := range 100 {
-		e.Update(time.Duration(f)*100*time.Millisecond, []track.Track{{ID: f + 1, Class: detect.Person, Box: geom.Box{X: 100, Y: 300, W: 20, H: 40}}})
+		pts := time.Duration(f) * 100 * time.Millisecond
+		e.Update(pts, []track.Track{{ID: f + 1, Class: detect.Person, Box: geom.Box{X: 100, Y: 300, W: 20, H: 40}}})
+		if f >= 10 {
+			e.End(pts, []int{f - 9}) // ended 1 s after its only sighting
+		}
 	}
-	require.LessOrEqual(t, e.Tracked(), 22)
+	require.Equal(t, 10, e.Tracked())
+	require.Empty(t, e.End(10*time.Second, []int{12345}), "an unknown id is ignored")
+	require.Equal(t, 10, e.Tracked())
 	require.Empty(t, e.Close(10*time.Second))
 	require.Zero(t, e.Tracked())
 }

@@ -77,8 +77,9 @@ func readSpec(t *testing.T, dir string) scenarioSpec {
 }
 
 // replayScenario feeds the track file frame by frame, empty frames
-// included, runs 3 s of empty frames past the end so that vanished tracks
-// expire, then closes the engine.
+// included, ending tracks as the tracker would (track.Replay), runs 3 s of
+// empty frames past the end so that vanished tracks end, then closes the
+// engine.
 func replayScenario(t *testing.T, dir string, spec scenarioSpec) scenarioRun {
 	sc, err := scene.Load(filepath.Join(dir, "scene.yaml"))
 	require.NoError(t, err)
@@ -99,8 +100,10 @@ func replayScenario(t *testing.T, dir string, spec scenarioSpec) scenarioRun {
 	pts := func(f int) time.Duration { return time.Duration(float64(f-1) / spec.FPS * float64(time.Second)) }
 	var evs []event.Event
 	end := last + int(3*spec.FPS)
+	rep := track.NewReplay(frames, track.DefaultConfig(spec.FPS))
 	for f := 1; f <= end; f++ {
-		evs = append(evs, e.Update(pts(f), frames[f])...)
+		evs = append(evs, e.Update(pts(f), rep.Update(f))...)
+		evs = append(evs, e.End(pts(f), rep.Ended())...)
 	}
 	evs = append(evs, e.Close(pts(end))...)
 	return scenarioRun{events: evs, counts: e.Counts()}

@@ -7,150 +7,81 @@ import (
 	"fmt"
 	"image"
 	"image/png"
-	"sync"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/analysis"
 	"github.com/vigil-cctv/vigil/internal/baseline"
-	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
+	"github.com/vigil-cctv/vigil/internal/motion"
 	"github.com/vigil-cctv/vigil/internal/render"
-	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/store"
-	"github.com/vigil-cctv/vigil/internal/track"
 )
 
-// camBaseline is one camera's learned baseline. The camera's goroutine
-// updates it every frame while API requests read it and verdicts change
-// it, hence the lock.
-type camBaseline struct {
-	mu    sync.Mutex
-	m     *baseline.Model
-	dirty bool // changed since it was last saved
-}
-
-func (b *camBaseline) update(pts time.Duration, w, h int, tracks []track.Track) []event.Event {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.dirty = true
-	return b.m.Update(pts, w, h, tracks)
-}
-
-// encode returns the model's bytes, or nil when nothing changed since the
-// last call (force encodes anyway).
-func (b *camBaseline) encode(force bool) ([]byte, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if !b.dirty && !force {
-		return nil, nil
-	}
-	data, err := b.m.MarshalBinary()
-	if err == nil {
-		b.dirty = false
-	}
-	return data, err
-}
-
-// newBaseline builds a camera's model for its scene (nil: image grid) and
-// restores what it had learned, if the saved grid still fits the scene;
-// otherwise the camera starts learning afresh and the log says why.
-func (s *Service) newBaseline(camera string, sc *scene.Scene, saved []byte) (*camBaseline, error) {
+// baselineConfig turns on a camera's learned baseline and motion cue, with
+// what they learned before as last saved.
+func (s *Service) baselineConfig(ctx context.Context, camera string, cfg *analysis.Config) {
 	a := s.cfg.Anomaly
-	cfg := baseline.Config{
-		Warmup: time.Duration(a.Warmup), HalfLife: time.Duration(a.HalfLife), BudgetPerHour: a.BudgetPerHour,
-		// PTS 0 is about when the stream started: hour-of-week buckets
-		// then follow the wall clock without the pipeline reading it.
-		Epoch: time.Now(),
+	cfg.Baseline = &baseline.Config{Warmup: time.Duration(a.Warmup), HalfLife: time.Duration(a.HalfLife), BudgetPerHour: a.BudgetPerHour}
+	cfg.SavedBaseline = s.savedModel(ctx, camera)
+	if !a.MotionDisabled {
+		cfg.Motion = &motion.ModelOptions{Warmup: time.Duration(a.Warmup)}
+		cfg.SavedMotion = s.savedModel(ctx, motionKey(camera))
 	}
-	m, err := baseline.New(cfg, sc)
-	if err != nil {
-		return nil, err
-	}
-	b := &camBaseline{m: m}
-	if saved != nil {
-		if err := m.UnmarshalBinary(saved); err != nil {
-			s.log.Warn("baseline restarted from scratch", "camera", camera, "err", err)
-			if m, err = baseline.New(cfg, sc); err != nil {
-				return nil, err
-			}
-			b.m = m
-		}
-	}
-	return b, nil
 }
 
-// attachBaseline gives a starting camera its stored baseline.
-func (s *Service) attachBaseline(ctx context.Context, p *processor) {
-	if s.cfg.Anomaly.Disabled {
-		return
-	}
-	p.motionOn, p.motionWarmup = !s.cfg.Anomaly.MotionDisabled, time.Duration(s.cfg.Anomaly.Warmup)
-	saved, _, err := s.store.GetBaseline(ctx, p.id)
+// savedModel reads a saved model; a missing one is nil, a failed read is
+// logged and the camera learns afresh.
+func (s *Service) savedModel(ctx context.Context, key string) []byte {
+	saved, _, err := s.store.GetBaseline(ctx, key)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.log.Warn("baseline not loaded", "camera", p.id, "err", err)
+		s.log.Warn("baseline not loaded", "camera", key, "err", err)
 	}
-	b, err := s.newBaseline(p.id, p.currentScene(), saved)
-	if err != nil {
-		s.log.Warn("baseline disabled", "camera", p.id, "err", err)
-		return
-	}
-	p.base.Store(b)
+	return saved
 }
 
-// rescene moves a camera's baseline to a new scene: what was learned is
-// kept when the ground grid is unchanged.
-func (s *Service) rescene(p *processor, sc *scene.Scene) {
-	old := p.base.Load()
-	if old == nil {
-		return
-	}
-	saved, err := old.encode(true)
-	if err != nil {
-		saved = nil
-	}
-	if b, err := s.newBaseline(p.id, sc, saved); err == nil {
-		p.base.Store(b)
-	}
-}
+// motionKey is where a camera's motion model is kept in the baselines
+// table, beside its track baseline: camera ids cannot contain '/'.
+func motionKey(camera string) string { return camera + "/motion" }
 
-// saveBaseline persists one camera's baseline if it changed, and its
-// motion model.
+// saveBaseline persists one camera's baseline if it changed (always with
+// force), and its motion model.
 func (s *Service) saveBaseline(ctx context.Context, p *processor, force bool) {
-	if c := p.motion.Load(); c != nil {
-		data, err := c.encode()
-		if err == nil {
-			err = s.store.PutBaseline(ctx, motionKey(p.id), data)
-		}
-		if err != nil {
-			s.log.Warn("motion model not saved", "camera", p.id, "err", err)
-		}
+	var base, mot []byte
+	var berr, merr error
+	p.withChain(func(c *analysis.Chain) {
+		base, berr = c.SaveBaseline(force)
+		mot, merr = c.SaveMotion()
+	})
+	if merr == nil && mot != nil {
+		merr = s.store.PutBaseline(ctx, motionKey(p.id), mot)
 	}
-	b := p.base.Load()
-	if b == nil {
-		return
+	if merr != nil {
+		s.log.Warn("motion model not saved", "camera", p.id, "err", merr)
 	}
-	data, err := b.encode(force)
-	if err == nil && data != nil {
-		err = s.store.PutBaseline(ctx, p.id, data)
+	if berr == nil && base != nil {
+		berr = s.store.PutBaseline(ctx, p.id, base)
 	}
-	if err != nil {
-		s.log.Warn("baseline not saved", "camera", p.id, "err", err)
+	if berr != nil {
+		s.log.Warn("baseline not saved", "camera", p.id, "err", berr)
 	}
 }
 
 // saveBaselines persists every running camera's baseline every interval
-// until ctx ends: a crash loses at most one interval of learning.
-func (s *Service) saveBaselines(ctx context.Context, every time.Duration) {
+// until ctx ends, so a crash loses at most one interval of learning; it
+// also prunes expired suppressions.
+func (s *Service) saveBaselines(ctx context.Context, every time.Duration) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-t.C:
 		}
 		for _, r := range s.running() {
 			s.saveBaseline(ctx, r.proc, false)
 		}
+		s.supp.Prune(time.Now())
 	}
 }
 
@@ -164,33 +95,35 @@ func (s *Service) running() []*camRun {
 	return out
 }
 
-// baselineOf is a running camera's baseline (store.ErrNotFound if none).
-func (s *Service) baselineOf(camera string) (*processor, *camBaseline, error) {
+// processorOf is a running camera's processor (store.ErrNotFound if none).
+func (s *Service) processorOf(camera string) (*processor, error) {
 	s.mu.Lock()
 	r := s.cams[camera]
 	s.mu.Unlock()
 	if r == nil {
-		return nil, nil, fmt.Errorf("camera %q is not running: %w", camera, store.ErrNotFound)
+		return nil, fmt.Errorf("camera %q is not running: %w", camera, store.ErrNotFound)
 	}
-	b := r.proc.base.Load()
-	if b == nil {
-		return nil, nil, fmt.Errorf("camera %q learns no baseline: %w", camera, store.ErrNotFound)
+	return r.proc, nil
+}
+
+// noBaseline turns the chain's "no baseline" into store.ErrNotFound.
+func noBaseline(camera string, err error) error {
+	if analysis.ErrNoBaseline(err) {
+		return fmt.Errorf("camera %q learns no baseline (or has seen no frame yet): %w", camera, store.ErrNotFound)
 	}
-	return r.proc, b, nil
+	return err
 }
 
 // baselineVerdict hands a verdict on an anomaly alert to its camera's
 // baseline and saves the result at once: a verdict is rare and costly to
 // lose.
 func (s *Service) baselineVerdict(ctx context.Context, a store.Alert, confirmed bool) error {
-	p, b, err := s.baselineOf(a.Event.Camera)
+	p, err := s.processorOf(a.Event.Camera)
 	if err != nil {
 		return err
 	}
-	b.mu.Lock()
-	ok := b.m.Feedback(a.Event, confirmed)
-	b.dirty = b.dirty || ok
-	b.mu.Unlock()
+	var ok bool
+	p.withChain(func(c *analysis.Chain) { ok = c.Feedback(a.Event, confirmed) })
 	if !ok {
 		return fmt.Errorf("alert %d is not one the current baseline of camera %q raised", a.ID, a.Event.Camera)
 	}
@@ -200,19 +133,22 @@ func (s *Service) baselineVerdict(ctx context.Context, a store.Alert, confirmed 
 
 // BaselineState summarises a running camera's baseline (httpapi.Baselines).
 func (s *Service) BaselineState(camera string) (any, error) {
-	_, b, err := s.baselineOf(camera)
+	p, err := s.processorOf(camera)
 	if err != nil {
 		return nil, err
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.m.State(), nil
+	var st baseline.State
+	p.withChain(func(c *analysis.Chain) { st, err = c.BaselineState() })
+	if err != nil {
+		return nil, noBaseline(camera, err)
+	}
+	return st, nil
 }
 
 // Heatmap draws a running camera's baseline over its latest frame
 // (httpapi.Baselines).
 func (s *Service) Heatmap(camera string, q httpapi.HeatmapQuery) ([]byte, error) {
-	p, b, err := s.baselineOf(camera)
+	p, err := s.processorOf(camera)
 	if err != nil {
 		return nil, err
 	}
@@ -220,11 +156,10 @@ func (s *Service) Heatmap(camera string, q httpapi.HeatmapQuery) ([]byte, error)
 	if lf := p.live.Load(); lf != nil {
 		opt.Background = render.FromFrame(lf.frame).RGBA(image.Rect(0, 0, lf.frame.Width, lf.frame.Height))
 	}
-	b.mu.Lock()
-	img, err := b.m.Heatmap(opt)
-	b.mu.Unlock()
+	var img *image.RGBA
+	p.withChain(func(c *analysis.Chain) { img, err = c.Heatmap(opt) })
 	if err != nil {
-		return nil, err
+		return nil, noBaseline(camera, err)
 	}
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {

@@ -45,7 +45,7 @@ func TestBaselineLearnsPersistsAndDraws(t *testing.T) {
 		v, code := getBaseline(t, base)
 		learned = v
 		return code == http.StatusOK && v.LearnedTracks >= 3
-	}, 90*time.Second, 500*time.Millisecond, "the camera learns finished tracks")
+	}, hangTimeout, 500*time.Millisecond, "the camera learns finished tracks")
 
 	r, err := http.Get(base + "/api/v1/cameras/plaza/baseline/heatmap.png?kind=occupancy&class=person")
 	require.NoError(t, err)
@@ -73,7 +73,7 @@ func TestBaselineLearnsPersistsAndDraws(t *testing.T) {
 		v, code := getBaseline(t, base)
 		again = v
 		return code == http.StatusOK
-	}, 10*time.Second, 100*time.Millisecond)
+	}, hangTimeout, 100*time.Millisecond)
 	require.GreaterOrEqual(t, again.LearnedTracks, learned.LearnedTracks, "what was learned survives the restart")
 	require.NoError(t, stop())
 }

@@ -3,16 +3,14 @@ package service
 import (
 	"context"
 	"log/slog"
-	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/analysis"
 	"github.com/vigil-cctv/vigil/internal/decode"
-	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/event"
-	"github.com/vigil-cctv/vigil/internal/suppress"
 	"github.com/vigil-cctv/vigil/internal/media"
-	"github.com/vigil-cctv/vigil/internal/rules"
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/snapshot"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -26,17 +24,9 @@ type Sinks struct {
 	Metrics  *Metrics
 	Snapshot *snapshot.Writer // nil: no snapshots
 	Log      *slog.Logger
-	// Suppress holds dismissed situations; nil suppresses nothing.
-	Suppress *suppress.Set
 	// Media is where alert clips go; PreRoll/PostRoll bound them.
 	Media             string
 	PreRoll, PostRoll time.Duration
-}
-
-// sceneRules is a scene with its engine, swapped as one on hot reload.
-type sceneRules struct {
-	scene  *scene.Scene
-	engine *rules.Engine
 }
 
 // liveFrame is the latest analysed frame, for the MJPEG view.
@@ -46,44 +36,44 @@ type liveFrame struct {
 	scene  *scene.Scene
 }
 
-// processor analyses one camera's frames (already motion-gated by ingest): letterbox, the
-// shared detector pool, tracking, rules, alerts. It owns its tracker and
-// tensors; only the rules and the live frame are read from outside.
-type processor struct {
-	id      string
-	classes detect.ClassSet
-	model   Model
-	pool    *Pool
-	tracker *track.Tracker
-	sinks   Sinks
+// countsEvery is how much frame time of line counts is batched into one
+// store write.
+const countsEvery = 10 * time.Second
 
-	rules        atomic.Pointer[sceneRules]
-	base         atomic.Pointer[camBaseline] // nil: anomaly detection off
-	motion       atomic.Pointer[motionCue]   // set on the first frame when motionOn
-	motionOn     bool
-	motionWarmup time.Duration
-	resetCounts  atomic.Bool
-	detected     atomic.Int64
-	dropped      atomic.Int64
-	live         atomic.Pointer[liveFrame]
-	tensors      chan []float32
-	results      chan Result
-	summ         *summaries
-	ring         *media.Ring    // recent frames, the pre-roll of clips
-	clips        *media.Clipper // nil without snapshots
-	// lastPTS guards the rules against time going backwards.
-	lastPTS time.Duration
+// processor runs one camera's frames (already motion-gated by ingest)
+// through the shared detector pool and the camera's analysis chain, and
+// hands the chain's output to the sinks: store, event stream, snapshots,
+// clips. It holds no analysis logic itself: that is the chain's.
+type processor struct {
+	id    string
+	model Model
+	pool  *Pool
+	sinks Sinks
+	// lossless makes the camera wait for the detector instead of
+	// dropping frames: a recorded file played once, analysed in full.
+	lossless bool
+
+	mu    sync.Mutex // the chain is used by the camera and by API calls
+	chain *analysis.Chain
+
+	detected atomic.Int64
+	dropped  atomic.Int64
+	live     atomic.Pointer[liveFrame]
+	tensors  chan []float32
+	results  chan Result
+	ring     *media.Ring    // recent frames, the pre-roll of clips
+	clips    *media.Clipper // nil without snapshots
+	lastPTS  time.Duration  // of the last analysed frame
+
+	counts     []store.Count // line counts not yet stored
+	countsFrom time.Duration
 }
 
 const inFlight = 3 // tensors per camera: one preparing, one queued, one inferring
 
-func newProcessor(id string, classes detect.ClassSet, model Model, pool *Pool, fps float64, sinks Sinks) (*processor, error) {
-	tr, err := track.New(track.DefaultConfig(fps))
-	if err != nil {
-		return nil, err
-	}
-	p := &processor{id: id, classes: classes, model: model, pool: pool, tracker: tr, sinks: sinks,
-		tensors: make(chan []float32, inFlight), results: make(chan Result, inFlight+1), summ: newSummaries(id)}
+func newProcessor(id string, chain *analysis.Chain, model Model, pool *Pool, fps float64, lossless bool, sinks Sinks) *processor {
+	p := &processor{id: id, chain: chain, model: model, pool: pool, sinks: sinks, lossless: lossless,
+		tensors: make(chan []float32, inFlight), results: make(chan Result, inFlight+1)}
 	for i := 0; i < inFlight; i++ {
 		p.tensors <- model.NewInput()
 	}
@@ -92,24 +82,25 @@ func newProcessor(id string, classes detect.ClassSet, model Model, pool *Pool, f
 		p.ring = media.NewRing(sinks.PreRoll, 64<<20)
 		p.clips = media.NewClipper(sinks.Media, fps, sinks.PreRoll, sinks.PostRoll, sinks.Log)
 	}
-	return p, nil
+	return p
 }
 
-// setScene installs a scene (nil removes the rules) and a fresh engine.
-// The counters of the old engine are forgotten with it, so the stored
-// running totals restart from the new engine's zero.
-func (p *processor) setScene(sc *scene.Scene) error {
-	if sc == nil {
-		p.rules.Store(nil)
-		return nil
-	}
-	eng, err := rules.New(sc, rules.Options{})
-	if err != nil {
-		return err
-	}
-	p.rules.Store(&sceneRules{scene: sc, engine: eng})
-	p.resetCounts.Store(true)
-	return nil
+// withChain runs fn with the camera's chain, serialised with the frames.
+func (p *processor) withChain(fn func(c *analysis.Chain)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fn(p.chain)
+}
+
+// setScene hot-reloads the camera's scene (nil removes the rules).
+func (p *processor) setScene(sc *scene.Scene) (err error) {
+	p.withChain(func(c *analysis.Chain) { err = c.SetScene(sc) })
+	return err
+}
+
+func (p *processor) currentScene() (sc *scene.Scene) {
+	p.withChain(func(c *analysis.Chain) { sc = c.Scene() })
+	return sc
 }
 
 // recycle returns a dropped job's tensor (called by the pool).
@@ -122,16 +113,14 @@ func (p *processor) recycle(j Job) {
 	}
 }
 
-// feed gates, prepares and submits frames until the channel closes.
+// feed prepares and submits frames until the channel closes. A live
+// camera drops the frame when every tensor is in flight (the detector is
+// behind); a lossless one waits.
 func (p *processor) feed(ctx context.Context, frames <-chan *decode.Frame) {
 	for f := range frames {
 		p.sinks.Metrics.Frames.WithLabelValues(p.id, "in").Inc()
-		var t []float32
-		select {
-		case t = <-p.tensors:
-		default:
-			// Every tensor is in flight: the detector is behind, so this
-			// frame is the one to lose.
+		t, ok := p.tensor(ctx)
+		if !ok {
 			p.dropped.Add(1)
 			p.sinks.Metrics.Frames.WithLabelValues(p.id, "dropped").Inc()
 			continue
@@ -141,30 +130,59 @@ func (p *processor) feed(ctx context.Context, frames <-chan *decode.Frame) {
 			p.sinks.Log.Warn("frame rejected", "camera", p.id, "err", err)
 			continue
 		}
-		p.pool.Submit(p.id, Job{Frame: f, Tensor: t, Done: p.results})
+		p.pool.Submit(p.id, Job{Frame: f, Tensor: t, Done: p.results, Keep: p.lossless})
 		p.sinks.Metrics.QueueDepth.WithLabelValues(p.id).Set(float64(p.pool.Depth(p.id)))
 	}
 }
 
-func (p *processor) currentScene() *scene.Scene {
-	if r := p.rules.Load(); r != nil {
-		return r.scene
+func (p *processor) tensor(ctx context.Context) ([]float32, bool) {
+	if p.lossless {
+		select {
+		case t := <-p.tensors:
+			return t, true
+		case <-ctx.Done():
+			return nil, false
+		}
 	}
-	return nil
+	select {
+	case t := <-p.tensors:
+		return t, true
+	default:
+		return nil, false
+	}
 }
 
-// consume handles detector results in order until ctx ends.
-func (p *processor) consume(ctx context.Context) {
+// consume handles detector results in order until ctx ends or, for a
+// lossless camera, until done closes and every frame in flight is back.
+func (p *processor) consume(ctx context.Context, done <-chan struct{}) {
 	for {
 		select {
 		case <-ctx.Done():
-			// Record what the camera saw, even though it is stopping.
-			p.flush(context.WithoutCancel(ctx), p.lastPTS, true)
+			p.finish(context.WithoutCancel(ctx))
 			return
+		case <-done:
+			if len(p.tensors) == inFlight {
+				p.finish(ctx)
+				return
+			}
+			done = nil // keep taking results until every tensor is back
 		case r := <-p.results:
 			p.handle(ctx, r)
+			if done == nil && len(p.tensors) == inFlight {
+				p.finish(ctx)
+				return
+			}
 		}
 	}
+}
+
+// finish ends the camera's stream in the chain and records what that
+// raised and what the camera saw, even though it is stopping.
+func (p *processor) finish(ctx context.Context) {
+	var out analysis.Output
+	p.withChain(func(c *analysis.Chain) { out = c.Close() })
+	p.deliver(ctx, out, nil)
+	p.flushCounts(ctx)
 }
 
 func (p *processor) handle(ctx context.Context, r Result) {
@@ -178,59 +196,70 @@ func (p *processor) handle(ctx context.Context, r Result) {
 	m.Frames.WithLabelValues(p.id, "detected").Inc()
 	p.detected.Add(1)
 	f := r.Job.Frame
-	if f.PTS <= p.lastPTS && p.lastPTS > 0 {
-		return // out-of-order frame after a restart; rules need rising time
+	var out analysis.Output
+	var sc *scene.Scene
+	p.withChain(func(c *analysis.Chain) { out, sc = c.Step(f, r.Detections), c.Scene() })
+	if out.Stale {
+		return // out-of-order frame after a restart; the chain needs rising time
 	}
 	p.lastPTS = f.PTS
-	dets := r.Detections[:0]
-	for _, d := range r.Detections {
-		if p.classes.Allows(d.Class) {
-			dets = append(dets, d)
-		}
-	}
-	tracks := p.tracker.Update(dets)
 	if p.clips != nil {
 		p.ring.Add(f)
 		p.clips.Add(p.id, f)
 	}
-	sr := p.rules.Load()
-	var sc *scene.Scene
-	if sr != nil {
-		sc = sr.scene
-		for _, ev := range sr.engine.Update(f.PTS, tracks) {
-			p.alert(ctx, ev, f, tracks, sc)
-		}
-	}
-	if b := p.base.Load(); b != nil {
-		for _, ev := range b.update(f.PTS, f.Width, f.Height, tracks) {
-			p.alert(ctx, ev, f, tracks, sc)
-		}
-	}
-	if c := p.motionFor(ctx, f); c != nil {
-		if ev, ok := c.observe(f, tracks, sc); ok {
-			p.alert(ctx, ev, f, tracks, sc)
-		}
-	}
-	p.live.Store(&liveFrame{frame: f, tracks: tracks, scene: sc})
-	if p.resetCounts.CompareAndSwap(true, false) {
-		p.summ.counted = map[string]int{}
-	}
-	if p.summ.observe(f.PTS, f.Received, tracks) {
-		p.flush(ctx, f.PTS, false)
+	p.live.Store(&liveFrame{frame: f, tracks: out.Tracks, scene: sc})
+	p.deliver(ctx, out, sc)
+	if f.PTS-p.countsFrom >= countsEvery {
+		p.flushCounts(ctx)
 	}
 }
 
-// alert stores an alert durably first, then adds pictures and publishes it.
-func (p *processor) alert(ctx context.Context, ev event.Event, f *decode.Frame, tracks []track.Track, sc *scene.Scene) {
-	ev.Camera = p.id
-	if sup, ok := p.sinks.Suppress.Match(ev); ok && suppressible(ev) {
-		p.sinks.Metrics.Suppressed.WithLabelValues(p.id, ev.Rule).Inc()
-		p.sinks.Log.Debug("alert suppressed", "camera", p.id, "rule", ev.Name, "suppression", sup.ID, "alert", sup.AlertID)
+// deliver hands one step's output to the sinks.
+func (p *processor) deliver(ctx context.Context, out analysis.Output, sc *scene.Scene) {
+	for _, n := range out.Notices {
+		p.sinks.Log.Warn(n, "camera", p.id)
+	}
+	for _, s := range out.Suppressed {
+		p.sinks.Metrics.Suppressed.WithLabelValues(p.id, s.Event.Rule).Inc()
+		p.sinks.Log.Debug("alert suppressed", "camera", p.id, "rule", s.Event.Name, "suppression", s.Suppression)
+	}
+	for _, ev := range out.Events {
+		p.alert(ctx, ev, out, sc)
+	}
+	for _, s := range out.Summaries {
+		t := store.TrackSummary{Camera: p.id, TrackID: s.TrackID, Class: s.Class, Start: s.Start, End: s.End, Path: s.Path}
+		if err := p.sinks.Store.AddTrack(ctx, t); err != nil {
+			p.sinks.Log.Warn("storing track summary failed", "camera", p.id, "err", err)
+		}
+	}
+	for _, c := range out.Counts {
+		p.counts = append(p.counts, store.Count{Camera: p.id, Name: c.Line, Class: c.Class, Direction: c.Direction,
+			Bucket: out.Clock.At(c.Start), N: int64(c.N)})
+	}
+}
+
+// flushCounts writes the batched line counts; a failure is logged and
+// the counts kept for the next flush.
+func (p *processor) flushCounts(ctx context.Context) {
+	p.countsFrom = p.lastPTS
+	if len(p.counts) == 0 {
 		return
 	}
-	if w := p.sinks.Snapshot; w != nil {
-		if full, crop, err := w.Write(&ev, f, tracks, sc); err == nil {
-			ev.Snapshot, ev.Crop = full, crop
+	if err := p.sinks.Store.AddCounts(ctx, p.counts); err != nil {
+		p.sinks.Log.Warn("storing counts failed", "camera", p.id, "err", err)
+		return
+	}
+	p.counts = nil
+}
+
+// alert stores an event as an alert durably first, then adds pictures
+// and publishes it. At the end of a stream there is no frame to draw.
+func (p *processor) alert(ctx context.Context, ev event.Event, out analysis.Output, sc *scene.Scene) {
+	var files snapshot.Files
+	if w := p.sinks.Snapshot; w != nil && out.Frame != nil {
+		var err error
+		if files, err = w.Write(&ev, out.Frame, out.Tracks, sc); err == nil {
+			ev.Snapshot, ev.Crop = files.Snapshot, files.Crop
 		} else {
 			p.sinks.Log.Warn("alert snapshot failed", "camera", p.id, "err", err)
 		}
@@ -241,9 +270,8 @@ func (p *processor) alert(ctx context.Context, ev event.Event, f *decode.Frame, 
 		return
 	}
 	p.sinks.Metrics.Alerts.WithLabelValues(p.id, ev.Rule).Inc()
-	if p.clips != nil && strings.HasSuffix(ev.Snapshot, ".jpg") {
-		// The API finds a clip next to its snapshot, same name, .mp4.
-		p.clips.StartAt(context.WithoutCancel(ctx), p.id, strings.TrimSuffix(ev.Snapshot, ".jpg")+".mp4", f.PTS, p.ring)
+	if p.clips != nil && files.Clip != "" {
+		p.clips.StartAt(context.WithoutCancel(ctx), p.id, files.Clip, out.Frame.PTS, p.ring)
 	}
 	p.sinks.Log.Info("alert", "id", id, "camera", p.id, "rule", ev.Name, "explanation", ev.Explanation)
 	a, err := p.sinks.Store.GetAlert(ctx, id)
@@ -251,7 +279,7 @@ func (p *processor) alert(ctx context.Context, ev event.Event, f *decode.Frame, 
 		return
 	}
 	p.sinks.Broker.Publish(Message{Type: "alert", Data: a})
-	if !f.Received.IsZero() {
-		p.sinks.Metrics.AlertLatency.WithLabelValues(p.id).Observe(time.Since(f.Received).Seconds())
+	if out.Frame != nil && !out.Frame.Received.IsZero() {
+		p.sinks.Metrics.AlertLatency.WithLabelValues(p.id).Observe(time.Since(out.Frame.Received).Seconds())
 	}
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/analysis"
+	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
@@ -13,6 +16,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/onvif"
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/track"
 )
 
 // camRun is one running camera: its supervisor, its processor and the
@@ -23,6 +27,17 @@ type camRun struct {
 	proc   *processor
 	cancel context.CancelFunc
 	done   chan struct{}
+}
+
+// finished reports whether the camera's run has ended and stored all it
+// analysed.
+func (r *camRun) finished() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
 }
 
 func (r *camRun) stop() {
@@ -44,14 +59,12 @@ func (s *Service) Apply(_ context.Context, c store.Camera) error {
 	if s.runCtx == nil {
 		return errors.New("service not running")
 	}
-	proc, err := newProcessor(c.ID, s.classesFor(c.ID), s.model, s.pool, fpsOr(c.FPS, 10), s.sinks())
+	fps := fpsOr(c.FPS, 10)
+	chain, err := s.newChain(s.runCtx, c, fps)
 	if err != nil {
 		return err
 	}
-	if err := s.loadScene(c.ID, proc); err != nil {
-		s.log.Warn("scene not applied", "camera", c.ID, "err", err)
-	}
-	s.attachBaseline(s.runCtx, proc)
+	proc := newProcessor(c.ID, chain, s.model, s.pool, fps, s.lossless(c), s.sinks())
 	ctx, cancel := context.WithCancel(s.runCtx)
 	r := &camRun{cam: c, proc: proc, cancel: cancel, done: make(chan struct{})}
 	s.mu.Lock()
@@ -60,6 +73,50 @@ func (s *Service) Apply(_ context.Context, c store.Camera) error {
 	s.wg.Add(1)
 	go s.runCamera(ctx, r)
 	return nil
+}
+
+// lossless reports whether a camera analyses every frame: a recorded file
+// played once (`loop: false` in the config) is analysed in full, as fast
+// as the detector allows, like `vigil analyze` would.
+func (s *Service) lossless(c store.Camera) bool {
+	cc := s.configured(c.ID)
+	return c.Kind == "file" && cc != nil && !cc.Loop
+}
+
+// configured is the camera's entry in the config file, nil for a camera
+// created through the API.
+func (s *Service) configured(id string) *config.Camera {
+	for i := range s.cfg.Cameras {
+		if s.cfg.Cameras[i].ID == id {
+			return &s.cfg.Cameras[i]
+		}
+	}
+	return nil
+}
+
+// newChain assembles a camera's analysis chain: its scene, its clock, and
+// its learned baseline and motion model as last saved.
+func (s *Service) newChain(ctx context.Context, c store.Camera, fps float64) (*analysis.Chain, error) {
+	cfg := analysis.Config{Camera: c.ID, Classes: s.classesFor(c.ID), Track: track.DefaultConfig(fps),
+		LiveClock: true, Suppress: s.supp}
+	if cc := s.configured(c.ID); cc != nil {
+		cfg.Epoch = cc.Epoch()
+	}
+	if !s.cfg.Anomaly.Disabled {
+		s.baselineConfig(ctx, c.ID, &cfg)
+	}
+	sc, err := s.storedScene(ctx, c.ID)
+	if err != nil {
+		s.log.Warn("scene not applied", "camera", c.ID, "err", err)
+	}
+	cfg.Scene = sc
+	chain, err := analysis.New(cfg)
+	if err != nil && sc != nil {
+		s.log.Warn("scene not applied", "camera", c.ID, "err", err)
+		cfg.Scene = nil
+		chain, err = analysis.New(cfg)
+	}
+	return chain, err
 }
 
 // resolve asks an ONVIF camera for its RTSP stream URI; other kinds pass.
@@ -86,11 +143,11 @@ func fpsOr(v, def float64) float64 {
 }
 
 func (s *Service) ingestCamera(c store.Camera) ingest.Camera {
+	// A configured file loops only when its config says so; a file added
+	// through the API is a demo source and loops.
 	loop := c.Kind == "file"
-	for _, cc := range s.cfg.Cameras {
-		if cc.ID == c.ID {
-			loop = cc.Loop || loop
-		}
+	if cc := s.configured(c.ID); cc != nil {
+		loop = cc.Loop
 	}
 	return ingest.Camera{ID: c.ID, Name: c.Name, URL: c.URL, Loop: loop, FPS: c.FPS, Transport: "tcp"}
 }
@@ -106,7 +163,9 @@ func (s *Service) classesFor(id string) detect.ClassSet {
 	return nil
 }
 
-// runCamera joins supervisor → processor until the camera is stopped.
+// runCamera joins supervisor → processor until the camera is stopped or,
+// for a file played once, its input ends; then it saves what the camera
+// learned. Every goroutine it starts has ended when it returns.
 func (s *Service) runCamera(ctx context.Context, r *camRun) {
 	defer s.wg.Done()
 	defer close(r.done)
@@ -115,39 +174,35 @@ func (s *Service) runCamera(ctx context.Context, r *camRun) {
 		s.stateChanged(ingest.StateChange{Camera: r.cam.ID, State: ingest.StateFailed, Reason: err.Error(), At: time.Now()})
 		return
 	}
-	sup := ingest.NewSupervisor(s.ingestCamera(cam), ingest.Options{
-		Logger: s.log, OnStateChange: s.stateChanged, Gate: &ingest.GateOptions{},
-	})
+	lossless := r.proc.lossless
+	opt := ingest.Options{Logger: s.log, OnStateChange: s.stateChanged, Lossless: lossless, NoPacing: lossless}
+	if !lossless {
+		opt.Gate = &ingest.GateOptions{} // a full analysis sees every frame
+	}
+	sup := ingest.NewSupervisor(s.ingestCamera(cam), opt)
 	s.mu.Lock()
 	r.sup = sup
 	s.mu.Unlock()
 	frames := make(chan ingest.Frame, 1)
 	decoded := make(chan *decode.Frame, 1)
-	go func() {
+	fed := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(frames)
+		if err := sup.Run(ctx, frames); err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Warn("camera stopped", "camera", r.cam.ID, "err", err)
+		}
+	})
+	wg.Go(func() {
 		defer close(decoded)
 		for f := range frames {
 			decoded <- &decode.Frame{Index: int(f.Seq), PTS: f.PTS, Width: f.Width, Height: f.Height, Pix: f.Pix, Received: f.Received}
 		}
-	}()
-	consumed := make(chan struct{})
-	go func() { defer close(consumed); r.proc.consume(ctx) }()
-	supDone := make(chan struct{})
-	go func() {
-		defer close(supDone)
-		defer close(frames)
-		if err := r.sup.Run(ctx, frames); err != nil && !errors.Is(err, context.Canceled) {
-			s.log.Warn("camera stopped", "camera", r.cam.ID, "err", err)
-		}
-	}()
-	r.proc.feed(ctx, decoded)
-	<-supDone
-	<-consumed
+	})
+	wg.Go(func() { defer close(fed); r.proc.feed(ctx, decoded) })
+	wg.Go(func() { r.proc.consume(ctx, fed) })
+	wg.Wait()
 	s.pool.Forget(r.cam.ID)
-	if b := r.proc.base.Load(); b != nil {
-		b.mu.Lock()
-		b.m.Close(r.proc.lastPTS)
-		b.mu.Unlock()
-	}
 	s.saveBaseline(context.WithoutCancel(ctx), r.proc, true)
 	if r.proc.clips != nil {
 		_ = r.proc.clips.Close() // finishes clips in progress
@@ -161,6 +216,18 @@ func (s *Service) stateChanged(c ingest.StateChange) {
 	}
 	s.broker.Publish(Message{Type: httpapi.MessageCameraState, Data: map[string]any{
 		"camera": c.Camera, "state": c.State, "reason": c.Reason, "at": c.At}})
+}
+
+// Finished returns a channel closed once the camera's run has ended and
+// everything it analysed is stored (for a file played once: the end of
+// its input); nil when the camera is not running.
+func (s *Service) Finished(id string) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.cams[id]; r != nil {
+		return r.done
+	}
+	return nil
 }
 
 // Remove stops a camera (httpapi.CameraManager).
@@ -190,6 +257,11 @@ func (s *Service) Status(id string) (httpapi.CameraStatus, bool) {
 		return httpapi.CameraStatus{ID: id, State: httpapi.CameraConnecting, Reason: "resolving the stream address"}, true
 	}
 	st := sup.Status()
+	if st.State == ingest.StateStopped && !r.finished() {
+		// The input ended but the last frames are still being analysed:
+		// the camera is not done until its results are stored.
+		st.State, st.Reason = ingest.StateStreaming, "end of input; analysing the frames already read"
+	}
 	detected := r.proc.detected.Load()
 	fps := 0.0
 	if secs := time.Since(s.started).Seconds(); secs > 0 {
@@ -200,20 +272,16 @@ func (s *Service) Status(id string) (httpapi.CameraStatus, bool) {
 		FramesDropped: st.FramesDropped + r.proc.dropped.Load(), FPS: fps}, true
 }
 
-// loadScene applies the camera's latest stored scene, if any.
-func (s *Service) loadScene(id string, p *processor) error {
-	v, err := s.store.LatestScene(s.runCtx, id)
+// storedScene is the camera's latest stored scene (nil if none).
+func (s *Service) storedScene(ctx context.Context, id string) (*scene.Scene, error) {
+	v, err := s.store.LatestScene(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	sc, err := scene.Parse([]byte(v.YAML), fmt.Sprintf("%s scene v%d", id, v.Version))
-	if err != nil {
-		return err
-	}
-	return p.setScene(sc)
+	return scene.Parse([]byte(v.YAML), fmt.Sprintf("%s scene v%d", id, v.Version))
 }
 
 // ApplyScene hot-reloads a camera's rules (httpapi.SceneApplier); the
@@ -225,11 +293,7 @@ func (s *Service) ApplyScene(_ context.Context, camera string, sc *scene.Scene, 
 	if r == nil {
 		return nil // applied when the camera starts
 	}
-	if err := r.proc.setScene(sc); err != nil {
-		return err
-	}
-	s.rescene(r.proc, sc)
-	return nil
+	return r.proc.setScene(sc)
 }
 
 // Subscribe streams a camera's annotated frames (httpapi.LiveFeed).

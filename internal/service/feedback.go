@@ -7,13 +7,10 @@ import (
 	"math"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/event"
-	"github.com/vigil-cctv/vigil/internal/suppress"
+	"github.com/vigil-cctv/vigil/internal/analysis"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/suppress"
 )
-
-// anomalyRule is the rule type of the baseline's alerts.
-const anomalyRule = "anomaly"
 
 // Verdict applies an operator's confirmation or dismissal
 // (httpapi.Feedback). Anomaly alerts go to the camera's baseline; a
@@ -24,7 +21,7 @@ func (s *Service) Verdict(ctx context.Context, a store.Alert, by string) error {
 	if !confirmed && a.State != store.StateFalseAlarm {
 		return nil
 	}
-	if !suppressible(a.Event) {
+	if !analysis.Suppressible(a.Event) {
 		return s.baselineVerdict(ctx, a, confirmed)
 	}
 	if confirmed {
@@ -45,13 +42,6 @@ func (s *Service) Verdict(ctx context.Context, a store.Alert, by string) error {
 	s.log.Info("situation suppressed", "alert", a.ID, "suppression", id, "camera", a.Event.Camera, "rule", a.Event.Name,
 		"until", sup.Expires.Format(time.RFC3339))
 	return nil
-}
-
-// suppressible reports whether verdicts on ev go to the suppression set:
-// scene-rule alerts and the motion cue's. The track baseline's anomaly
-// alerts are judged by the baseline itself, which also moves thresholds.
-func suppressible(ev event.Event) bool {
-	return ev.Rule != anomalyRule || ev.Name == motionKind
 }
 
 // Lift removes a suppression from the store and from the running cameras

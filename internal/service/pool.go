@@ -20,6 +20,9 @@ type Job struct {
 	Tensor []float32
 	// Done receives the result; it must have room (the camera sizes it).
 	Done chan<- Result
+	// Keep exempts the job from drop-oldest: the camera analyses every
+	// frame (a recorded file), and its own tensor budget bounds the queue.
+	Keep bool
 }
 
 // Result is a job's outcome.
@@ -63,7 +66,7 @@ func NewPool(m Model, depth int) *Pool {
 }
 
 // Submit queues a job for a camera, dropping that camera's oldest job when
-// its queue is full. It never blocks.
+// its queue is full (unless the job is to be kept). It never blocks.
 func (p *Pool) Submit(camera string, j Job) {
 	p.mu.Lock()
 	q, ok := p.queues[camera]
@@ -73,7 +76,7 @@ func (p *Pool) Submit(camera string, j Job) {
 		p.order = append(p.order, camera)
 	}
 	var dropped *Job
-	if len(q.jobs) >= p.depth {
+	if len(q.jobs) >= p.depth && !j.Keep {
 		old := q.jobs[0].Job
 		dropped = &old
 		q.jobs = q.jobs[1:]

@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,56 +22,80 @@ func (m slowModel) Infer(t []float32, w, h int) ([]detect.Detection, error) {
 	return nil, nil
 }
 
-// TestPoolIsFair: a camera flooding the pool at 200 fps cannot starve one
-// at 5 fps; the flooder loses its own oldest frames instead.
-func TestPoolIsFair(t *testing.T) {
-	p := NewPool(slowModel{d: 10 * time.Millisecond}, 2)
-	var dropped sync.Map
-	p.OnDrop = func(cam string, j Job) {
-		v, _ := dropped.LoadOrStore(cam, new(atomic.Int64))
-		v.(*atomic.Int64).Add(1)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go p.Run(ctx)
+// gatedModel runs one inference at a time when the test says so: each
+// Infer reports its frame (by the width the test stamped on it) and
+// waits for a release, so the order is the pool's, not the machine's.
+type gatedModel struct {
+	started chan int
+	release chan struct{}
+}
 
-	busy, quiet := make(chan Result, 8), make(chan Result, 8)
-	var gotBusy, gotQuiet atomic.Int64
-	go func() {
-		for range busy {
-			gotBusy.Add(1)
-		}
-	}()
-	go func() {
-		for range quiet {
-			gotQuiet.Add(1)
-		}
-	}()
-	stop := time.After(time.Second)
-	tickBusy, tickQuiet := time.NewTicker(5*time.Millisecond), time.NewTicker(200*time.Millisecond)
-	defer tickBusy.Stop()
-	defer tickQuiet.Stop()
-	sentQuiet := 0
-loop:
-	for {
-		select {
-		case <-tickBusy.C:
-			p.Submit("busy", Job{Frame: &decode.Frame{}, Done: busy})
-		case <-tickQuiet.C:
-			p.Submit("quiet", Job{Frame: &decode.Frame{}, Done: quiet})
-			sentQuiet++
-		case <-stop:
-			break loop
-		}
+func (m gatedModel) NewInput() []float32                        { return make([]float32, 1) }
+func (m gatedModel) Prepare(t []float32, f *decode.Frame) error { return nil }
+func (m gatedModel) Infer(t []float32, w, h int) ([]detect.Detection, error) {
+	m.started <- w
+	<-m.release
+	return nil, nil
+}
+
+// TestPoolIsFair: a camera flooding the pool cannot starve a quiet one —
+// jobs are taken round-robin — and the flooder loses its own oldest
+// frames instead of delaying anyone.
+func TestPoolIsFair(t *testing.T) {
+	m := gatedModel{started: make(chan int), release: make(chan struct{})}
+	p := NewPool(m, 2)
+	dropped := map[string][]int{}
+	var mu sync.Mutex
+	p.OnDrop = func(cam string, j Job) {
+		mu.Lock()
+		defer mu.Unlock()
+		dropped[cam] = append(dropped[cam], j.Frame.Width)
 	}
-	time.Sleep(100 * time.Millisecond)
-	require.Equal(t, int64(sentQuiet), gotQuiet.Load(), "every quiet-camera frame is inferred")
-	v, ok := dropped.Load("busy")
-	require.True(t, ok)
-	require.Positive(t, v.(*atomic.Int64).Load(), "the busy camera drops its own frames")
-	_, quietDropped := dropped.Load("quiet")
-	require.False(t, quietDropped)
-	require.Positive(t, gotBusy.Load())
+	results := make(chan Result, 16)
+	submit := func(cam string, frame int, keep bool) {
+		p.Submit(cam, Job{Frame: &decode.Frame{Width: frame}, Done: results, Keep: keep})
+	}
+	for i := 1; i <= 10; i++ {
+		submit("busy", i, false)
+	}
+	submit("quiet", 100, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); p.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	var order []int
+	next := func() {
+		order = append(order, <-m.started)
+		m.release <- struct{}{}
+	}
+	next() // busy's oldest kept frame
+	for i := 11; i <= 20; i++ {
+		submit("busy", i, false) // while the detector is busy
+	}
+	next()
+	next()
+	require.Equal(t, []int{9, 100, 19}, order, "the quiet camera's frame goes second, and busy keeps its newest")
+	mu.Lock()
+	require.Equal(t, []int{1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18}, dropped["busy"])
+	require.Empty(t, dropped["quiet"])
+	mu.Unlock()
+	next() // busy 20
+	for range 4 {
+		<-results
+	}
+}
+
+// A job to be kept (a file analysed in full) is never dropped: the
+// camera's own tensor budget bounds its queue instead.
+func TestPoolKeepsKeptJobs(t *testing.T) {
+	p := NewPool(slowModel{}, 1)
+	p.OnDrop = func(string, Job) { t.Error("a kept job was dropped") }
+	results := make(chan Result, 8)
+	for i := range 5 {
+		p.Submit("file", Job{Frame: &decode.Frame{Width: i}, Done: results, Keep: true})
+	}
+	require.Equal(t, 5, p.Depth("file"))
 }
 
 func TestPoolForgetDropsPending(t *testing.T) {

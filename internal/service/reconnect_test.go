@@ -39,16 +39,16 @@ cameras:
 `)
 	events := subscribe(t, base)
 
-	waitFor(t, events, func(e sseEvent) bool { return e.typ == "alert" }, 60*time.Second)
+	waitFor(t, events, func(e sseEvent) bool { return e.typ == "alert" }, hangTimeout)
 	srv.Stop()
 	down := waitFor(t, events, func(e sseEvent) bool {
 		return e.typ == "camera_state" && (e.state() == "failed" || e.state() == "stalled")
-	}, 30*time.Second)
+	}, hangTimeout)
 	require.NotContains(t, down.data, "pw-s3cret")
 	time.Sleep(outage)
 	require.NoError(t, srv.Restart())
-	waitFor(t, events, func(e sseEvent) bool { return e.typ == "camera_state" && e.state() == "streaming" }, 60*time.Second)
-	waitFor(t, events, func(e sseEvent) bool { return e.typ == "alert" }, 90*time.Second)
+	waitFor(t, events, func(e sseEvent) bool { return e.typ == "camera_state" && e.state() == "streaming" }, hangTimeout)
+	waitFor(t, events, func(e sseEvent) bool { return e.typ == "alert" }, hangTimeout)
 
 	require.NoError(t, stop())
 }

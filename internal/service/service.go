@@ -1,7 +1,25 @@
 // Package service is `vigil serve`: it runs every configured camera under
-// a supervisor, shares one detector between them fairly, applies each
-// camera's scene rules, stores alerts and serves the HTTP API, the live
-// views and the metrics.
+// a supervisor, shares one detector between them fairly, runs each
+// camera's frames through its analysis chain (internal/analysis), stores
+// what the chains raise and serves the HTTP API, the live views and the
+// metrics. It holds no per-frame analysis logic.
+//
+// Lifecycle. Every goroutine has an owner and is waited for. Run owns the
+// detector pool, the HTTP server, the media janitor and the baseline saver
+// (the last three in one run group); each camera's supervisor, decoder
+// hand-off, feeder and consumer are owned by its runCamera, tracked in
+// Service.wg. Shutdown, when Run's context ends, goes in this order:
+//
+//  1. the HTTP server stops taking requests; open streams (SSE, MJPEG) end
+//     with the context;
+//  2. the janitor and the saver stop;
+//  3. every camera stops: its chain ends the stream (raising what was
+//     pending on open tracks), the results are stored, the clips in
+//     progress are finished and the baseline is saved;
+//  4. the detector pool stops.
+//
+// Only then does Run return, so the caller may close the store and the
+// model: nothing uses them any more.
 package service
 
 import (
@@ -17,14 +35,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/oklog/run"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigil-cctv/vigil/internal/config"
-	"github.com/vigil-cctv/vigil/internal/suppress"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
 	"github.com/vigil-cctv/vigil/internal/media"
 	"github.com/vigil-cctv/vigil/internal/snapshot"
 	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/suppress"
 	"github.com/vigil-cctv/vigil/internal/web"
 )
 
@@ -65,7 +84,7 @@ func New(cfg *config.Config, deps Deps) (*Service, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{cfg: cfg, log: log, store: deps.Store, model: deps.Model, broker: NewBroker(),
-		metrics: NewMetrics(), media: media, cams: map[string]*camRun{}, supp: suppress.NewSet(nil)}
+		metrics: NewMetrics(), media: media, cams: map[string]*camRun{}, supp: suppress.NewSet()}
 	s.metrics.Registry.MustRegister(newSupervisorCollector(s))
 	s.pool = NewPool(deps.Model, 2)
 	s.pool.OnDrop = s.dropped
@@ -85,7 +104,7 @@ func (s *Service) dropped(cam string, j Job) {
 }
 
 func (s *Service) sinks() Sinks {
-	return Sinks{Store: s.store, Broker: s.broker, Metrics: s.metrics, Snapshot: &snapshot.Writer{Dir: s.media}, Log: s.log, Suppress: s.supp,
+	return Sinks{Store: s.store, Broker: s.broker, Metrics: s.metrics, Snapshot: &snapshot.Writer{Dir: s.media}, Log: s.log,
 		Media: s.media, PreRoll: time.Duration(s.cfg.Media.PreRoll), PostRoll: time.Duration(s.cfg.Media.PostRoll)}
 }
 
@@ -113,7 +132,8 @@ func (s *Service) ready() error {
 }
 
 // Run starts the cameras from the config, then serves HTTP on ln until
-// ctx ends; it shuts down gracefully, losing no stored alert.
+// ctx ends; it shuts down in the order of the package doc, losing no
+// stored alert.
 func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	s.runCtx = ctx
 	s.started = time.Now()
@@ -121,34 +141,50 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	poolDone := make(chan struct{})
 	go func() { defer close(poolDone); s.pool.Run(poolCtx) }()
 	// The caller closes the model after Run returns: inference must have
-	// stopped by then.
+	// stopped by then, and the cameras before it.
 	defer func() { stopPool(); <-poolDone }()
+	defer s.stopAll()
 	if err := s.loadSuppressions(ctx); err != nil {
 		return err
 	}
 	if err := s.startConfigured(ctx); err != nil {
 		return err
 	}
+	var g run.Group
+	s.addServer(&g, ctx, ln)
 	janitor := &media.Janitor{Dir: s.media, MaxAge: time.Duration(s.cfg.Media.MaxAge), MaxBytes: s.cfg.Media.MaxBytes, Log: s.log}
-	go janitor.Run(ctx, time.Minute)
-	go s.saveBaselines(ctx, time.Duration(s.cfg.Anomaly.SaveEvery))
-	// Requests live in ctx, so streams (SSE, MJPEG) end when the service
-	// stops instead of holding Shutdown until its timeout.
+	addLoop(&g, func(ctx context.Context) error { janitor.Run(ctx, time.Minute); return nil })
+	addLoop(&g, func(ctx context.Context) error { return s.saveBaselines(ctx, time.Duration(s.cfg.Anomaly.SaveEvery)) })
+	s.log.Info("serving", "addr", "http://"+ln.Addr().String(), "cameras", len(s.cfg.Cameras))
+	return g.Run()
+}
+
+// addServer serves HTTP in g until ctx ends, then shuts the server down.
+// Requests live in ctx, so streams (SSE, MJPEG) end with it instead of
+// holding Shutdown until its timeout.
+func (s *Service) addServer(g *run.Group, ctx context.Context, ln net.Listener) {
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	s.log.Info("serving", "addr", "http://"+ln.Addr().String(), "cameras", len(s.cfg.Cameras))
-	select {
-	case <-ctx.Done():
-	case err := <-errc:
+	served := make(chan error, 1)
+	g.Add(func() error {
+		go func() { served <- srv.Serve(ln) }()
+		select {
+		case err := <-served:
+			return err
+		case <-ctx.Done():
+		}
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err := srv.Shutdown(shutdown)
+		<-served // http.ErrServerClosed once Serve has returned
 		return err
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := srv.Shutdown(shutdown)
-	s.stopAll()
-	return err
+	}, func(error) { _ = srv.Close() })
+}
+
+// addLoop runs fn in g with a context the group cancels.
+func addLoop(g *run.Group, fn func(ctx context.Context) error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	g.Add(func() error { return fn(ctx) }, func(error) { cancel() })
 }
 
 // startConfigured registers the config's cameras in the store and starts

@@ -53,7 +53,7 @@ func TestServeRaisesAlertsOverSSE(t *testing.T) {
 	base, stop := startService(t, model, plazaConfig(dir, ""))
 	events := subscribe(t, base)
 
-	alert := waitFor(t, events, func(e sseEvent) bool { return e.typ == "alert" }, 60*time.Second).data
+	alert := waitFor(t, events, func(e sseEvent) bool { return e.typ == "alert" }, hangTimeout).data
 	var a struct {
 		ID    int64 `json:"id"`
 		Event struct {
@@ -101,7 +101,7 @@ func TestServeRaisesAlertsOverSSE(t *testing.T) {
 		}
 		r.Body.Close()
 		return r.StatusCode == http.StatusOK && r.Header.Get("Content-Type") == "video/mp4"
-	}, 30*time.Second, 250*time.Millisecond, "alert clip")
+	}, hangTimeout, 250*time.Millisecond, "alert clip")
 
 	require.NoError(t, stop())
 }
@@ -150,7 +150,7 @@ func subscribe(t *testing.T, base string) <-chan sseEvent {
 		r, err := http.Get(base + "/api/v1/events")
 		resp = r
 		return err == nil
-	}, 5*time.Second, 50*time.Millisecond)
+	}, hangTimeout, 50*time.Millisecond)
 	t.Cleanup(func() { resp.Body.Close() })
 	require.Equal(t, "text/event-stream", strings.Split(resp.Header.Get("Content-Type"), ";")[0])
 	return sseEvents(resp)

@@ -1,6 +1,8 @@
 package snapshot
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"hash/fnv"
 	"image"
@@ -19,10 +21,11 @@ import (
 // maxName bounds one sanitised name component.
 const maxName = 64
 
-// names returns the camera directory and the file base name (without
-// extension) for the alert: <camera>/<rule>-<track>-<pts_ms>. The rule is
-// the scene rule name, or the rule type when the event has none; the track
-// is the first of the event's tracks, "0" for an event without tracks.
+// names returns the camera directory and the readable start of the file
+// names for the alert: <camera>/<rule>-<track>-<pts_ms>. The rule is the
+// scene rule name, or the rule type when the event has none; the track is
+// the first of the event's tracks, "0" for an event without tracks. These
+// repeat after a restart, so Write appends a random suffix.
 func names(root string, ev *event.Event, f *decode.Frame) (dir, base string) {
 	rule := ev.Name
 	if rule == "" {
@@ -86,15 +89,19 @@ func ensureDir(dir string) error {
 	return nil
 }
 
-// writeJPEG writes img to path through a temporary file renamed into place:
-// a reader never sees half a file, and an existing path is replaced rather
-// than written through, so a link there cannot redirect the write. Only a
-// regular file may be replaced: names are deterministic, so one there is
-// the same alert's earlier snapshot.
+// randomSuffix is 8 random hex digits: with the rule, track and PTS in the
+// name, a collision is already unlikely; Write still never overwrites.
+func randomSuffix() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// writeJPEG writes img to a new file at path through a temporary file
+// linked into place: a reader never sees half a file, and nothing already
+// at path (another alert's evidence, or a planted link) is replaced or
+// written through; that fails with an error wrapping os.ErrExist.
 func writeJPEG(path string, img image.Image) error {
-	if st, err := os.Lstat(path); err == nil && !st.Mode().IsRegular() {
-		return fmt.Errorf("snapshot: %s exists and is not a regular file", path)
-	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".snapshot-*.jpg")
 	if err != nil {
 		return fmt.Errorf("snapshot: %w", err)
@@ -108,7 +115,7 @@ func writeJPEG(path string, img image.Image) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), path)
+		err = os.Link(tmp.Name(), path) // fails if path exists
 	}
 	if err != nil {
 		return fmt.Errorf("snapshot: writing %s: %w", path, err)

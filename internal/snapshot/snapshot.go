@@ -1,8 +1,10 @@
 // Package snapshot writes the pictures attached to an alert: the full frame
 // with the scene, the tracks and the alert drawn on it, and a crop around
-// the object the alert is about, both as JPEG files with deterministic
-// names, so that re-running the same input rewrites the same files instead
-// of piling up copies.
+// the object the alert is about, both as JPEG files, and names the alert's
+// clip beside them. Every alert's files have a name of their own that is
+// never reused, not even after a restart (when track ids and PTS start
+// again): files are created, never overwritten, so no alert's evidence can
+// replace another's.
 package snapshot
 
 import (
@@ -11,7 +13,9 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/event"
@@ -46,38 +50,64 @@ type Writer struct {
 	Dir string
 }
 
+// Files are an alert's evidence paths, all under the Writer's Dir.
+type Files struct {
+	Snapshot string // full annotated frame
+	Crop     string // the object, enlarged; "" when there is nothing to crop
+	Clip     string // where the alert's clip goes (written later, by media)
+}
+
 // Write writes the full annotated frame and the crop of ev's track(s) from
 // frame f, given every track current in f and the camera's scene (nil for
-// none). The files are Dir/<camera>/<rule>-<track>-<pts_ms>.jpg and the
-// same name ending in -crop.jpg; the returned paths include Dir. crop is ""
-// when the alert has neither a current track box nor a path to crop
-// around. The frame is not modified. The caller records the paths in the
-// event (Snapshot, Crop).
-func (w Writer) Write(ev *event.Event, f *decode.Frame, tracks []track.Track, sc *scene.Scene) (full, crop string, err error) {
+// none), and names the clip. The files are
+// Dir/<camera>/<rule>-<track>-<pts_ms>-<random>.jpg, the same name ending
+// in -crop.jpg, and .mp4 for the clip. The frame is not modified. The
+// caller records the paths in the event (Snapshot, Crop).
+func (w Writer) Write(ev *event.Event, f *decode.Frame, tracks []track.Track, sc *scene.Scene) (Files, error) {
 	if ev == nil {
-		return "", "", errors.New("snapshot: no event")
+		return Files{}, errors.New("snapshot: no event")
 	}
 	if f == nil || f.Width <= 0 || f.Height <= 0 || len(f.Pix) < f.Width*f.Height*3 {
-		return "", "", errors.New("snapshot: empty or short frame")
+		return Files{}, errors.New("snapshot: empty or short frame")
 	}
-	dir, base := names(w.Dir, ev, f)
+	dir, stem := names(w.Dir, ev, f)
 	if err := ensureDir(dir); err != nil {
-		return "", "", err
+		return Files{}, err
 	}
-	full = filepath.Join(dir, base+".jpg")
-	if err := writeJPEG(full, annotate(ev, f, tracks, sc)); err != nil {
-		return "", "", err
+	img := annotate(ev, f, tracks, sc)
+	var files Files
+	for try := 0; ; try++ {
+		files = filesFor(filepath.Join(dir, stem+"-"+randomSuffix()))
+		err := writeJPEG(files.Snapshot, img)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, os.ErrExist) || try == 3 {
+			return Files{}, err
+		}
 	}
 	b, ok := alertBox(ev, tracks)
 	r, ok := cropRect(b, ok, f.Width, f.Height)
 	if !ok {
-		return full, "", nil
+		files.Crop = ""
+		return files, nil
 	}
-	crop = filepath.Join(dir, base+"-crop.jpg")
-	if err := writeJPEG(crop, scaleUp(render.Canvas{W: f.Width, H: f.Height, Pix: f.Pix}.RGBA(r))); err != nil {
-		return full, "", err
+	if err := writeJPEG(files.Crop, scaleUp(render.Canvas{W: f.Width, H: f.Height, Pix: f.Pix}.RGBA(r))); err != nil {
+		files.Crop = ""
+		return files, err
 	}
-	return full, crop, nil
+	return files, nil
+}
+
+// filesFor names an alert's files from their common base (no extension):
+// the one place that says where a snapshot's crop and clip are.
+func filesFor(base string) Files {
+	return Files{Snapshot: base + ".jpg", Crop: base + "-crop.jpg", Clip: base + ".mp4"}
+}
+
+// ClipOf is the clip path that belongs to a snapshot written by Write.
+func ClipOf(snapshot string) string {
+	return filesFor(strings.TrimSuffix(snapshot, ".jpg")).Clip
 }
 
 // annotate draws the overlay on a copy of the frame: scene outlines, every

@@ -6,6 +6,7 @@ import (
 	"image/jpeg"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -54,10 +55,13 @@ func TestWriteFilesAndNames(t *testing.T) {
 	}
 	sc, err := scene.Load(filepath.Join("..", "..", "testdata", "scenes", "example.yaml"))
 	require.NoError(t, err)
-	full, crop, err := Writer{Dir: dir}.Write(alert(3), f, tracks, sc)
+	files, err := Writer{Dir: dir}.Write(alert(3), f, tracks, sc)
 	require.NoError(t, err)
-	require.Equal(t, filepath.Join(dir, "cam-1", "plant-night-3-12345.jpg"), full)
-	require.Equal(t, filepath.Join(dir, "cam-1", "plant-night-3-12345-crop.jpg"), crop)
+	full, crop := files.Snapshot, files.Crop
+	require.Regexp(t, `^`+regexp.QuoteMeta(filepath.Join(dir, "cam-1", "plant-night-3-12345-"))+`[0-9a-f]{8}\.jpg$`, full)
+	require.Equal(t, strings.TrimSuffix(full, ".jpg")+"-crop.jpg", crop)
+	require.Equal(t, strings.TrimSuffix(full, ".jpg")+".mp4", files.Clip)
+	require.Equal(t, files.Clip, ClipOf(full), "one function names a snapshot's clip")
 	require.Equal(t, orig, f.Pix, "the caller's frame was drawn on")
 
 	img := decodeJPEG(t, full)
@@ -67,14 +71,21 @@ func TestWriteFilesAndNames(t *testing.T) {
 	require.True(t, r>>8 > 200 && g>>8 < 80 && b>>8 < 80, "alert box not red: %d %d %d", r>>8, g>>8, b>>8)
 	decodeJPEG(t, crop)
 
-	// Same alert again: same names, overwritten, nothing else appears.
-	full2, crop2, err := Writer{Dir: dir}.Write(alert(3), f, tracks, sc)
+	// The same rule, track and PTS again (as after a restart, when ids and
+	// PTS start over): new files, the first alert's evidence untouched.
+	before, err := os.ReadFile(full)
 	require.NoError(t, err)
-	require.Equal(t, full, full2)
-	require.Equal(t, crop, crop2)
+	files2, err := Writer{Dir: dir}.Write(alert(3), frame(640, 480), tracks, sc)
+	require.NoError(t, err)
+	require.NotEqual(t, full, files2.Snapshot)
+	require.NotEqual(t, crop, files2.Crop)
+	require.NotEqual(t, files.Clip, files2.Clip)
+	after, err := os.ReadFile(full)
+	require.NoError(t, err)
+	require.Equal(t, before, after, "an earlier alert's snapshot was rewritten")
 	entries, err := os.ReadDir(filepath.Join(dir, "cam-1"))
 	require.NoError(t, err)
-	require.Len(t, entries, 2, "temporary files left behind or duplicates written")
+	require.Len(t, entries, 4, "temporary files left behind")
 	st, err := os.Stat(full)
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o644), st.Mode().Perm())
@@ -100,9 +111,9 @@ func TestCropDimensions(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			tracks := []track.Track{{ID: 9, Class: detect.Person, Box: tc.box}}
-			_, crop, err := Writer{Dir: t.TempDir()}.Write(alert(9), frame(640, 480), tracks, nil)
+			files, err := Writer{Dir: t.TempDir()}.Write(alert(9), frame(640, 480), tracks, nil)
 			require.NoError(t, err)
-			require.Equal(t, image.Rect(0, 0, tc.w, tc.h), decodeJPEG(t, crop).Bounds())
+			require.Equal(t, image.Rect(0, 0, tc.w, tc.h), decodeJPEG(t, files.Crop).Bounds())
 		})
 	}
 }
@@ -122,17 +133,17 @@ func TestCropRectBeforeScaling(t *testing.T) {
 
 func TestCropFallbacks(t *testing.T) {
 	// Track not in the frame: crop around the end of the path.
-	_, crop, err := Writer{Dir: t.TempDir()}.Write(alert(5), frame(640, 480), nil, nil)
+	files, err := Writer{Dir: t.TempDir()}.Write(alert(5), frame(640, 480), nil, nil)
 	require.NoError(t, err)
-	require.Equal(t, image.Rect(0, 0, 128, 128), decodeJPEG(t, crop).Bounds())
+	require.Equal(t, image.Rect(0, 0, 128, 128), decodeJPEG(t, files.Crop).Bounds())
 	// Neither track nor path: the full frame only.
 	ev := alert()
 	ev.Path = nil
-	full, crop, err := Writer{Dir: t.TempDir()}.Write(ev, frame(640, 480), nil, nil)
+	files, err = Writer{Dir: t.TempDir()}.Write(ev, frame(640, 480), nil, nil)
 	require.NoError(t, err)
-	require.Empty(t, crop)
-	require.True(t, strings.HasSuffix(full, "plant-night-0-12345.jpg"), full)
-	decodeJPEG(t, full)
+	require.Empty(t, files.Crop)
+	require.Contains(t, filepath.Base(files.Snapshot), "plant-night-0-12345-")
+	decodeJPEG(t, files.Snapshot)
 }
 
 func TestPathTraversalNeutralised(t *testing.T) {
@@ -141,9 +152,9 @@ func TestPathTraversalNeutralised(t *testing.T) {
 	ev := alert(3)
 	ev.Camera = "../../../etc"
 	ev.Name = "../../passwd"
-	full, crop, err := Writer{Dir: dir}.Write(ev, frame(320, 240), nil, nil)
+	files, err := Writer{Dir: dir}.Write(ev, frame(320, 240), nil, nil)
 	require.NoError(t, err)
-	for _, p := range []string{full, crop} {
+	for _, p := range []string{files.Snapshot, files.Crop, files.Clip} {
 		rel, err := filepath.Rel(dir, p)
 		require.NoError(t, err)
 		require.False(t, strings.HasPrefix(rel, ".."), "%s escapes %s", p, dir)
@@ -179,22 +190,30 @@ func TestRefusesLinksAndDirectories(t *testing.T) {
 	dir := t.TempDir()
 	elsewhere := t.TempDir()
 	require.NoError(t, os.Symlink(elsewhere, filepath.Join(dir, "cam-1")))
-	_, _, err := Writer{Dir: dir}.Write(alert(3), frame(320, 240), nil, nil)
+	_, err := Writer{Dir: dir}.Write(alert(3), frame(320, 240), nil, nil)
 	require.ErrorContains(t, err, "not a directory")
 	entries, _ := os.ReadDir(elsewhere)
 	require.Empty(t, entries, "wrote through a symlinked camera directory")
 
+	// Whatever already has a name (a planted link here) is never written
+	// through or replaced.
 	dir = t.TempDir()
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "cam-1", "plant-night-3-12345.jpg"), 0o755))
-	_, _, err = Writer{Dir: dir}.Write(alert(3), frame(320, 240), nil, nil)
-	require.ErrorContains(t, err, "not a regular file")
+	target := filepath.Join(t.TempDir(), "victim")
+	require.NoError(t, os.WriteFile(target, []byte("keep"), 0o600))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "cam-1"), 0o755))
+	link := filepath.Join(dir, "cam-1", "planted.jpg")
+	require.NoError(t, os.Symlink(target, link))
+	require.ErrorIs(t, writeJPEG(link, image.NewRGBA(image.Rect(0, 0, 4, 4))), os.ErrExist)
+	got, err := os.ReadFile(target)
+	require.NoError(t, err)
+	require.Equal(t, "keep", string(got))
 }
 
 func TestBadInput(t *testing.T) {
 	w := Writer{Dir: t.TempDir()}
-	_, _, err := w.Write(nil, frame(10, 10), nil, nil)
+	_, err := w.Write(nil, frame(10, 10), nil, nil)
 	require.Error(t, err)
-	_, _, err = w.Write(alert(1), &decode.Frame{Width: 10, Height: 10, Pix: make([]byte, 5)}, nil, nil)
+	_, err = w.Write(alert(1), &decode.Frame{Width: 10, Height: 10, Pix: make([]byte, 5)}, nil, nil)
 	require.Error(t, err)
 }
 

@@ -71,17 +71,11 @@ func Covers(s store.Suppression, ev event.Event) bool {
 // match alerts against it while the API adds and removes entries.
 type Set struct {
 	mu   sync.Mutex
-	now  func() time.Time
 	list []store.Suppression
 }
 
-// NewSet returns an empty set using now as the clock (time.Now if nil).
-func NewSet(now func() time.Time) *Set {
-	if now == nil {
-		now = time.Now
-	}
-	return &Set{now: now}
-}
+// NewSet returns an empty set.
+func NewSet() *Set { return &Set{} }
 
 // Replace sets the whole list, e.g. as loaded from the store.
 func (s *Set) Replace(list []store.Suppression) {
@@ -104,22 +98,28 @@ func (s *Set) Remove(id int64) {
 	s.list = slices.DeleteFunc(s.list, func(x store.Suppression) bool { return x.ID == id })
 }
 
-// Match returns the unexpired suppression covering ev, if any. Expired
-// entries are dropped on the way. A nil Set matches nothing.
-func (s *Set) Match(ev event.Event) (store.Suppression, bool) {
+// Match returns the id of a suppression covering ev that has not expired
+// at at (the camera clock's time of the event). A nil Set matches nothing.
+func (s *Set) Match(ev event.Event, at time.Time) (int64, bool) {
 	if s == nil {
-		return store.Suppression{}, false
+		return 0, false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	s.list = slices.DeleteFunc(s.list, func(x store.Suppression) bool { return !x.Expires.After(now) })
 	for _, x := range s.list {
-		if Covers(x, ev) {
-			return x, true
+		if x.Expires.After(at) && Covers(x, ev) {
+			return x.ID, true
 		}
 	}
-	return store.Suppression{}, false
+	return 0, false
+}
+
+// Prune drops the suppressions expired at now. Match ignores them anyway;
+// pruning only keeps the set small.
+func (s *Set) Prune(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.list = slices.DeleteFunc(s.list, func(x store.Suppression) bool { return !x.Expires.After(now) })
 }
 
 // Covering returns the IDs of the suppressions that cover ev: those a
@@ -137,7 +137,7 @@ func (s *Set) Covering(ev event.Event) []int64 {
 }
 
 // Len is the number of suppressions held (expired ones included until the
-// next Match).
+// next Prune).
 func (s *Set) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

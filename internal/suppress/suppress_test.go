@@ -52,20 +52,24 @@ func TestPlaceOnlySuppression(t *testing.T) {
 
 func TestSetExpiresAndLifts(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	set := NewSet(func() time.Time { return now })
+	set := NewSet()
 	s := FromAlert(store.Alert{ID: 9, Event: parked(100, 200)}, "ana", 30, time.Hour, now)
 	s.ID = 4
 	set.Add(s)
-	_, ok := set.Match(parked(101, 201))
+	id, ok := set.Match(parked(101, 201), now)
 	require.True(t, ok)
+	require.EqualValues(t, 4, id)
 	require.Equal(t, []int64{4}, set.Covering(parked(101, 201)))
 	set.Remove(4)
-	_, ok = set.Match(parked(101, 201))
+	_, ok = set.Match(parked(101, 201), now)
 	require.False(t, ok, "a lifted suppression no longer hides the alert")
 
 	set.Replace([]store.Suppression{s})
-	now = now.Add(time.Hour)
-	_, ok = set.Match(parked(101, 201))
+	_, ok = set.Match(parked(101, 201), now.Add(59*time.Minute))
+	require.True(t, ok, "in force until it expires, on the event's clock")
+	_, ok = set.Match(parked(101, 201), now.Add(time.Hour))
 	require.False(t, ok, "an expired suppression no longer hides the alert")
-	require.Zero(t, set.Len(), "expired entries are dropped")
+	require.Equal(t, 1, set.Len())
+	set.Prune(now.Add(time.Hour))
+	require.Zero(t, set.Len(), "expired entries are pruned")
 }

@@ -24,6 +24,7 @@ type Tracker struct {
 	lost         []*strack // confirmed, unmatched for up to bufferFrames
 	m            matcher
 	sortBuf      []*strack // scratch for reportSorted
+	ended        []int     // ids retired by the latest Update
 }
 
 // New builds a tracker, rejecting an invalid configuration.
@@ -44,6 +45,7 @@ func (t *Tracker) Frame() int { return t.frame }
 // ignored. dets is not retained.
 func (t *Tracker) Update(dets []detect.Detection) []Track {
 	t.frame++
+	t.ended = t.ended[:0]
 	high, low := t.splitDets(dets)
 	pool, unconfirmed := t.predict()
 
@@ -55,6 +57,35 @@ func (t *Tracker) Update(dets []detect.Detection) []Track {
 	t.rebuild(born)
 	t.removeDuplicates()
 	return t.output()
+}
+
+// Ended returns the ids of the reported tracks that the latest Update
+// retired for good: lost for longer than the buffer, or merged into a
+// duplicate. Each id is reported exactly once, sorted; it is the one
+// signal every consumer (rules, baseline, summaries) ends a track on.
+func (t *Tracker) Ended() []int { return t.ended }
+
+// Open returns the ids of the reported tracks still alive (tracked or
+// lost), sorted: at the end of a stream they are the ones to end.
+func (t *Tracker) Open() []int {
+	var ids []int
+	for _, list := range [][]*strack{t.tracked, t.lost} {
+		for _, s := range list {
+			if s.confirmed {
+				ids = append(ids, s.id)
+			}
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Close ends the stream: it forgets every track and returns the ids of
+// the reported ones (Open), which end now. Ids are never reused after.
+func (t *Tracker) Close() []int {
+	ids := t.Open()
+	t.tracked, t.lost = nil, nil
+	return ids
 }
 
 // Lost returns the confirmed tracks that are currently unmatched but may
@@ -211,10 +242,15 @@ func (t *Tracker) rebuild(born []*strack) {
 				tracked = append(tracked, s)
 			case stateLost:
 				lost = append(lost, s)
+			case stateRemoved:
+				if s.confirmed {
+					t.ended = append(t.ended, s.id)
+				}
 			}
 		}
 	}
 	t.tracked, t.lost = tracked, lost
+	slices.Sort(t.ended)
 }
 
 // removeDuplicates handles a lost track that sits on a tracked one: the

@@ -1,22 +1,22 @@
-package service
+package analysis
 
 import (
-	"context"
 	"fmt"
 	"image"
-	"sync"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/motion"
+	"github.com/vigil-cctv/vigil/internal/baseline"
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/geom"
+	"github.com/vigil-cctv/vigil/internal/motion"
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/track"
 )
 
-// motionKind is the Name of the motion cue's anomaly alerts.
-const motionKind = "motion"
+// MotionKind is the Name of the motion cue's anomaly events (their Rule
+// is baseline.Rule, "anomaly").
+const MotionKind = "motion"
 
 // Episode shape of the motion cue: strong untracked motion must show in
 // motionFrames frames over at least motionHold before it alerts (a single
@@ -35,7 +35,6 @@ const (
 // normal at that place that no tracked object explains (motion.Model,
 // the streaming form of the model evaluated on UCSD Ped2).
 type motionCue struct {
-	mu   sync.Mutex // observe on the camera's goroutine, encode on the saver's
 	m    *motion.Model
 	w, h int
 	grey []uint8
@@ -51,15 +50,13 @@ type motionCue struct {
 	everAlerts bool
 }
 
-func newMotionCue(w, h int, warmup time.Duration) *motionCue {
-	return &motionCue{m: motion.NewModel(w, h, motion.ModelOptions{Warmup: warmup}), w: w, h: h, grey: make([]uint8, w*h)}
+func newMotionCue(w, h int, opt motion.ModelOptions) *motionCue {
+	return &motionCue{m: motion.NewModel(w, h, opt), w: w, h: h, grey: make([]uint8, w*h)}
 }
 
 // observe feeds one analysed frame; it returns an alert when an episode of
 // unexplained motion has lasted long enough.
 func (c *motionCue) observe(f *decode.Frame, tracks []track.Track, sc *scene.Scene) (event.Event, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if f.Width != c.w || f.Height != c.h || len(f.Pix) < c.w*c.h*3 {
 		return event.Event{}, false
 	}
@@ -95,7 +92,7 @@ func (c *motionCue) observe(f *decode.Frame, tracks []track.Track, sc *scene.Sce
 func (c *motionCue) event(pts time.Duration, cells int, sc *scene.Scene) event.Event {
 	mid := geom.Point{X: float64(c.area.Min.X+c.area.Max.X) / 2, Y: float64(c.area.Min.Y+c.area.Max.Y) / 2}
 	ev := event.Event{
-		Rule: anomalyRule, Name: motionKind, Start: event.Seconds(c.since), End: event.Seconds(pts), Severity: event.Low,
+		Rule: baseline.Rule, Name: MotionKind, Start: event.Seconds(c.since), End: event.Seconds(pts), Severity: event.Low,
 		Explanation: fmt.Sprintf("strong motion that no tracked object explains, over %dx%d px around (%.0f, %.0f) for %.1f s: "+
 			"momentum %.1f standard deviations above what is normal at this height of the view (alerts from 5)",
 			c.area.Dx(), c.area.Dy(), mid.X, mid.Y, (pts - c.since).Seconds(), c.peak),
@@ -108,37 +105,6 @@ func (c *motionCue) event(pts time.Duration, cells int, sc *scene.Scene) event.E
 		}
 	}
 	return ev
-}
-
-func (c *motionCue) encode() ([]byte, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.m.MarshalBinary()
-}
-
-// motionKey is where a camera's motion model is kept in the baselines
-// table, beside its track baseline: camera ids cannot contain '/'.
-func motionKey(camera string) string { return camera + "/motion" }
-
-// motionFor returns the camera's motion cue, creating it on the first
-// frame (its size is not known before), restored from the store when a
-// saved model of that size exists.
-func (p *processor) motionFor(ctx context.Context, f *decode.Frame) *motionCue {
-	if !p.motionOn || f.Width <= 0 || f.Height <= 0 {
-		return nil
-	}
-	if c := p.motion.Load(); c != nil {
-		return c
-	}
-	c := newMotionCue(f.Width, f.Height, p.motionWarmup)
-	if saved, _, err := p.sinks.Store.GetBaseline(ctx, motionKey(p.id)); err == nil {
-		if err := c.m.UnmarshalBinary(saved); err != nil {
-			p.sinks.Log.Warn("motion model restarted from scratch", "camera", p.id, "err", err)
-			c = newMotionCue(f.Width, f.Height, p.motionWarmup)
-		}
-	}
-	p.motion.Store(c)
-	return c
 }
 
 // toGrey converts packed RGB24 to 8-bit luma (BT.601 weights).

@@ -1,4 +1,4 @@
-package service
+package analysis
 
 import (
 	"testing"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/geom"
+	"github.com/vigil-cctv/vigil/internal/motion"
 	"github.com/vigil-cctv/vigil/internal/track"
 )
 
@@ -76,25 +77,25 @@ func play(c *motionCue, from, to, riderAt int, riderTracked bool) []int {
 // walkers alone raise none.
 func TestMotionCueFlagsUntrackedFastMotion(t *testing.T) {
 	const warm = 20 * time.Second
-	quiet := newMotionCue(cueW, cueH, warm)
+	quiet := newMotionCue(cueW, cueH, motion.ModelOptions{Warmup: warm})
 	require.Empty(t, play(quiet, 0, 400, 1<<30, false), "normal walking raises nothing")
 
-	missed := newMotionCue(cueW, cueH, warm)
+	missed := newMotionCue(cueW, cueH, motion.ModelOptions{Warmup: warm})
 	require.Empty(t, play(missed, 0, 260, 1<<30, false))
 	got := play(missed, 260, 310, 260, false)
 	require.Len(t, got, 1, "one alert per episode")
 	require.LessOrEqual(t, got[0]-260, 20, "within 2 s of the rider appearing")
 
-	tracked := newMotionCue(cueW, cueH, warm)
+	tracked := newMotionCue(cueW, cueH, motion.ModelOptions{Warmup: warm})
 	require.Empty(t, play(tracked, 0, 260, 1<<30, false))
 	require.Empty(t, play(tracked, 260, 310, 260, true), "motion a track explains is not this cue's business")
 
-	early := newMotionCue(cueW, cueH, time.Hour)
+	early := newMotionCue(cueW, cueH, motion.ModelOptions{Warmup: time.Hour})
 	require.Empty(t, play(early, 0, 100, 50, false), "nothing during warm-up")
 }
 
 func TestMotionCueExplainsItself(t *testing.T) {
-	c := newMotionCue(cueW, cueH, 20*time.Second)
+	c := newMotionCue(cueW, cueH, motion.ModelOptions{Warmup: 20 * time.Second})
 	play(c, 0, 260, 1<<30, false)
 	for i := 260; i < 310; i++ {
 		r := blob{20 + 7*(i-260), 112, 14, 24}
