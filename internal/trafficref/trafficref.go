@@ -16,10 +16,13 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/vigil-cctv/vigil/internal/geom"
 )
 
 // Lanes of the highway, named by their side in the image. Vehicles come
@@ -189,3 +192,47 @@ func ordered(v Vehicle) bool {
 	seq = append(seq, v.Last)
 	return slices.IsSorted(seq) && (v.F160 == 0 || v.F80 < v.F160)
 }
+
+// SpeedKMH is the vehicle's mean ground speed between the labelled rows:
+// the ground distance between its lane's centre at row 80 and at row 160
+// (h maps image pixels to metres, from the scene's calibration) over the
+// frames between the crossings at fps. ok is false for a vehicle that does
+// not cross both rows. It uses no tracker: a reference for measured speeds.
+func (v Vehicle) SpeedKMH(h geom.Homography, fps float64) (kmh float64, ok bool) {
+	if !v.Expected() || fps <= 0 {
+		return 0, false
+	}
+	a, okA := h.Apply(laneCentre(v.laneAt(RowFar), RowFar))
+	b, okB := h.Apply(laneCentre(v.laneAt(RowNear), RowNear))
+	if !okA || !okB {
+		return 0, false
+	}
+	seconds := float64(v.F160-v.F80) / fps
+	return math.Hypot(b.X-a.X, b.Y-a.Y) / seconds * 3.6, true
+}
+
+// laneAt is the vehicle's lane at a labelled row; one changing lanes is in
+// the right lane at row 80 and the left at row 160 (as v19 was), which is
+// only an approximation for one (v28) that had already changed at row 80.
+func (v Vehicle) laneAt(row float64) string {
+	if v.Lane != RightToLeft {
+		return v.Lane
+	}
+	if row < RowNear {
+		return Right
+	}
+	return Left
+}
+
+// laneCentre is the image point half a lane from the centre line.
+func laneCentre(lane string, row float64) geom.Point {
+	half := laneWidth(row) / 2
+	if lane == Left {
+		half = -half
+	}
+	return geom.Point{X: CentreLineX(row) + half, Y: row}
+}
+
+// laneWidth is a lane's width in pixels at row y, from the calibration
+// rectangle (3.5 m): 68 px at row 96, 124 px at row 216.
+func laneWidth(y float64) float64 { return 68 + (124.0-68)*(y-96)/120 }
