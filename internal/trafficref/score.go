@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/vigil-cctv/vigil/internal/event"
+	"github.com/vigil-cctv/vigil/internal/geom"
 )
 
 // Playback says how alert times map to the reference's forward frames.
@@ -29,14 +30,16 @@ type Options struct {
 	// Slack widens each vehicle's [First, Last] span, in frames: the
 	// labels come from every tenth frame.
 	Slack int
-	// MaxRowError is how far (pixels) an alert's foot point may be from
-	// where the vehicle is expected at that frame.
-	MaxRowError float64
+	// MaxGap is how far (metres along the road) an alert's foot point may
+	// be from where the vehicle is expected at that frame.
+	MaxGap float64
 }
 
-// DefaultOptions fit the highway labels: ±10 frames of sampling, and the
-// linear row model's error near the bottom of the image.
-var DefaultOptions = Options{Slack: 10, MaxRowError: 60}
+// DefaultOptions fit the highway labels: ±10 frames of sampling; crossings
+// read to ±3 frames (±2.5 m at 60 km/h), a foot point a few pixels off (a
+// metre near the camera, several far away), and speeds that are not quite
+// constant.
+var DefaultOptions = Options{Slack: 10, MaxGap: 10}
 
 // Report is the outcome of Score.
 type Report struct {
@@ -55,15 +58,17 @@ func (r Report) String() string {
 
 // Score matches alerts to vehicles. Each foot point of an alert's path (at
 // least one is needed) votes for the vehicle that is in view at that frame,
-// in that lane, and whose expected row is nearest within MaxRowError; the
-// alert goes to the vehicle with most votes if it has at least half of
-// them, else to none. Vehicles that do not cross both
-// rows (at the ends of the sequence) may be matched but are not expected.
-func Score(ref []Vehicle, alerts []event.Event, p Playback, opt Options) Report {
-	slope := farSlope(ref)
+// in that lane, and nearest along the road (at most MaxGap metres from
+// where it is expected, at constant speed through its labelled crossings);
+// a vehicle seen only at the far end takes points above row 80 that no
+// other vehicle explains. The alert goes to the vehicle with most votes if
+// it has at least half of them, else to none. road places points along
+// the carriageway (the scene's calibration).
+func Score(ref []Vehicle, alerts []event.Event, road Road, p Playback, opt Options) Report {
+	speed := medianSpeed(ref, road)
 	rep := Report{Matched: map[string][]int{}}
 	for i, a := range alerts {
-		if v := matchAlert(ref, a, p, opt, slope); v != "" {
+		if v := matchAlert(ref, a, road, p, opt, speed); v != "" {
 			rep.Matched[v] = append(rep.Matched[v], i)
 		} else {
 			rep.Unmatched = append(rep.Unmatched, i)
@@ -87,22 +92,11 @@ func Score(ref []Vehicle, alerts []event.Event, p Playback, opt Options) Report 
 	return rep
 }
 
-func matchAlert(ref []Vehicle, a event.Event, p Playback, opt Options, slope float64) string {
+func matchAlert(ref []Vehicle, a event.Event, road Road, p Playback, opt Options, speed float64) string {
 	votes := map[string]int{}
 	for _, pt := range a.Path {
-		f := p.Frame(pt.PTS)
-		x, y := pt.Image[0], pt.Image[1]
-		best, bestErr := "", opt.MaxRowError
-		for _, v := range ref {
-			if f < v.First-opt.Slack || f > v.Last+opt.Slack || !v.InLane(x, y) {
-				continue
-			}
-			if e := math.Abs(v.RowAt(f, slope) - y); e <= bestErr {
-				best, bestErr = v.ID, e
-			}
-		}
-		if best != "" {
-			votes[best]++
+		if id := nearest(ref, pt, road, p, opt, speed); id != "" {
+			votes[id]++
 		}
 	}
 	ids := make([]string, 0, len(votes))
@@ -122,17 +116,42 @@ func matchAlert(ref []Vehicle, a event.Event, p Playback, opt Options, slope flo
 	return winner
 }
 
-// farSlope is the median rows-per-frame from entering at the top to row
-// 80, for vehicles seen only at the far end when the sequence ends.
-func farSlope(ref []Vehicle) float64 {
+// nearest is the vehicle that best explains one foot point, or "".
+func nearest(ref []Vehicle, pt event.PathPoint, road Road, p Playback, opt Options, speed float64) string {
+	f := p.Frame(pt.PTS)
+	x, y := pt.Image[0], pt.Image[1]
+	d := road.Dist(geom.Point{X: x, Y: y})
+	best, bestGap := "", opt.MaxGap
+	for _, v := range ref {
+		if f < v.First-opt.Slack || f > v.Last+opt.Slack || !v.InLane(x, y, f) {
+			continue
+		}
+		at, ok := v.DistAt(f, road, speed)
+		gap := math.Abs(at - d)
+		if !ok { // seen only at the far end: any point up there, as a last resort
+			gap = math.Inf(1)
+			if y < RowFar {
+				gap = opt.MaxGap
+			}
+		}
+		if gap <= bestGap && (best == "" || gap < bestGap) {
+			best, bestGap = v.ID, gap
+		}
+	}
+	return best
+}
+
+// medianSpeed is the median metres per frame between the labelled rows,
+// for vehicles that cross row 80 only.
+func medianSpeed(ref []Vehicle, road Road) float64 {
 	var s []float64
 	for _, v := range ref {
-		if v.F80 > v.First {
-			s = append(s, (RowFar-RowEnter)/float64(v.F80-v.First))
+		if mpf, ok := v.metresPerFrame(road); ok {
+			s = append(s, mpf)
 		}
 	}
 	if len(s) == 0 {
-		return 0.5
+		return 0.75 // 67 km/h at 25 fps
 	}
 	sort.Float64s(s)
 	return s[len(s)/2]

@@ -16,32 +16,36 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/vigil-cctv/vigil/internal/geom"
 )
 
 // Lanes of the highway, named by their side in the image. Vehicles come
 // towards the camera, so the image-left lane (by the kerb and the trees) is
 // the drivers' right-hand lane.
 const (
-	Left            = "left"
-	Right           = "right"
-	RightToLeft     = "right>left" // changes lanes while in view
-	Towards         = "towards"    // down the image, towards the camera
-	RowNear, RowFar = 160.0, 80.0  // the labelled rows (image y, pixels)
+	Left    = "left"
+	Right   = "right"
+	Towards = "towards" // down the image, towards the camera
 )
+
+// The labelled rows (image y, pixels): 33.4 m of road apart on the highway.
+const RowNear, RowFar = 160.0, 80.0
+
+// changeSlack is how many frames either side of a labelled lane change a
+// vehicle counts as in both lanes: it straddles the line for a while.
+const changeSlack = 20
 
 // Vehicle is one labelled vehicle. Frames are 1-based forward frame
 // numbers; F80 and F160 are 0 when the vehicle does not reach the row
 // before the sequence ends.
 type Vehicle struct {
 	ID          string
-	Lane        string
+	Lane        string // lane at First
+	NewLane     string // lane after ChangeAt, for a vehicle changing lanes in view
+	ChangeAt    int
 	Direction   string
 	First, Last int // first and last sampled frame with any part in view
 	F80, F160   int // frames at which the box bottom crosses rows 80 and 160
@@ -49,14 +53,25 @@ type Vehicle struct {
 }
 
 // Expected reports whether the vehicle crosses both labelled rows while in
-// view (80 px of road, well over 8 m): every such vehicle is one a
-// direction rule must see.
+// view (33 m of road): every such vehicle is one a direction rule must see.
 func (v Vehicle) Expected() bool { return v.F80 > 0 && v.F160 > 0 }
 
-// InLane reports whether image point (x, y) lies in the vehicle's lane.
-func (v Vehicle) InLane(x, y float64) bool {
+// LaneAtFrame is the vehicle's lane at frame f.
+func (v Vehicle) LaneAtFrame(f int) string {
+	if v.NewLane != "" && f >= v.ChangeAt {
+		return v.NewLane
+	}
+	return v.Lane
+}
+
+// InLane reports whether image point (x, y) at frame f lies in the
+// vehicle's lane (either lane close to a lane change).
+func (v Vehicle) InLane(x, y float64, f int) bool {
 	side := LaneAt(x, y)
-	return v.Lane == side || v.Lane == RightToLeft
+	if v.NewLane != "" && f >= v.ChangeAt-changeSlack && f <= v.ChangeAt+changeSlack {
+		return side == v.Lane || side == v.NewLane
+	}
+	return side == v.LaneAtFrame(f)
 }
 
 // LaneAt says which lane image point (x, y) is in: left or right of the
@@ -73,39 +88,9 @@ func LaneAt(x, y float64) string {
 // CentreLineX is the image x of the dashed centre line at row y.
 func CentreLineX(y float64) float64 { return 128 + (195.0-128)/(216-96)*(216-y) }
 
-// RowEnter is the row of the box bottom when a vehicle first shows at the
-// top of the image (the far end of the road).
-const RowEnter = 10.0
-
-// keys are the labelled (frame, row) points of the box bottom.
-func (v Vehicle) keys() [][2]float64 {
-	k := [][2]float64{{float64(v.First), RowEnter}}
-	if v.F80 > 0 && v.F80 > v.First {
-		k = append(k, [2]float64{float64(v.F80), RowFar})
-	}
-	if v.F160 > 0 {
-		k = append(k, [2]float64{float64(v.F160), RowNear})
-	}
-	return k
-}
-
-// RowAt estimates the row of the box bottom at frame f, piecewise linear
-// through the labelled points and extended beyond the last by its segment
-// (farSlope, rows per frame, for a vehicle seen only at the far end).
-// Perspective makes vehicles speed up down the image, so the estimate can
-// be tens of pixels off near the bottom: callers must allow for it.
-func (v Vehicle) RowAt(f int, farSlope float64) float64 {
-	k := v.keys()
-	if len(k) == 1 {
-		return RowEnter + farSlope*(float64(f)-k[0][0])
-	}
-	i := 1
-	for i < len(k)-1 && float64(f) > k[i][0] {
-		i++
-	}
-	a, b := k[i-1], k[i]
-	return a[1] + (b[1]-a[1])/(b[0]-a[0])*(float64(f)-a[0])
-}
+// LaneWidth is a lane's width in pixels at row y, from the calibration
+// rectangle (3.5 m): 68 px at row 96, 124 px at row 216.
+func LaneWidth(y float64) float64 { return 68 + (124.0-68)*(y-96)/120 }
 
 // Load reads a reference file (CSV with the header
 // id,lane,direction,first,f80,f160,last,note; # starts a comment line).
@@ -125,7 +110,8 @@ func Load(path string) ([]Vehicle, error) {
 var header = []string{"id", "lane", "direction", "first", "f80", "f160", "last", "note"}
 
 // Read parses a reference and checks each vehicle is consistent: a known
-// lane and direction, first ≤ f80 < f160 ≤ last, unique ids.
+// lane ("left", "right", or "right>left@FRAME" for a change at FRAME) and
+// direction, first ≤ f80 < f160 ≤ last, unique ids.
 func Read(r io.Reader) ([]Vehicle, error) {
 	cr := csv.NewReader(r)
 	cr.Comment = '#'
@@ -154,7 +140,10 @@ func Read(r io.Reader) ([]Vehicle, error) {
 }
 
 func parseVehicle(rec []string) (Vehicle, error) {
-	v := Vehicle{ID: rec[0], Lane: rec[1], Direction: rec[2], Note: rec[7]}
+	v := Vehicle{ID: rec[0], Direction: rec[2], Note: rec[7]}
+	if err := v.parseLane(rec[1]); err != nil {
+		return v, err
+	}
 	ints := []*int{&v.First, &v.F80, &v.F160, &v.Last}
 	for k, s := range rec[3:7] {
 		if s == "" && (k == 1 || k == 2) {
@@ -169,16 +158,40 @@ func parseVehicle(rec []string) (Vehicle, error) {
 	switch {
 	case v.ID == "":
 		return v, fmt.Errorf("no id")
-	case v.Lane != Left && v.Lane != Right && v.Lane != RightToLeft:
-		return v, fmt.Errorf("lane %q (want %s, %s or %s)", v.Lane, Left, Right, RightToLeft)
 	case v.Direction != Towards:
 		return v, fmt.Errorf("direction %q (want %s)", v.Direction, Towards)
 	case v.F160 > 0 && v.F80 == 0:
 		return v, fmt.Errorf("crosses row 160 without crossing row 80")
 	case !ordered(v):
 		return v, fmt.Errorf("frames out of order: first %d, f80 %d, f160 %d, last %d", v.First, v.F80, v.F160, v.Last)
+	case v.NewLane != "" && (v.ChangeAt < v.First || v.ChangeAt > v.Last):
+		return v, fmt.Errorf("lane change at frame %d, outside %d-%d", v.ChangeAt, v.First, v.Last)
 	}
 	return v, nil
+}
+
+func (v *Vehicle) parseLane(s string) error {
+	lanes, at, changes := strings.Cut(s, "@")
+	from, to, _ := strings.Cut(lanes, ">")
+	for _, l := range []string{from, to} {
+		if l != "" && l != Left && l != Right {
+			return fmt.Errorf("lane %q (want %s, %s or FROM>TO@FRAME)", s, Left, Right)
+		}
+	}
+	v.Lane = from
+	switch {
+	case from == "":
+		return fmt.Errorf("no lane")
+	case changes != (to != ""), to == from:
+		return fmt.Errorf("lane %q: a change is written FROM>TO@FRAME", s)
+	case changes:
+		n, err := strconv.Atoi(at)
+		if err != nil {
+			return fmt.Errorf("lane %q: change frame %q", s, at)
+		}
+		v.NewLane, v.ChangeAt = to, n
+	}
+	return nil
 }
 
 // ordered checks first ≤ f80 < f160 ≤ last over the crossings present.
@@ -192,47 +205,3 @@ func ordered(v Vehicle) bool {
 	seq = append(seq, v.Last)
 	return slices.IsSorted(seq) && (v.F160 == 0 || v.F80 < v.F160)
 }
-
-// SpeedKMH is the vehicle's mean ground speed between the labelled rows:
-// the ground distance between its lane's centre at row 80 and at row 160
-// (h maps image pixels to metres, from the scene's calibration) over the
-// frames between the crossings at fps. ok is false for a vehicle that does
-// not cross both rows. It uses no tracker: a reference for measured speeds.
-func (v Vehicle) SpeedKMH(h geom.Homography, fps float64) (kmh float64, ok bool) {
-	if !v.Expected() || fps <= 0 {
-		return 0, false
-	}
-	a, okA := h.Apply(laneCentre(v.laneAt(RowFar), RowFar))
-	b, okB := h.Apply(laneCentre(v.laneAt(RowNear), RowNear))
-	if !okA || !okB {
-		return 0, false
-	}
-	seconds := float64(v.F160-v.F80) / fps
-	return math.Hypot(b.X-a.X, b.Y-a.Y) / seconds * 3.6, true
-}
-
-// laneAt is the vehicle's lane at a labelled row; one changing lanes is in
-// the right lane at row 80 and the left at row 160 (as v19 was), which is
-// only an approximation for one (v28) that had already changed at row 80.
-func (v Vehicle) laneAt(row float64) string {
-	if v.Lane != RightToLeft {
-		return v.Lane
-	}
-	if row < RowNear {
-		return Right
-	}
-	return Left
-}
-
-// laneCentre is the image point half a lane from the centre line.
-func laneCentre(lane string, row float64) geom.Point {
-	half := laneWidth(row) / 2
-	if lane == Left {
-		half = -half
-	}
-	return geom.Point{X: CentreLineX(row) + half, Y: row}
-}
-
-// laneWidth is a lane's width in pixels at row y, from the calibration
-// rectangle (3.5 m): 68 px at row 96, 124 px at row 216.
-func laneWidth(y float64) float64 { return 68 + (124.0-68)*(y-96)/120 }

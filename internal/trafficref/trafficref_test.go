@@ -37,14 +37,14 @@ func TestHighwayReference(t *testing.T) {
 	lanes := map[string]int{}
 	expected := 0
 	for _, v := range vs {
-		lanes[v.Lane]++
+		lanes[v.Lane+">"+v.NewLane]++
 		if v.Expected() {
 			expected++
 		}
 		require.LessOrEqual(t, v.Last, frames, v.ID)
 	}
 	require.Equal(t, 27, expected, "vehicles crossing rows 80 and 160 in view")
-	require.Equal(t, map[string]int{Left: 18, Right: 11, RightToLeft: 2}, lanes)
+	require.Equal(t, map[string]int{"left>": 18, "right>": 11, "right>left": 2}, lanes)
 }
 
 func TestReadRejectsBadReferences(t *testing.T) {
@@ -53,6 +53,10 @@ func TestReadRejectsBadReferences(t *testing.T) {
 		"",
 		"id,lane\nv1,left\n",
 		head + "v1,middle,towards,1,10,20,30,\n",
+		head + "v1,right>left,towards,1,10,20,30,\n",    // change without a frame
+		head + "v1,right>right@5,towards,1,10,20,30,\n", // no change
+		head + "v1,left@5,towards,1,10,20,30,\n",
+		head + "v1,right>left@99,towards,1,10,20,30,\n", // change after last
 		head + "v1,left,away,1,10,20,30,\n",
 		head + "v1,left,towards,1,30,20,40,\n",  // f80 after f160
 		head + "v1,left,towards,50,10,20,60,\n", // first after f80
@@ -84,7 +88,7 @@ func TestReferenceAgreesWithCDnetMasks(t *testing.T) {
 			frame int
 			row   float64
 		}{{v.F80, RowFar}, {v.F160, RowNear}} {
-			if c.frame < 470+20 || c.frame > frames-20 || v.Lane == RightToLeft {
+			if c.frame < 470+20 || c.frame > frames-20 || v.NewLane != "" {
 				continue // no mask there (frames 1-469 are unlabelled), or no single lane
 			}
 			name := fmt.Sprintf("%s@%g", v.ID, c.row)
@@ -136,8 +140,8 @@ func foregroundOnRow(m image.Image, v Vehicle, row float64) int {
 	n := 0
 	for y := int(row); y <= int(row)+2; y++ {
 		mid := CentreLineX(float64(y))
-		lo, hi := mid-laneWidth(float64(y)), mid+laneWidth(float64(y))
-		switch v.Lane {
+		lo, hi := mid-LaneWidth(float64(y)), mid+LaneWidth(float64(y))
+		switch v.Lane { // vehicles changing lanes are not checked
 		case Left:
 			hi = mid - 2
 		case Right:
@@ -153,19 +157,30 @@ func foregroundOnRow(m image.Image, v Vehicle, row float64) int {
 }
 
 // reversedAlert is a wrong-way alert as the reversed playback would raise
-// it for v: foot points along the labelled rows, at reversed times.
+// it for v: foot points in its lane at both labelled rows, dx pixels from
+// the centre line, at reversed times.
 func reversedAlert(v Vehicle, p Playback, dx float64) event.Event {
 	a := event.Event{Rule: "wrong_way"}
-	for _, k := range v.keys() {
-		f, y := int(k[0]), k[1]
-		x := CentreLineX(y) + dx
-		if v.Lane == Left || (v.Lane == RightToLeft && y >= RowNear) {
-			x = CentreLineX(y) - dx
+	for _, k := range []struct {
+		f int
+		y float64
+	}{{v.F160, RowNear}, {v.F80, RowFar}} {
+		x := CentreLineX(k.y) + dx
+		if v.LaneAtFrame(k.f) == Left {
+			x = CentreLineX(k.y) - dx
 		}
-		pts := float64(p.Frames-f) / p.FPS
-		a.Path = append(a.Path, event.PathPoint{PTS: pts, Image: [2]float64{x, y}})
+		pts := float64(p.Frames-k.f) / p.FPS
+		a.Path = append(a.Path, event.PathPoint{PTS: pts, Image: [2]float64{x, k.y}})
 	}
 	return a
+}
+
+func highwayRoad(t *testing.T) Road {
+	t.Helper()
+	sc, err := scene.Load("../../scenes/cdnet-highway.yaml")
+	require.NoError(t, err)
+	require.NotNil(t, sc.Homography)
+	return Road{H: *sc.Homography}
 }
 
 func TestScorePerfectAlerts(t *testing.T) {
@@ -177,7 +192,7 @@ func TestScorePerfectAlerts(t *testing.T) {
 			alerts = append(alerts, reversedAlert(v, p, 20))
 		}
 	}
-	rep := Score(vs, alerts, p, DefaultOptions)
+	rep := Score(vs, alerts, highwayRoad(t), p, DefaultOptions)
 	require.Equal(t, 1.0, rep.Recall, rep.String())
 	require.Empty(t, rep.Unmatched, rep.String())
 	require.Empty(t, rep.Twice, rep.String())
@@ -213,7 +228,7 @@ func TestScoreCountsMissesDuplicatesAndStrays(t *testing.T) {
 		noVehicle, // frame 520: the road is empty
 		{},        // no path
 	}
-	rep := Score(vs, alerts, p, DefaultOptions)
+	rep := Score(vs, alerts, highwayRoad(t), p, DefaultOptions)
 	require.Equal(t, []int{0, 1}, rep.Matched["v01"])
 	require.Equal(t, []string{"v01"}, rep.Twice)
 	require.Equal(t, []int{3, 4, 5}, rep.Unmatched)
@@ -245,12 +260,10 @@ func TestLaneAt(t *testing.T) {
 // crossing read to about ±3 frames of ~45 (±7% on one vehicle, less on the
 // median of 27).
 func TestHighwaySpeedsFromLabels(t *testing.T) {
-	sc, err := scene.Load("../../scenes/cdnet-highway.yaml")
-	require.NoError(t, err)
-	require.NotNil(t, sc.Homography)
+	road := highwayRoad(t)
 	var speeds []float64
 	for _, v := range loadHighway(t) {
-		if kmh, ok := v.SpeedKMH(*sc.Homography, 25); ok {
+		if kmh, ok := v.SpeedKMH(road, 25); ok {
 			speeds = append(speeds, kmh)
 		}
 	}
