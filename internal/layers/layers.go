@@ -11,8 +11,10 @@ var Levels = map[string]int{
 	// Plain data, maths and leaf adapters.
 	"geom": 0, "event": 0, "assign": 0, "motion": 0, "onvif": 0, "videoout": 0, "auth": 0, "web": 0,
 	"decode": 0, "ingest/rtsptest": 0, "layers": 0,
+	// Build and CI tools (make test's skip checker, the CI scripts' tests).
+	"tools/testskips": 0, "tools/citest": 0,
 	// Domain vocabulary on top of those.
-	"detect": 1, "motfile": 1, "footpath": 1, "store": 1, "ingest": 1, "eventeval": 1,
+	"detect": 1, "motfile": 1, "footpath": 1, "store": 1, "ingest": 1, "eventeval": 1, "trafficref": 1,
 	"render": 2, "scene": 2, "track": 2, "moteval": 2, "suppress": 2, "config": 2, "detect/onnx": 2,
 	"store/internal/sqlstore": 2, "store/storetest": 2,
 	// What turns tracks into events, and the stores.
