@@ -4,15 +4,11 @@
 # on without a service it was meant to test (a test that skips for want of
 # one fails make test anyway, see internal/tools/testskips).
 #
-# Overrides, for scripts/ci-selftest and unusual machines:
-#   VIGIL_CI_POSTGRES_SCRIPT  the script that prints the export line (scripts/ci-postgres.sh)
-#   VIGIL_CI_MOSQUITTO        the broker binary to check (mosquitto)
+# Overrides, for internal/tools/citest and unusual machines:
+#   VIGIL_CI_POSTGRES_SCRIPT   prints the export line (scripts/ci-postgres.sh)
+#   VIGIL_CI_MOSQUITTO_SCRIPT  installs and checks the broker (scripts/ci-mosquitto.sh)
 
 ci_log() { echo "ci: $*" >&2; }
-
-ci_sudo() {
-	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
 
 # require_postgres runs scripts/ci-postgres.sh, accepts only its export line,
 # and proves the server takes a query with that DSN before exporting it.
@@ -43,27 +39,15 @@ require_postgres() {
 	ci_log "PostgreSQL ready"
 }
 
-# require_mosquitto installs the broker when missing and checks that it runs;
-# the MQTT tests start their own broker from it.
+# require_mosquitto runs scripts/ci-mosquitto.sh, which installs the broker
+# when missing and checks that it starts (the MQTT tests start their own
+# broker from it), and then tells the tests it must be there.
 require_mosquitto() {
-	local bin=${VIGIL_CI_MOSQUITTO:-mosquitto} help
-	PATH="$PATH:/usr/sbin" # Debian installs the broker there
-	if ! command -v "$bin" >/dev/null 2>&1; then
-		ci_log "installing mosquitto"
-		if ! { ci_sudo apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive ci_sudo apt-get install -y -qq mosquitto >&2; }; then
-			ci_log "mosquitto is missing and could not be installed"
-			return 1
-		fi
-	fi
-	# mosquitto -h prints its version and usage, then exits 3: judge the text.
-	help=$("$bin" -h 2>&1 || true)
-	case $help in
-	"mosquitto version "*) ;;
-	*)
-		ci_log "mosquitto does not run: '$bin -h' said: $(printf '%s\n' "$help" | head -n1)"
+	local script=${VIGIL_CI_MOSQUITTO_SCRIPT:-scripts/ci-mosquitto.sh}
+	if ! "$script" >&2; then
+		ci_log "mosquitto is not usable: $script failed"
 		return 1
-		;;
-	esac
+	fi
 	export VIGIL_TEST_MOSQUITTO=1
-	ci_log "mosquitto ready ($(printf '%s\n' "$help" | head -n1))"
+	ci_log "mosquitto ready"
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/detect/onnx"
@@ -17,8 +18,9 @@ import (
 )
 
 type serveCmd struct {
-	Config string `help:"Service configuration file." default:"vigil.yaml" type:"existingfile"`
-	Listen string `help:"Override the config's listen address (host:port)."`
+	Config   string `help:"Service configuration file." default:"vigil.yaml" type:"existingfile"`
+	Listen   string `help:"Override the config's listen address (host:port)."`
+	DemoUser bool   `help:"When no user exists, create the administrator \"demo\" with a generated password, printed once (also auth.demo_user in the config)."`
 }
 
 func (c *serveCmd) Run(e *env) error {
@@ -28,18 +30,29 @@ func (c *serveCmd) Run(e *env) error {
 	}
 	if c.Listen != "" {
 		cfg.Listen = c.Listen
+		if err := cfg.Auth.CheckListen(cfg.Listen); err != nil {
+			return fmt.Errorf("--listen: %w", err)
+		}
 	}
 	st, err := openStore(e.ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	accounts, err := accountService(st, cfg, e)
+	if err != nil {
+		return err
+	}
+	login, err := c.loginHint(e.ctx, cfg, accounts)
+	if err != nil {
+		return err
+	}
 	model, err := openServeModel(cfg.Detector)
 	if err != nil {
 		return err
 	}
 	defer model.Close()
-	svc, err := service.New(cfg, service.Deps{Store: st, Model: model, Log: e.log})
+	svc, err := service.New(cfg, service.Deps{Store: st, Model: model, Log: e.log, Auth: accounts})
 	if err != nil {
 		return err
 	}
@@ -48,7 +61,42 @@ func (c *serveCmd) Run(e *env) error {
 		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
 	}
 	fmt.Fprintf(e.stdout, "Vigil is serving %d camera(s): console and API at http://%s/\n", len(cfg.Cameras), ln.Addr())
+	fmt.Fprintln(e.stdout, login)
 	return svc.Run(e.ctx, ln)
+}
+
+// demoUser is the administrator --demo-user creates.
+const demoUser = "demo"
+
+// loginHint says how to log in, creating the demo user first when asked
+// and no user exists. Its password is printed here once and stored only
+// hashed: a later start cannot show it again, and says how to reset it.
+func (c *serveCmd) loginHint(ctx context.Context, cfg *config.Config, accounts *auth.Service) (string, error) {
+	if cfg.Auth.Disabled {
+		return "Authentication is disabled (auth.disabled): every loopback client is the administrator \"local\".", nil
+	}
+	if c.DemoUser || cfg.Auth.DemoUser {
+		pw, created, err := accounts.EnsureDemoUser(ctx, demoUser)
+		if err != nil {
+			return "", fmt.Errorf("demo user: %w", err)
+		}
+		if created {
+			return fmt.Sprintf("Log in as %q with password %s (shown this once; change it in the console or with: vigil user passwd %s --config %s)",
+				demoUser, pw, demoUser, c.Config), nil
+		}
+	}
+	has, err := accounts.HasUsers(ctx)
+	if err != nil {
+		return "", err
+	}
+	if !has {
+		return fmt.Sprintf("No user exists yet: create the first administrator with: vigil user add NAME --role admin --config %s", c.Config), nil
+	}
+	if _, err := accounts.GetUser(ctx, demoUser); err == nil && (c.DemoUser || cfg.Auth.DemoUser) {
+		return fmt.Sprintf("Log in as %q with the password printed when it was created (reset it with: vigil user passwd %s --config %s)",
+			demoUser, demoUser, c.Config), nil
+	}
+	return fmt.Sprintf("Log in with your Vigil account (add users with: vigil user add NAME --role ROLE --config %s)", c.Config), nil
 }
 
 func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {

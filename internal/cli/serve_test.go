@@ -49,6 +49,7 @@ func TestServeSurvivesKill9(t *testing.T) {
 	require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf(`version: 1
 listen: %q
 data_dir: %s
+auth: {disabled: true}
 cameras:
   - {id: plaza, url: %s, loop: true, fps: 5, classes: person, scene: %s}
 `, addr, dir, vtest, scene)), 0o644))

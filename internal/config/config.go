@@ -35,7 +35,14 @@ type Config struct {
 	Live     LiveView `yaml:"live"`
 	Anomaly  Anomaly  `yaml:"anomaly"`
 	Feedback Feedback `yaml:"feedback"`
-	file     string   // the path it was read from
+	Cluster  *Cluster `yaml:"cluster"` // nil: one process, no broker
+	// Incidents: protocols, destinations and delivery (incidents.go).
+	Incidents Incidents `yaml:"incidents"`
+	Auth      Auth      `yaml:"auth"`
+	// MonitorListen, when set, serves /metrics, /healthz and /readyz on
+	// this host:port only (and not on Listen).
+	MonitorListen string `yaml:"monitor_listen"`
+	file          string // the path it was read from
 }
 
 // Store selects the database.
@@ -207,6 +214,11 @@ func (c *Config) defaults() {
 		c.Live.Quality = 70
 	}
 	c.Anomaly.defaults()
+	if c.Cluster != nil {
+		c.Cluster.defaults()
+	}
+	c.Incidents.defaults()
+	c.Auth.defaults()
 	if c.Feedback.SuppressFor == 0 {
 		c.Feedback.SuppressFor = Duration(24 * time.Hour)
 	}
@@ -291,6 +303,18 @@ func (c *Config) validate() []fieldError {
 	}
 	if c.Feedback.SuppressFor < Duration(time.Minute) {
 		add("$.feedback.suppress_for", "must be at least 1m, got %v", time.Duration(c.Feedback.SuppressFor))
+	}
+	if c.Cluster != nil {
+		c.Cluster.validate(add)
+	}
+	errs = append(errs, c.Incidents.validate()...)
+	errs = append(errs, c.Auth.validate(c.Listen)...)
+	if c.MonitorListen != "" {
+		if _, _, err := net.SplitHostPort(c.MonitorListen); err != nil {
+			add("$.monitor_listen", "want host:port, got %q", c.MonitorListen)
+		} else if c.MonitorListen == c.Listen {
+			add("$.monitor_listen", "must differ from listen")
+		}
 	}
 	seen := map[string]bool{}
 	for i, cam := range c.Cameras {

@@ -45,7 +45,7 @@ func probe(ctx context.Context, bin string, in Input, opt Options) (Info, error)
 	args := []string{"-v", "error", "-select_streams", "v:0",
 		"-show_entries", "stream=codec_name,width,height,avg_frame_rate,r_frame_rate,nb_frames,duration:format=duration",
 		"-of", "json"}
-	args = append(args, inputArgs(in, opt)...)
+	args = append(args, inputArgs(in)...)
 	out, err := runProbe(ctx, bin, args, in, opt)
 	if err != nil {
 		return Info{}, err

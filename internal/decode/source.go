@@ -38,6 +38,19 @@ type Options struct {
 	DropOldest bool
 	// MaxFrames stops after this many emitted frames (0: no limit).
 	MaxFrames int
+	// Threads is ffmpeg's decoder thread count (0: ffmpeg's choice, one
+	// per core). One thread per camera costs less CPU per frame when many
+	// cameras share the cores; more threads finish one file sooner.
+	Threads int
+	// LateSelect turns off FPS selection inside ffmpeg (see earlySelect) and
+	// selects in Go only, after every frame has been converted and piped:
+	// the old, slower path, kept to check that both choose the same frames.
+	LateSelect bool
+	// OnAccessUnit, when set, receives every compressed picture of an RTSP
+	// stream (read in-process, see rtsp.go) before it is decoded, on the
+	// reader's goroutine, so it must return quickly. The NAL units are not
+	// reused and may be kept. Files and image sequences never call it.
+	OnAccessUnit func(au AccessUnit)
 }
 
 func (o Options) imageFPS() float64 {
@@ -74,6 +87,9 @@ type Stats struct {
 	Skipped int64 // frames left out by FPS selection
 	Emitted int64 // frames handed to the consumer
 	Dropped int64 // frames lost because the consumer lagged (DropOldest)
+	// StreamDropped counts compressed pictures of an RTSP stream dropped
+	// before decoding because ffmpeg fell behind (up to a key picture).
+	StreamDropped int64
 }
 
 // Source decodes one input. Open it, Start it, range over its frames, then
@@ -88,6 +104,8 @@ type Source struct {
 	done    chan struct{}
 	err     error
 	listTmp string
+	rtsp    *rtspReader // an RTSP stream read in-process
+	feeding sync.WaitGroup
 
 	decoded, skipped, emitted, dropped atomic.Int64
 }
@@ -103,6 +121,16 @@ func Open(ctx context.Context, location string, opt Options) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opt.Queue <= 0 {
+		opt.Queue = 4
+	}
+	if in.Kind == KindRTSP {
+		r, info, err := openRTSP(ctx, in, opt)
+		if err != nil {
+			return nil, err
+		}
+		return &Source{Input: in, Info: info, opt: opt, ffmpeg: ffmpeg, rtsp: r}, nil
+	}
 	ffprobe, err := lookBinary(orDefault(opt.FFprobe, "ffprobe"))
 	if err != nil {
 		return nil, err
@@ -110,9 +138,6 @@ func Open(ctx context.Context, location string, opt Options) (*Source, error) {
 	info, err := probe(ctx, ffprobe, in, opt)
 	if err != nil {
 		return nil, err
-	}
-	if opt.Queue <= 0 {
-		opt.Queue = 4
 	}
 	return &Source{Input: in, Info: info, opt: opt, ffmpeg: ffmpeg}, nil
 }
@@ -127,7 +152,11 @@ func lookBinary(name string) (string, error) {
 
 // Stats reports the running counters.
 func (s *Source) Stats() Stats {
-	return Stats{Decoded: s.decoded.Load(), Skipped: s.skipped.Load(), Emitted: s.emitted.Load(), Dropped: s.dropped.Load()}
+	st := Stats{Decoded: s.decoded.Load(), Skipped: s.skipped.Load(), Emitted: s.emitted.Load(), Dropped: s.dropped.Load()}
+	if s.rtsp != nil {
+		st.StreamDropped = s.rtsp.Dropped()
+	}
+	return st
 }
 
 // Start launches ffmpeg and returns the channel of frames, closed when the
@@ -135,21 +164,39 @@ func (s *Source) Stats() Stats {
 func (s *Source) Start(ctx context.Context) (<-chan *Frame, error) {
 	args, err := s.ffmpegArgs()
 	if err != nil {
+		s.cleanup()
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, s.ffmpeg, args...)
 	cmd.WaitDelay = 2 * time.Second
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
+		s.cleanup()
 		return nil, err
 	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
+		s.cleanup()
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	feedR, feedW, err := s.stdin(cmd)
+	if err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	err = cmd.Start()
+	if feedR != nil {
+		feedR.Close() // ffmpeg has its own copy
+	}
+	if err != nil {
+		if feedW != nil {
+			feedW.Close()
+		}
 		s.cleanup()
 		return nil, fmt.Errorf("%s: starting ffmpeg: %v", s.Input, err)
+	}
+	if feedW != nil {
+		s.feeding.Go(func() { s.rtsp.feed(feedW) })
 	}
 	s.frames = make(chan *Frame, s.opt.Queue)
 	s.done = make(chan struct{})
@@ -169,20 +216,25 @@ func (s *Source) run(ctx context.Context, cmd *exec.Cmd, stdout, stderr io.ReadC
 	defer close(s.done)
 	defer s.cleanup()
 	log := &stderrLog{}
-	pts := make(chan time.Duration, 1024)
+	events := make(chan ptsEvent, 1024)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		log.scan(stderr, pts)
+		log.scan(stderr, events)
 	}()
-	readErr := s.readFrames(ctx, stdout, pts)
+	readErr := s.readFrames(ctx, stdout, events)
 	close(s.frames)
 	if readErr != nil {
 		// Stop ffmpeg before waiting on it: it may be blocked writing.
 		_ = cmd.Process.Kill()
 	}
 	_, _ = io.Copy(io.Discard, stdout)
+	if readErr == nil {
+		s.countTrailing(events)
+	}
+	for range events {
+	}
 	wg.Wait()
 	waitErr := cmd.Wait()
 	s.err = s.outcome(ctx, readErr, waitErr, log)
@@ -190,11 +242,17 @@ func (s *Source) run(ctx context.Context, cmd *exec.Cmd, stdout, stderr io.ReadC
 
 func (s *Source) outcome(ctx context.Context, readErr, waitErr error, log *stderrLog) error {
 	pos := s.position()
+	var streamErr error
+	if s.rtsp != nil {
+		streamErr = s.rtsp.err()
+	}
 	switch {
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case errors.Is(readErr, errMaxFrames):
 		return nil
+	case streamErr != nil:
+		return fmt.Errorf("%s: stream failed at %s: %s", s.Input, pos, redactUserinfo(streamErr.Error(), s.Input))
 	case readErr != nil && !errors.Is(readErr, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%s: %v at %s", s.Input, readErr, pos)
 	case waitErr != nil:
@@ -222,12 +280,12 @@ var errMaxFrames = errors.New("frame limit reached")
 
 // readFrames reads raw RGB frames, pairs each with its PTS from ffmpeg's
 // log, applies FPS selection and hands frames to the consumer.
-func (s *Source) readFrames(ctx context.Context, r io.Reader, pts <-chan time.Duration) error {
+func (s *Source) readFrames(ctx context.Context, r io.Reader, events <-chan ptsEvent) error {
 	size := s.Info.Width * s.Info.Height * 3
 	br := bufio.NewReaderSize(r, size)
 	sel := selector{fps: s.opt.FPS}
 	nominal := s.Info.FPS
-	for idx := 0; ; idx++ {
+	for {
 		pix := make([]byte, size)
 		if _, err := io.ReadFull(br, pix); err != nil {
 			if err == io.EOF {
@@ -235,13 +293,12 @@ func (s *Source) readFrames(ctx context.Context, r io.Reader, pts <-chan time.Du
 			}
 			return err
 		}
-		t, ok := <-pts
+		idx, t, ok := s.nextFrameEvent(events)
 		// An image sequence has no timestamps of its own: its time is
 		// exactly index/fps, free of the playlist's rounding.
 		if (!ok || s.Input.Kind == KindImages) && nominal > 0 {
 			t = PTSAt(idx, nominal)
 		}
-		s.decoded.Add(1)
 		if !sel.keep(t) {
 			s.skipped.Add(1)
 			continue
@@ -252,6 +309,39 @@ func (s *Source) readFrames(ctx context.Context, r io.Reader, pts <-chan time.Du
 		}
 		if s.opt.MaxFrames > 0 && s.emitted.Load() >= int64(s.opt.MaxFrames) {
 			return errMaxFrames
+		}
+	}
+}
+
+// nextFrameEvent consumes log events up to the one for the frame just read
+// from the pipe, counting the frames ffmpeg decoded and left out on the way
+// (early selection), so the counters are exactly those of selecting in Go.
+// It returns the frame's decode index and PTS; ok is false when ffmpeg
+// logged no usable timestamp.
+func (s *Source) nextFrameEvent(events <-chan ptsEvent) (idx int, pts time.Duration, ok bool) {
+	early := s.earlySelect()
+	pending := int64(0) // frames logged before the select filter
+	for ev := range events {
+		if !ev.selected {
+			pending++
+			continue
+		}
+		if !early || pending == 0 {
+			pending = 1
+		}
+		s.skipped.Add(pending - 1)
+		return int(s.decoded.Add(pending)) - 1, ev.pts, ev.ok
+	}
+	return int(s.decoded.Add(1)) - 1, 0, false
+}
+
+// countTrailing counts the frames decoded and left out by ffmpeg after the
+// last one it sent, once the pipe has ended.
+func (s *Source) countTrailing(events <-chan ptsEvent) {
+	for ev := range events {
+		if !ev.selected {
+			s.decoded.Add(1)
+			s.skipped.Add(1)
 		}
 	}
 }
@@ -283,6 +373,9 @@ func (s *Source) emit(ctx context.Context, f *Frame) error {
 	}
 }
 
+// selectSlack absorbs rounding in container timestamps.
+const selectSlack = time.Millisecond / 2
+
 // selector keeps frames on a fixed time grid of 1/fps, so that the choice
 // depends only on timestamps, never on processing speed.
 type selector struct {
@@ -300,8 +393,7 @@ func (s *selector) keep(t time.Duration) bool {
 		s.init, s.next = true, t+step
 		return true
 	}
-	// Half a millisecond of slack absorbs rounding in container timestamps.
-	if t+time.Millisecond/2 < s.next {
+	if t+selectSlack < s.next {
 		return false
 	}
 	s.next += step
@@ -313,32 +405,80 @@ func (s *selector) keep(t time.Duration) bool {
 
 func (s *Source) ffmpegArgs() ([]string, error) {
 	args := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "info"}
+	if s.opt.Threads > 0 {
+		args = append(args, "-threads", strconv.Itoa(s.opt.Threads))
+	}
 	in := s.Input
-	if in.Kind == KindImages {
+	switch in.Kind {
+	case KindImages:
 		list, err := writeConcatList(in.Images, s.opt.imageFPS())
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", in, err)
 		}
 		s.listTmp = list
 		args = append(args, "-f", "concat", "-safe", "0", "-i", list)
-	} else {
-		args = append(args, inputArgs(in, s.opt)...)
+	case KindRTSP:
+		// The stream is read in-process and arrives as MPEG-TS on stdin:
+		// no URL, so no credentials, on ffmpeg's command line. MPEG-TS may
+		// announce streams at any time, so ffmpeg would otherwise read 5 s
+		// of the live stream before its first frame; the one stream is
+		// known from the first key picture (SPS and PPS in band), so 0.1 s
+		// of probing is enough and the camera starts 5 s sooner.
+		args = append(args, "-analyzeduration", "100000", "-f", "mpegts", "-i", "pipe:0")
+	default:
+		args = append(args, inputArgs(in)...)
 	}
-	// The metadata filters log every frame's pts to stderr, unbuffered;
-	// that is how timestamps travel beside the raw pixels.
-	args = append(args, "-map", "0:v:0", "-vf", "metadata=mode=add:key=vigil:value=1,metadata=mode=print",
+	args = append(args, "-map", "0:v:0", "-vf", s.filterChain(),
 		"-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1")
 	return args, nil
 }
 
-// inputArgs are the ffmpeg/ffprobe options and -i for a file or stream.
-func inputArgs(in Input, opt Options) []string {
-	if in.Kind != KindRTSP {
-		return []string{"-i", in.Location}
+// Log prefixes of the two metadata filters that report timestamps.
+const (
+	decodedTag = "[metadata@vigil_decoded @"
+	frameTag   = "[metadata@vigil_frame @"
+)
+
+// filterChain is the -vf graph. Named metadata filters log each frame's
+// pts to stderr, unbuffered: that is how timestamps travel beside the raw
+// pixels. settb=AVTB makes the logged integer pts exact microseconds at any
+// stream age (ffmpeg prints pts_time with six significant digits: 10 ms
+// steps after 17 minutes, 0.1 s after 3 hours). With early selection the
+// decoded frames are logged before the select filter and the chosen ones
+// after it, so that frames left out are never converted to RGB or piped.
+func (s *Source) filterChain() string {
+	chain := "settb=AVTB,metadata=mode=add:key=vigil:value=1"
+	if s.earlySelect() {
+		chain += ",metadata@vigil_decoded=mode=print," + selectFilter(s.opt.FPS)
 	}
-	transport := orDefault(opt.RTSPTransport, "tcp")
-	us := strconv.FormatInt(opt.timeout().Microseconds(), 10)
-	return []string{"-rtsp_transport", transport, "-timeout", us, "-i", in.Location}
+	return chain + ",metadata@vigil_frame=mode=print"
+}
+
+// earlySelect reports whether FPS selection runs inside ffmpeg. Image
+// sequences select in Go only: their playlist timestamps carry rounding,
+// and their time is defined by the frame index.
+func (s *Source) earlySelect() bool {
+	return s.opt.FPS > 0 && !s.opt.LateSelect && s.Input.Kind != KindImages &&
+		(s.Info.FPS <= 0 || s.opt.FPS < s.Info.FPS)
+}
+
+// selectFilter is selector.keep as an ffmpeg select expression: variable 0
+// says whether a frame was kept yet, variable 1 holds the next grid time.
+// The Go selector still runs on every frame ffmpeg passes, so it stays the
+// definition; the expression only saves converting and piping the frames
+// it would leave out anyway (a test checks that both choose alike).
+func selectFilter(fps float64) string {
+	step := strconv.FormatFloat(time.Duration(float64(time.Second)/fps).Seconds(), 'g', -1, 64)
+	slack := strconv.FormatFloat(selectSlack.Seconds(), 'g', -1, 64)
+	return "select='if(eq(ld(0),0)," +
+		"st(0,1)+st(1,t+" + step + ")*0," +
+		"if(lt(t+" + slack + ",ld(1)),0," +
+		"st(1,ld(1)+" + step + ")*0+st(1,if(lte(ld(1),t),t+" + step + ",ld(1)))*0+1))'"
+}
+
+// inputArgs are the ffmpeg/ffprobe options and -i for a file.
+func inputArgs(in Input) []string {
+	return []string{"-i", in.Location}
 }
 
 // writeConcatList writes an ffconcat playlist so that any file order
@@ -365,7 +505,26 @@ func writeConcatList(images []string, fps float64) (string, error) {
 	return f.Name(), f.Close()
 }
 
+// stdin connects an RTSP stream's MPEG-TS feed to ffmpeg's standard input
+// through an OS pipe; nil ends for other inputs.
+func (s *Source) stdin(cmd *exec.Cmd) (r, w *os.File, err error) {
+	if s.rtsp == nil {
+		return nil, nil, nil
+	}
+	if r, w, err = os.Pipe(); err != nil {
+		return nil, nil, err
+	}
+	cmd.Stdin = r
+	return r, w, nil
+}
+
+// cleanup releases what the source holds: the playlist of an image
+// sequence, the connection of an RTSP stream and its feeder.
 func (s *Source) cleanup() {
+	if s.rtsp != nil {
+		s.rtsp.close()
+		s.feeding.Wait()
+	}
 	if s.listTmp != "" {
 		os.Remove(s.listTmp)
 		s.listTmp = ""
@@ -379,14 +538,23 @@ type stderrLog struct {
 	errs []string
 }
 
-func (l *stderrLog) scan(r io.Reader, pts chan<- time.Duration) {
-	defer close(pts)
+// ptsEvent is one frame logged by a metadata filter: selected is false for
+// a frame decoded but left out by early selection; ok is false when the
+// frame had no timestamp.
+type ptsEvent struct {
+	selected bool
+	ok       bool
+	pts      time.Duration
+}
+
+func (l *stderrLog) scan(r io.Reader, events chan<- ptsEvent) {
+	defer close(events)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
 		line := sc.Text()
-		if t, ok := parsePTSLine(line); ok {
-			pts <- t
+		if ev, ok := parsePTSLine(line); ok {
+			events <- ev
 			continue
 		}
 		if isErrorLine(line) {
@@ -406,24 +574,37 @@ func (l *stderrLog) errors() string {
 	return strings.Join(l.errs, "\n")
 }
 
-func parsePTSLine(line string) (time.Duration, bool) {
-	i := strings.Index(line, "pts_time:")
-	if i < 0 || !strings.Contains(line, "Parsed_metadata") {
-		return 0, false
+// parsePTSLine reads a metadata filter's frame line,
+// "[metadata@vigil_frame @ 0x…] frame:12 pts:480000 pts_time:0.48", whose
+// integer pts is in microseconds (settb=AVTB). Its key=value lines and
+// every other line are not frame lines.
+func parsePTSLine(line string) (ptsEvent, bool) {
+	var ev ptsEvent
+	switch {
+	case strings.HasPrefix(line, frameTag):
+		ev.selected = true
+	case strings.HasPrefix(line, decodedTag):
+	default:
+		return ev, false
 	}
-	f := strings.Fields(line[i+len("pts_time:"):])
+	i := strings.Index(line, " pts:")
+	if i < 0 {
+		return ev, false
+	}
+	f := strings.Fields(line[i+len(" pts:"):])
 	if len(f) == 0 {
-		return 0, false
+		return ev, true
 	}
-	v, err := strconv.ParseFloat(f[0], 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, false
+	us, err := strconv.ParseInt(f[0], 10, 64)
+	if err != nil || us > math.MaxInt64/int64(time.Microsecond) || us < math.MinInt64/int64(time.Microsecond) {
+		return ev, true // NOPTS: the frame is there, its time is not
 	}
-	return time.Duration(math.Round(v * float64(time.Second))), true
+	ev.pts, ev.ok = time.Duration(us)*time.Microsecond, true
+	return ev, true
 }
 
 func isErrorLine(line string) bool {
-	if strings.HasPrefix(line, "[Parsed_metadata") || strings.HasPrefix(line, " ") {
+	if strings.HasPrefix(line, "[metadata@vigil_") || strings.HasPrefix(line, "[Parsed_") || strings.HasPrefix(line, " ") {
 		return false
 	}
 	l := strings.ToLower(line)

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -42,19 +43,26 @@ const padValue = 114.0 / 255.0
 // Fill writes the letterboxed RGB24 frame into dst as planar CHW float32 in
 // [0,1] (dst has 3*DstW*DstH elements), using bilinear sampling.
 func (l Letterbox) Fill(dst []float32, pix []byte) error {
+	if len(pix) != l.SrcW*l.SrcH*3 {
+		return fmt.Errorf("letterbox: frame has %d bytes, want %d", len(pix), l.SrcW*l.SrcH*3)
+	}
+	return l.fill(dst, pix, l.SrcW*3)
+}
+
+var errCrop = errors.New("letterbox: crop outside the frame or of another size")
+
+// fill letterboxes SrcW×SrcH pixels whose rows start stride bytes apart.
+func (l Letterbox) fill(dst []float32, pix []byte, stride int) error {
 	plane := l.DstW * l.DstH
 	if len(dst) != 3*plane {
 		return fmt.Errorf("letterbox: tensor has %d elements, want %d", len(dst), 3*plane)
-	}
-	if len(pix) != l.SrcW*l.SrcH*3 {
-		return fmt.Errorf("letterbox: frame has %d bytes, want %d", len(pix), l.SrcW*l.SrcH*3)
 	}
 	l.fillPadding(dst)
 	xs := l.taps(l.ScaledW, l.SrcW)
 	ys := l.taps(l.ScaledH, l.SrcH)
 	// Rows are resampled horizontally once each and reused by the (usually
 	// two) output rows that blend them: separable bilinear, cache-friendly.
-	rows := rowCache{xs: xs, stride: l.SrcW * 3, pix: pix}
+	rows := rowCache{xs: xs, stride: stride, rowLen: l.SrcW * 3, pix: pix}
 	rows.init(l.ScaledW)
 	r, g, b := dst[:plane], dst[plane:2*plane], dst[2*plane:]
 	const inv = 1.0 / 255.0
@@ -77,7 +85,8 @@ func (l Letterbox) Fill(dst []float32, pix []byte) error {
 // rowCache holds the last two horizontally resampled source rows.
 type rowCache struct {
 	xs     []tap
-	stride int
+	stride int // bytes from one row's start to the next
+	rowLen int // bytes of a row that are read
 	pix    []byte
 	idx    [2]int
 	buf    [2][]float32
@@ -102,7 +111,7 @@ func (c *rowCache) get(y int) []float32 {
 	c.last = slot
 	c.idx[slot] = y
 	out := c.buf[slot]
-	row := c.pix[y*c.stride : (y+1)*c.stride]
+	row := c.pix[y*c.stride : y*c.stride+c.rowLen]
 	for ox, t := range c.xs {
 		a0, a1 := t.i0*3, t.i1*3
 		w1 := t.w

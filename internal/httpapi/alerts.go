@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -131,6 +132,7 @@ func alertFilter(r *http.Request) (store.AlertFilter, error) {
 	if f.After, err = decodeCursor(q.Get("cursor")); err != nil {
 		return f, err
 	}
+	f.Cameras = visibleCameras(r.Context())
 	f.Limit, err = limitParam(q.Get("limit"))
 	return f, err
 }
@@ -183,22 +185,34 @@ func (a *api) listAlerts(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	limit := f.Limit
-	f.Limit = min(limit+1, maxLimit)
+	f.Limit = fetchLimit(limit)
 	als, err := a.deps.Store.ListAlerts(r.Context(), f)
 	if err != nil {
 		return err
 	}
-	next := ""
-	if len(als) > limit || (len(als) == limit && f.Limit == limit) {
-		als = als[:limit]
-		next = encodeCursor(als[limit-1].ID)
-	}
+	als, next := page(als, limit, func(al store.Alert) int64 { return al.ID })
 	out := make([]alertView, len(als))
 	for i, al := range als {
 		out[i] = viewAlert(al)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"alerts": out, "next_cursor": next})
 	return nil
+}
+
+// fetchLimit is what to ask the store for to fill a page of limit: one
+// more, so that the last page is known to be the last.
+func fetchLimit(limit int) int { return min(limit+1, maxLimit) }
+
+// page cuts what the store returned for a page of limit (asked with
+// fetchLimit) and gives the cursor of the next page, empty on the last.
+// At the largest page size the store cannot return one more, so a full
+// page there always gets a cursor.
+func page[T any](items []T, limit int, id func(T) int64) ([]T, string) {
+	if len(items) > limit || (len(items) == limit && fetchLimit(limit) == limit) {
+		items = items[:limit]
+		return items, encodeCursor(id(items[limit-1]))
+	}
+	return items, ""
 }
 
 // alertID reads the alert ID from the path.
@@ -217,8 +231,8 @@ func (a *api) alert(r *http.Request) (store.Alert, error) {
 		return store.Alert{}, err
 	}
 	al, err := a.deps.Store.GetAlert(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return al, notFound("alert %d not found", id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !canSee(r.Context(), al.Event.Camera)) {
+		return store.Alert{}, notFound("alert %d not found", id)
 	}
 	return al, err
 }
@@ -232,10 +246,12 @@ func (a *api) getAlert(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// transitionInput is the body of POST /alerts/{id}/transition.
+// transitionInput is the body of POST /alerts/{id}/transition. Who moves
+// the alert is the logged-in user; a "by" in the body is refused rather
+// than ignored, so no client believes it can set it.
 type transitionInput struct {
 	To   store.AlertState `json:"to"`
-	By   string           `json:"by"`
+	By   json.RawMessage  `json:"by"`
 	Note string           `json:"note"`
 }
 
@@ -243,9 +259,8 @@ func (in transitionInput) validate() error {
 	if !slices.Contains(alertStates(), in.To) {
 		return badRequest("field \"to\" must be one of %s", stateList())
 	}
-	by := strings.TrimSpace(in.By)
-	if by == "" || len(in.By) > maxAuthorLen || strings.IndexFunc(in.By, unicode.IsControl) >= 0 {
-		return badRequest("field \"by\" must name the operator in 1 to %d characters without control characters", maxAuthorLen)
+	if in.By != nil {
+		return errByInBody()
 	}
 	if len(in.Note) > maxNoteLen {
 		return badRequest("field \"note\" must be at most %d bytes", maxNoteLen)
@@ -273,7 +288,8 @@ func (a *api) transitionAlert(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := detach(r)
 	defer cancel()
-	al, err := a.deps.Store.Transition(ctx, cur.ID, in.To, strings.TrimSpace(in.By), in.Note)
+	by := principal(r).Name()
+	al, err := a.deps.Store.Transition(ctx, cur.ID, in.To, by, in.Note)
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return conflict("alert %d changed meanwhile; reload it and try again", cur.ID)
@@ -282,8 +298,11 @@ func (a *api) transitionAlert(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	a.log.Info("alert transition", "alert", al.ID, "from", cur.State, "to", al.State, "by", strings.TrimSpace(in.By))
-	a.verdict(ctx, al, strings.TrimSpace(in.By))
+	a.log.Info("alert transition", "alert", al.ID, "from", cur.State, "to", al.State, "by", by)
+	a.audit(r, "alert.transition", "alert/"+strconv.FormatInt(al.ID, 10),
+		map[string]any{"state": cur.State, "camera": cur.Event.Camera},
+		map[string]any{"state": al.State, "camera": al.Event.Camera, "note": in.Note})
+	a.verdict(ctx, al, by)
 	if p, ok := a.deps.Broker.(Publisher); ok {
 		p.Publish(Message{Type: MessageAlertState, Data: viewAlert(al)})
 	}
@@ -303,4 +322,9 @@ func illegalMove(id int64, from, to store.AlertState) error {
 		allowed = strings.Join(next, ", ")
 	}
 	return conflict("alert %d cannot move from %s to %s (allowed: %s)", id, from, to, allowed)
+}
+
+// errByInBody refuses a client naming who acts: that is the login's.
+func errByInBody() error {
+	return badRequest("field \"by\" is not accepted: the action is recorded under the logged-in user")
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -100,7 +101,7 @@ func TestAlertFilters(t *testing.T) {
 	require.Equal(t, 20, count("since="+since+"&until="+until))
 	require.Equal(t, 110, count("since="+since))
 	for _, id := range []int{3, 5, 8} {
-		readJSON[alertView](t, hs.do("POST", fmt.Sprintf("/api/v1/alerts/%d/transition", id), `{"to":"acknowledged","by":"op"}`), http.StatusOK)
+		readJSON[alertView](t, hs.do("POST", fmt.Sprintf("/api/v1/alerts/%d/transition", id), `{"to":"acknowledged"}`), http.StatusOK)
 	}
 	require.Equal(t, 3, count("state=acknowledged"))
 	require.Equal(t, 117, count("state=new"))
@@ -130,26 +131,27 @@ func TestAlertQueryValidation(t *testing.T) {
 func TestAlertLifecycle(t *testing.T) {
 	hs := newHarness(t, Options{})
 	seedAlerts(t, hs, 2)
-	a := readJSON[alertView](t, hs.do("POST", "/api/v1/alerts/1/transition", `{"to":"acknowledged","by":" Ana ","note":"looking"}`), http.StatusOK)
+	a := readJSON[alertView](t, hs.as(auth.Operator).do("POST", "/api/v1/alerts/1/transition", `{"to":"acknowledged","note":"looking"}`), http.StatusOK)
 	require.Equal(t, store.StateAcknowledged, a.State)
-	require.Equal(t, "Ana", a.History[0].By)
+	require.Equal(t, "operator", a.History[0].By, "who comes from the session")
 	require.Len(t, hs.broker.published, 1)
 	require.Equal(t, MessageAlertState, hs.broker.published[0].Type)
 
-	e := requireError(t, hs.do("POST", "/api/v1/alerts/1/transition", `{"to":"new","by":"Ana"}`), http.StatusConflict, codeConflict)
+	e := requireError(t, hs.do("POST", "/api/v1/alerts/1/transition", `{"to":"new"}`), http.StatusConflict, codeConflict)
 	require.Contains(t, e.Error.Message, "confirmed, false_alarm, closed")
-	readJSON[alertView](t, hs.do("POST", "/api/v1/alerts/1/transition", `{"to":"false_alarm","by":"Ana"}`), http.StatusOK)
-	readJSON[alertView](t, hs.do("POST", "/api/v1/alerts/1/transition", `{"to":"closed","by":"Ana"}`), http.StatusOK)
-	e = requireError(t, hs.do("POST", "/api/v1/alerts/1/transition", `{"to":"closed","by":"Ana"}`), http.StatusConflict, codeConflict)
+	readJSON[alertView](t, hs.do("POST", "/api/v1/alerts/1/transition", `{"to":"false_alarm"}`), http.StatusOK)
+	readJSON[alertView](t, hs.do("POST", "/api/v1/alerts/1/transition", `{"to":"closed"}`), http.StatusOK)
+	e = requireError(t, hs.do("POST", "/api/v1/alerts/1/transition", `{"to":"closed"}`), http.StatusConflict, codeConflict)
 	require.Contains(t, e.Error.Message, "none")
 	got := readJSON[alertView](t, hs.do("GET", "/api/v1/alerts/1", ""), http.StatusOK)
 	require.Len(t, got.History, 3)
 
-	requireError(t, hs.do("POST", "/api/v1/alerts/2/transition", `{"to":"done","by":"Ana"}`), http.StatusBadRequest, codeBadRequest)
-	requireError(t, hs.do("POST", "/api/v1/alerts/2/transition", `{"to":"closed"}`), http.StatusBadRequest, codeBadRequest)
-	requireError(t, hs.do("POST", "/api/v1/alerts/2/transition", `{"to":"closed","by":"a","extra":1}`), http.StatusBadRequest, codeBadRequest)
-	requireError(t, hs.do("POST", "/api/v1/alerts/99/transition", `{"to":"closed","by":"a"}`), http.StatusNotFound, codeNotFound)
-	requireError(t, hs.do("POST", "/api/v1/alerts/x/transition", `{"to":"closed","by":"a"}`), http.StatusBadRequest, codeBadRequest)
+	requireError(t, hs.do("POST", "/api/v1/alerts/2/transition", `{"to":"done"}`), http.StatusBadRequest, codeBadRequest)
+	e = requireError(t, hs.do("POST", "/api/v1/alerts/2/transition", `{"to":"closed","by":"mallory"}`), http.StatusBadRequest, codeBadRequest)
+	require.Contains(t, e.Error.Message, "logged-in user", "who cannot come from the body")
+	requireError(t, hs.do("POST", "/api/v1/alerts/2/transition", `{"to":"closed","extra":1}`), http.StatusBadRequest, codeBadRequest)
+	requireError(t, hs.do("POST", "/api/v1/alerts/99/transition", `{"to":"closed"}`), http.StatusNotFound, codeNotFound)
+	requireError(t, hs.do("POST", "/api/v1/alerts/x/transition", `{"to":"closed"}`), http.StatusBadRequest, codeBadRequest)
 	requireError(t, hs.do("GET", "/api/v1/alerts/0", ""), http.StatusBadRequest, codeBadRequest)
 }
 
@@ -221,7 +223,7 @@ func TestAlertMediaTraversal(t *testing.T) {
 func TestCountsAndStats(t *testing.T) {
 	hs := newHarness(t, Options{Now: func() time.Time { return t0.Add(3 * time.Hour) }})
 	seedAlerts(t, hs, 120)
-	readJSON[alertView](t, hs.do("POST", "/api/v1/alerts/120/transition", `{"to":"closed","by":"op"}`), http.StatusOK)
+	readJSON[alertView](t, hs.do("POST", "/api/v1/alerts/120/transition", `{"to":"closed"}`), http.StatusOK)
 	require.NoError(t, hs.store.AddCounts(context.Background(), []store.Count{
 		{Camera: "cam-0", Name: "gate", Class: "person", Bucket: t0, N: 4},
 		{Camera: "cam-0", Name: "door", Class: "person", Bucket: t0, N: 2},

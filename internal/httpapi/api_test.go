@@ -51,10 +51,12 @@ func TestPanicBecomesInternalError(t *testing.T) {
 }
 
 func TestMissingDeps(t *testing.T) {
-	h := New(Deps{Store: newMemStore()}, Options{})
+	h := New(Deps{Store: newMemStore()}, Options{AuthDisabled: true})
 	for _, path := range []string{"/metrics", "/api/v1/events"} {
 		w := httptest.NewRecorder()
-		h.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		req := httptest.NewRequest("GET", path, nil)
+		req.RemoteAddr = "127.0.0.1:4000"
+		h.ServeHTTP(w, req)
 		requireError(t, w, http.StatusServiceUnavailable, codeUnavailable)
 	}
 	w := httptest.NewRecorder()

@@ -69,10 +69,10 @@ func (a *api) view(c store.Camera) cameraView {
 	return v
 }
 
-// camera loads a camera named in the path; an ID that cannot exist is
-// simply not found.
+// camera loads a camera named in the path; an ID that cannot exist, and a
+// camera outside the groups a user is limited to, are simply not found.
 func (a *api) camera(ctx context.Context, id string) (store.Camera, error) {
-	if !scene.ValidName(id) {
+	if !scene.ValidName(id) || !canSee(ctx, id) {
 		return store.Camera{}, notFound("camera %q not found", id)
 	}
 	c, err := a.deps.Store.GetCamera(ctx, id)
@@ -87,6 +87,7 @@ func (a *api) listCameras(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	cams = onlyVisible(r.Context(), cams, func(c store.Camera) string { return c.ID })
 	out := make([]cameraView, len(cams))
 	for i, c := range cams {
 		out[i] = a.view(c)
@@ -127,7 +128,7 @@ func (a *api) createCamera(w http.ResponseWriter, r *http.Request) error {
 	}
 	c.Created = a.opts.Now().UTC()
 	c.Updated = c.Created
-	if c, err = a.save(ctx, c, "created"); err != nil {
+	if c, err = a.save(ctx, r, c, "create", nil); err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/cameras/"+c.ID)
@@ -157,7 +158,7 @@ func (a *api) updateCamera(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	c.Updated = a.opts.Now().UTC()
-	if c, err = a.save(ctx, c, "updated"); err != nil {
+	if c, err = a.save(ctx, r, c, "update", &old); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, a.view(c))
@@ -182,16 +183,22 @@ func (in cameraInput) merge(old store.Camera) (store.Camera, error) {
 	return c, err
 }
 
-// save stores a camera and has the manager (re)start it. It returns the
-// camera as stored, since the store may keep its own timestamps.
-func (a *api) save(ctx context.Context, c store.Camera, what string) (store.Camera, error) {
+// save stores a camera, records the change (before is nil for a new
+// camera) in the audit log and has the manager (re)start it. It returns
+// the camera as stored, since the store may keep its own timestamps.
+func (a *api) save(ctx context.Context, r *http.Request, c store.Camera, what string, before *store.Camera) (store.Camera, error) {
 	if err := a.deps.Store.PutCamera(ctx, c); err != nil {
 		return c, fmt.Errorf("store camera %s: %s", c.ID, scrub(err.Error(), c.URL))
 	}
 	if got, err := a.deps.Store.GetCamera(ctx, c.ID); err == nil {
 		c = got
 	}
-	a.log.Info("camera "+what, "camera", c.ID, "url", redactLocation(c.URL), "enabled", c.Enabled)
+	a.log.Info("camera "+what+"d", "camera", c.ID, "url", redactLocation(c.URL), "enabled", c.Enabled)
+	var prev any
+	if before != nil {
+		prev = a.view(*before)
+	}
+	a.audit(r, "camera."+what, "camera/"+c.ID, prev, a.view(c))
 	if a.deps.Cameras == nil {
 		return c, nil
 	}
@@ -223,6 +230,7 @@ func (a *api) deleteCamera(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.log.Info("camera deleted", "camera", c.ID)
+	a.audit(r, "camera.delete", "camera/"+c.ID, a.view(c), nil)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
+	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -22,10 +25,14 @@ const (
 	codeNotFound         = "not_found"
 	codeConflict         = "conflict"
 	codeInvalidScene     = "invalid_scene"
+	codeInvalidProtocols = "invalid_protocols"
 	codeMethodNotAllowed = "method_not_allowed"
 	codeTooLarge         = "too_large"
 	codeUnavailable      = "unavailable"
 	codeInternal         = "internal"
+	codeUnauthenticated  = "unauthenticated"
+	codeForbidden        = "forbidden"
+	codeTooManyRequests  = "too_many_requests"
 )
 
 // apiError is an error with its HTTP status and stable code.
@@ -58,13 +65,30 @@ func unavailable(format string, args ...any) *apiError {
 	return errorf(http.StatusServiceUnavailable, codeUnavailable, format, args...)
 }
 
+func unauthenticated(format string, args ...any) *apiError {
+	return errorf(http.StatusUnauthorized, codeUnauthenticated, format, args...)
+}
+
+func forbidden(format string, args ...any) *apiError {
+	return errorf(http.StatusForbidden, codeForbidden, format, args...)
+}
+
 // fail writes err as a JSON error response. Errors that are not an
 // apiError are mapped by kind; anything unexpected is logged and reported
 // as a bare 500, since its text may describe internals.
 func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
+	var input *auth.InputError
+	var throttled *auth.ThrottledError
 	switch {
 	case errors.As(err, &ae):
+	case errors.As(err, &input):
+		ae = badRequest("%s", input.Error())
+	case errors.As(err, &throttled):
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(throttled.Wait.Seconds()))))
+		ae = errorf(http.StatusTooManyRequests, codeTooManyRequests, "%s", throttled.Error())
+	case errors.Is(err, auth.ErrBadCredentials):
+		ae = unauthenticated("%s", auth.ErrBadCredentials.Error())
 	case isTooLarge(err):
 		ae = errTooLarge()
 	case errors.Is(err, store.ErrNotFound):

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/store/sqlite"
@@ -177,6 +178,56 @@ func (s *syncBuffer) String() string {
 	return s.buf.String()
 }
 
+// testParams make password hashing cheap in tests.
+var testParams = auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+const testPassword = "correct horse battery"
+
+// testAuth is an account service with one logged-in user per role, each
+// named after its role ("viewer", "operator", "supervisor", "admin").
+type testAuth struct {
+	svc      *auth.Service
+	sessions map[auth.Role]string // session ids
+}
+
+func newTestAuth(t testing.TB, st auth.Store) *testAuth {
+	t.Helper()
+	ctx := context.Background()
+	ta := &testAuth{svc: auth.New(st, auth.Options{Params: testParams}), sessions: map[auth.Role]string{}}
+	sys := auth.Actor{Name: "system", Via: auth.ViaSystem, Addr: "local"}
+	for _, role := range auth.Roles() {
+		_, err := ta.svc.CreateUser(ctx, sys, auth.NewUser{Name: role.String(), Role: role, Password: testPassword})
+		require.NoError(t, err)
+		ta.sessions[role], _, err = ta.svc.Login(ctx, role.String(), testPassword, "192.0.2.1:1234", "test")
+		require.NoError(t, err)
+	}
+	return ta
+}
+
+// fuzzAuth is one account service shared by the fuzz harnesses, which
+// are built per input: opening SQLite each time would leave little time
+// for fuzzing. TestMain closes it.
+var fuzzAuth struct {
+	once sync.Once
+	st   *sqlite.Store
+	ta   *testAuth
+}
+
+func sharedTestAuth(t testing.TB) *testAuth {
+	fuzzAuth.once.Do(func() {
+		st, err := sqlite.Open(context.Background(), ":memory:")
+		require.NoError(t, err)
+		fuzzAuth.st, fuzzAuth.ta = st, newTestAuth(t, st)
+	})
+	return fuzzAuth.ta
+}
+
+func closeSharedTestAuth() {
+	if fuzzAuth.st != nil {
+		fuzzAuth.st.Close()
+	}
+}
+
 // harness is an API over a store and the fakes.
 type harness struct {
 	t       testing.TB
@@ -191,6 +242,18 @@ type harness struct {
 	base    *fakeBaselines
 	logs    *syncBuffer
 	readyFn func() error
+	auth    *testAuth
+	// role is whose session do and doType send (default admin); a zero
+	// role sends none.
+	role auth.Role
+}
+
+// as is the harness sending requests as the user with role (auth.Public:
+// not logged in).
+func (hs *harness) as(role auth.Role) *harness {
+	c := *hs
+	c.role = role
+	return &c
 }
 
 // newHarness serves the real SQLite store (in memory).
@@ -198,7 +261,7 @@ func newHarness(t testing.TB, opts Options) *harness {
 	st, err := sqlite.Open(context.Background(), ":memory:")
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
-	return newHarnessWith(t, st, func(now func() time.Time) { st.Now = now }, opts)
+	return newHarnessWith(t, st, func(now func() time.Time) { st.Now = now }, newTestAuth(t, st), opts)
 }
 
 // newFuzzHarness serves the in-memory fake store: a fuzz target builds a
@@ -206,20 +269,38 @@ func newHarness(t testing.TB, opts Options) *harness {
 // leave little time for fuzzing.
 func newFuzzHarness(t testing.TB, opts Options) *harness {
 	ms := newMemStore()
-	return newHarnessWith(t, ms, func(now func() time.Time) { ms.setNow(now) }, opts)
+	return newHarnessWith(t, ms, func(now func() time.Time) { ms.setNow(now) }, sharedTestAuth(t), opts)
 }
 
-func newHarnessWith(t testing.TB, st store.Store, setNow func(func() time.Time), opts Options) *harness {
+func newHarnessWith(t testing.TB, st store.Store, setNow func(func() time.Time), ta *testAuth, opts Options) *harness {
 	hs := &harness{t: t, store: st, setNow: setNow, cams: &fakeCameras{}, scenes: &fakeScenes{},
-		live: &fakeLive{}, broker: &fakeBroker{}, logs: &syncBuffer{}, verdict: &fakeFeedback{st: st}, base: &fakeBaselines{}}
+		live: &fakeLive{}, broker: &fakeBroker{}, logs: &syncBuffer{}, verdict: &fakeFeedback{st: st}, base: &fakeBaselines{},
+		auth: ta, role: auth.Admin}
 	hs.h = New(Deps{
 		Store: hs.store, Cameras: hs.cams, Scenes: hs.scenes, Live: hs.live, Broker: hs.broker,
 		Feedback: hs.verdict, Baselines: hs.base,
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "vigil_up 1\n") }),
 		Ready:   func() error { return hs.ready() },
 		Logger:  newTestLogger(hs.logs),
+		Auth:    ta.svc,
 	}, opts)
 	return hs
+}
+
+// login adds the harness role's session cookie and CSRF header to req.
+func (hs *harness) login(req *http.Request) *http.Request {
+	if sid, ok := hs.auth.sessions[hs.role]; ok {
+		req.AddCookie(&http.Cookie{Name: SessionCookie, Value: sid})
+		req.Header.Set(CSRFHeader, auth.CSRFToken(sid))
+	}
+	return req
+}
+
+// serve sends req as the harness role.
+func (hs *harness) serve(req *http.Request) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	hs.h.ServeHTTP(w, hs.login(req))
+	return w
 }
 
 func (hs *harness) ready() error {
@@ -246,9 +327,7 @@ func (hs *harness) doType(method, path, body, contentType string) *httptest.Resp
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	w := httptest.NewRecorder()
-	hs.h.ServeHTTP(w, req)
-	return w
+	return hs.serve(req)
 }
 
 // decode unmarshals a JSON response, checking the status first.

@@ -66,6 +66,7 @@ func (a *api) listSuppressions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	list = onlyVisible(r.Context(), list, func(s store.Suppression) string { return s.Camera })
 	writeJSON(w, http.StatusOK, map[string]any{"suppressions": nonNil(list)})
 	return nil
 }
@@ -77,6 +78,10 @@ func (a *api) deleteSuppression(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, cancel := detach(r)
 	defer cancel()
+	before, err := a.suppression(ctx, id)
+	if err != nil {
+		return err
+	}
 	if a.deps.Feedback != nil {
 		err = a.deps.Feedback.Lift(ctx, id)
 	} else {
@@ -89,6 +94,7 @@ func (a *api) deleteSuppression(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.log.Info("suppression lifted", "suppression", id)
+	a.audit(r, "suppression.delete", "suppression/"+strconv.FormatInt(id, 10), before, nil)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -119,6 +125,7 @@ func (a *api) verdicts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	rows = onlyVisible(r.Context(), rows, func(v store.VerdictCount) string { return v.Camera })
 	writeJSON(w, http.StatusOK, map[string]any{"since": since, "until": until, "rules": groupVerdicts(rows)})
 	return nil
 }
@@ -154,11 +161,28 @@ func groupVerdicts(rows []store.VerdictCount) []ruleVerdicts {
 	return out
 }
 
+// suppression finds a suppression in force that the principal may see.
+func (a *api) suppression(ctx context.Context, id int64) (store.Suppression, error) {
+	list, err := a.deps.Store.ListSuppressions(ctx, "", a.opts.Now())
+	if err != nil {
+		return store.Suppression{}, err
+	}
+	for _, s := range list {
+		if s.ID == id && canSee(ctx, s.Camera) {
+			return s, nil
+		}
+	}
+	return store.Suppression{}, notFound("suppression %d not found", id)
+}
+
 func (a *api) baselineState(w http.ResponseWriter, r *http.Request) error {
 	if a.deps.Baselines == nil {
 		return unavailable("baselines are not available")
 	}
 	id := r.PathValue("id")
+	if !canSee(r.Context(), id) {
+		return notFound("camera %q has no baseline", id)
+	}
 	st, err := a.deps.Baselines.BaselineState(id)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("camera %q has no baseline", id)
@@ -179,6 +203,9 @@ func (a *api) baselineHeatmap(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PathValue("id")
+	if !canSee(r.Context(), id) {
+		return notFound("camera %q has no baseline", id)
+	}
 	png, err := a.deps.Baselines.Heatmap(id, hq)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("camera %q has no baseline", id)

@@ -41,9 +41,7 @@ func FuzzAlertsQuery(f *testing.F) {
 	f.Fuzz(func(t *testing.T, q string) {
 		req := httptest.NewRequest("GET", "/api/v1/alerts", nil)
 		req.URL.RawQuery = q
-		w := httptest.NewRecorder()
-		hs.h.ServeHTTP(w, req)
-		checkResponse(t, w)
+		checkResponse(t, hs.serve(req))
 	})
 }
 
@@ -123,8 +121,6 @@ func FuzzFeedbackQueries(f *testing.F) {
 	f.Fuzz(func(t *testing.T, which uint8, q string) {
 		req := httptest.NewRequest("GET", paths[int(which)%len(paths)], nil)
 		req.URL.RawQuery = q
-		w := httptest.NewRecorder()
-		hs.h.ServeHTTP(w, req)
-		checkResponse(t, w)
+		checkResponse(t, hs.serve(req))
 	})
 }

@@ -11,14 +11,22 @@
 // password; it never leaves this package unredacted, neither in responses
 // nor in log lines.
 //
-// The package holds no authentication: it is meant to sit behind the
-// control room's authenticating reverse proxy.
+// Every route names the least auth.Role it needs (routeTable). Requests
+// authenticate with the console's session cookie, an API token
+// (Authorization: Bearer) or, from configured proxy addresses only, a
+// trusted proxy's user header; state-changing requests must also pass a
+// cross-origin check and, with a cookie, carry the session's CSRF token.
+// The user is put in the request's context: "who" of every action comes
+// from there, never from the request body, and every change is written
+// to the audit log. Users limited to camera groups see and act on those
+// cameras only; others answer 404 as if they did not exist.
 package httpapi
 
 import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -87,9 +95,14 @@ const (
 )
 
 // Message is one server-sent event: Type names it, Data is sent as JSON.
+// Camera names the camera it is about, so that users limited to camera
+// groups get only their cameras' messages; when empty it is read from
+// Data (an alert, or a map with a "camera" key), and a message about no
+// known camera reaches only users who see every camera.
 type Message struct {
-	Type string `json:"type"`
-	Data any    `json:"data"`
+	Type   string `json:"type"`
+	Data   any    `json:"data"`
+	Camera string `json:"-"`
 }
 
 // Broker fans messages out to the event stream's clients.
@@ -123,9 +136,26 @@ type Deps struct {
 	Feedback Feedback
 	// Baselines shows learned baselines; nil: those routes answer 503.
 	Baselines Baselines
+	// Incidents is the operator queue and its protocols (the incident
+	// engine); nil: the incident and protocol routes answer 503.
+	Incidents Incidents
+	// Outbox lists and retries dead letters (the store); nil: 503.
+	// Redeliver, when set, wakes the delivery worker after a retry.
+	Outbox    Outbox
+	Redeliver func()
 	Metrics   http.Handler // Prometheus exposition
 	Ready     func() error // nil error: ready to serve traffic
 	Logger    *slog.Logger // nil: discard
+	// Auth authenticates requests and keeps accounts and the audit log.
+	// Required unless Options.AuthDisabled: without it every route that
+	// needs a login answers 503.
+	Auth *auth.Service
+	// Snapshots gives the latest frame of a camera for the wall's tiles;
+	// nil: that route answers 503.
+	Snapshots Snapshotter
+	// Previewer replays stored tracks through an edited scene; nil: the
+	// preview route answers 503.
+	Previewer ScenePreviewer
 }
 
 // Options tune the API; the zero value is usable.
@@ -141,6 +171,21 @@ type Options struct {
 	WriteTimeout time.Duration
 	// Now is the clock for camera timestamps (default time.Now).
 	Now func() time.Time
+	// AuthDisabled serves every request from a loopback address as the
+	// administrator "local" and refuses all others. The config allows it
+	// only with a loopback listen address.
+	AuthDisabled bool
+	// TrustedProxies are the addresses whose ProxyUserHeader names the
+	// user and whose X-Forwarded-For gives the client address.
+	TrustedProxies  []netip.Prefix
+	ProxyUserHeader string
+	// TrustedOrigins are other origins ("https://console.example") whose
+	// pages may make state-changing requests, e.g. behind a proxy that
+	// rewrites Host.
+	TrustedOrigins []string
+	// SeparateMonitor leaves /metrics, /healthz and /readyz out of this
+	// handler: they are served by NewMonitor on their own address.
+	SeparateMonitor bool
 }
 
 // maxBody bounds every request body: cameras, transitions and scene files
@@ -156,6 +201,10 @@ type api struct {
 	// camMu serialises camera writes so that create-if-absent and the
 	// read-merge-write of an update are atomic within this process.
 	camMu sync.Mutex
+	// roles maps each mux pattern to its route's least role.
+	roles map[string]auth.Role
+	// cop refuses state-changing requests from other sites' pages.
+	cop *http.CrossOriginProtection
 }
 
 // New returns the API handler. deps.Store must not be nil.
@@ -173,11 +222,29 @@ func New(deps Deps, opts Options) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	a := &api{deps: deps, opts: opts, log: log, mux: http.NewServeMux()}
-	for _, rt := range routeTable() {
-		a.mux.HandleFunc(rt.method+" "+rt.path, a.adapt(rt.handle))
+	a := &api{deps: deps, opts: opts, log: log, mux: http.NewServeMux(), roles: map[string]auth.Role{},
+		cop: http.NewCrossOriginProtection()}
+	for _, o := range opts.TrustedOrigins {
+		// The config validates origins; one that is still bad is left
+		// out, which can only refuse requests, never admit more.
+		if err := a.cop.AddTrustedOrigin(o); err != nil {
+			log.Error("trusted origin ignored", "origin", o, "err", err)
+		}
 	}
-	return a.accessLog(a.recoverPanics(a.limitBody(http.HandlerFunc(a.dispatch))))
+	for _, rt := range routeTable() {
+		if opts.SeparateMonitor && isMonitorPath(rt.path) {
+			continue
+		}
+		pattern := rt.method + " " + rt.path
+		a.mux.HandleFunc(pattern, a.adapt(rt.handle))
+		a.roles[pattern] = rt.role
+	}
+	return a.chain(http.HandlerFunc(a.dispatch))
+}
+
+// chain wraps a handler in the middleware every response goes through.
+func (a *api) chain(h http.Handler) http.Handler {
+	return a.accessLog(a.recoverPanics(securityHeaders(a.limitBody(a.guard(h)))))
 }
 
 // handlerFunc is a route handler. A returned error becomes the JSON error
@@ -221,8 +288,34 @@ func routeTable() []route {
 		{http.MethodDelete, "/api/v1/suppressions/{id}", auth.Supervisor, (*api).deleteSuppression},
 		{http.MethodGet, "/api/v1/cameras/{id}/baseline", auth.Viewer, (*api).baselineState},
 		{http.MethodGet, "/api/v1/cameras/{id}/baseline/heatmap.png", auth.Viewer, (*api).baselineHeatmap},
+		{http.MethodGet, "/api/v1/incidents", auth.Viewer, (*api).listIncidents},
+		{http.MethodGet, "/api/v1/incidents/{id}", auth.Viewer, (*api).getIncident},
+		{http.MethodPost, "/api/v1/incidents/{id}/transition", auth.Operator, (*api).transitionIncident},
+		{http.MethodGet, "/api/v1/stats/response", auth.Viewer, (*api).responseStats},
+		{http.MethodGet, "/api/v1/protocols", auth.Viewer, (*api).getProtocols},
+		{http.MethodPut, "/api/v1/protocols", auth.Supervisor, (*api).putProtocols},
+		{http.MethodGet, "/api/v1/deliveries/dead", auth.Viewer, (*api).listDeadLetters},
+		{http.MethodPost, "/api/v1/deliveries/dead/{seq}/retry", auth.Supervisor, (*api).retryDeadLetter},
 		{http.MethodGet, "/api/v1/events", auth.Viewer, (*api).events},
 		{http.MethodGet, "/api/v1/openapi.yaml", auth.Viewer, (*api).openAPI},
+		{http.MethodGet, "/api/v1/cameras/{id}/snapshot.jpg", auth.Viewer, (*api).cameraSnapshot},
+		{http.MethodPost, "/api/v1/cameras/{id}/scene/preview", auth.Supervisor, (*api).previewScene},
+		{http.MethodPost, "/api/v1/login", auth.Public, (*api).login},
+		{http.MethodPost, "/api/v1/logout", auth.Viewer, (*api).logout},
+		{http.MethodGet, "/api/v1/me", auth.Viewer, (*api).me},
+		{http.MethodPost, "/api/v1/me/password", auth.Viewer, (*api).changeOwnPassword},
+		{http.MethodGet, "/api/v1/users", auth.Admin, (*api).listUsers},
+		{http.MethodPost, "/api/v1/users", auth.Admin, (*api).createUser},
+		{http.MethodGet, "/api/v1/users/{name}", auth.Admin, (*api).getUser},
+		{http.MethodPatch, "/api/v1/users/{name}", auth.Admin, (*api).updateUser},
+		{http.MethodPost, "/api/v1/users/{name}/password", auth.Admin, (*api).setPassword},
+		{http.MethodGet, "/api/v1/tokens", auth.Admin, (*api).listTokens},
+		{http.MethodPost, "/api/v1/tokens", auth.Admin, (*api).createToken},
+		{http.MethodDelete, "/api/v1/tokens/{id}", auth.Admin, (*api).revokeToken},
+		{http.MethodGet, "/api/v1/groups", auth.Viewer, (*api).listGroups},
+		{http.MethodPut, "/api/v1/groups/{name}", auth.Admin, (*api).putGroup},
+		{http.MethodDelete, "/api/v1/groups/{name}", auth.Admin, (*api).deleteGroup},
+		{http.MethodGet, "/api/v1/audit", auth.Supervisor, (*api).listAudit},
 		{http.MethodGet, "/metrics", auth.Public, (*api).metrics},
 		{http.MethodGet, "/healthz", auth.Public, (*api).healthz},
 		{http.MethodGet, "/readyz", auth.Public, (*api).readyz},

@@ -142,7 +142,8 @@ func matches(al store.Alert, f store.AlertFilter) bool {
 		f.State != "" && al.State != f.State,
 		!f.Since.IsZero() && al.Created.Before(f.Since),
 		!f.Until.IsZero() && !al.Created.Before(f.Until),
-		f.After != 0 && al.ID >= f.After:
+		f.After != 0 && al.ID >= f.After,
+		f.Cameras != nil && !slices.Contains(f.Cameras, al.Event.Camera):
 		return false
 	}
 	return true

@@ -1,13 +1,16 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
-	"unicode"
+
+	"github.com/goccy/go-yaml"
 
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -15,8 +18,6 @@ import (
 
 // sceneFile is the file name scene errors are reported against.
 const sceneFile = "scene.yaml"
-
-const maxAuthorLen = 100
 
 // sceneVersionView lists a version without its text, which
 // GET /scene?version=N returns.
@@ -32,9 +33,12 @@ func (a *api) getScene(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q, err := parseQuery(r, "version")
+	q, err := parseQuery(r, "version", "format")
 	if err != nil {
 		return err
+	}
+	if f := q.Get("format"); f != "" && f != "json" {
+		return badRequest("parameter \"format\" must be json (the scene as a JSON document beside its YAML text)")
 	}
 	var v store.SceneVersion
 	if s := q.Get("version"); s != "" {
@@ -48,7 +52,24 @@ func (a *api) getScene(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if q.Get("format") == "json" {
+		return writeSceneDocument(w, v)
+	}
 	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// writeSceneDocument answers a scene version with its YAML also as a JSON
+// document, so that an editor (the console's) needs no YAML parser.
+func writeSceneDocument(w http.ResponseWriter, v store.SceneVersion) error {
+	doc, err := yaml.YAMLToJSON([]byte(v.YAML))
+	if err != nil {
+		return fmt.Errorf("scene of %s version %d: %w", v.Camera, v.Version, err)
+	}
+	writeJSON(w, http.StatusOK, struct {
+		store.SceneVersion
+		Document json.RawMessage `json:"document"`
+	}{v, doc})
 	return nil
 }
 
@@ -89,18 +110,20 @@ func (a *api) sceneVersions(w http.ResponseWriter, r *http.Request) error {
 
 // putScene validates a scene file, saves it as the camera's next version
 // and hot-reloads it. Nothing is saved unless the whole file is valid.
+//
+// A JSON body (application/json, the console's editor) is a scene
+// document like the YAML file's; it is stored as YAML.
 func (a *api) putScene(w http.ResponseWriter, r *http.Request) error {
-	if err := requireMediaType(r, "application/yaml", "application/x-yaml", "text/yaml", "text/plain"); err != nil {
+	if err := requireMediaType(r, "application/yaml", "application/x-yaml", "text/yaml", "text/plain", "application/json"); err != nil {
 		return err
 	}
-	q, err := parseQuery(r, "author")
-	if err != nil {
+	if r.URL.Query().Has("author") {
+		return badRequest("parameter \"author\" is not accepted: the scene is saved under the logged-in user")
+	}
+	if _, err := parseQuery(r); err != nil {
 		return err
 	}
-	author := q.Get("author")
-	if len(author) > maxAuthorLen || strings.IndexFunc(author, unicode.IsControl) >= 0 {
-		return badRequest("parameter \"author\" must be at most %d characters without control characters", maxAuthorLen)
-	}
+	author := principal(r).Name()
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return err
@@ -111,15 +134,32 @@ func (a *api) putScene(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	isJSON := false
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/json" {
+		if !json.Valid(body) {
+			return badRequest("the body is sent as application/json but is not JSON; send YAML as application/yaml")
+		}
+		isJSON = true
+	}
 	sc, err := parseScene(body, c.ID)
 	if err != nil {
 		return err
+	}
+	if isJSON {
+		if body, err = scene.Marshal(sc); err != nil {
+			return fmt.Errorf("scene of %s: %w", c.ID, err)
+		}
+	}
+	prev := 0
+	if v, err := a.deps.Store.LatestScene(ctx, c.ID); err == nil {
+		prev = v.Version
 	}
 	version, err := a.deps.Store.SaveScene(ctx, c.ID, string(body), author)
 	if err != nil {
 		return err
 	}
 	a.log.Info("scene saved", "camera", c.ID, "version", version, "author", author)
+	a.audit(r, "scene.save", "camera/"+c.ID, map[string]int{"version": prev}, map[string]int{"version": version})
 	if a.deps.Scenes != nil {
 		if err := a.deps.Scenes.ApplyScene(ctx, c.ID, sc, string(body)); err != nil {
 			a.log.Warn("scene not applied", "camera", c.ID, "version", version, "err", scrub(err.Error(), c.URL))

@@ -1,12 +1,14 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -40,7 +42,7 @@ func TestSceneSaveAndApply(t *testing.T) {
 	hs := sceneHarness(t)
 	requireError(t, hs.do("GET", "/api/v1/cameras/gate/scene", ""), http.StatusNotFound, codeNotFound)
 	for want := 1; want <= 2; want++ {
-		w := hs.doType("PUT", "/api/v1/cameras/gate/scene?author=ana", validScene, "application/yaml")
+		w := hs.as(auth.Supervisor).doType("PUT", "/api/v1/cameras/gate/scene", validScene, "application/yaml")
 		res := readJSON[struct {
 			Version int
 			Applied bool
@@ -52,7 +54,9 @@ func TestSceneSaveAndApply(t *testing.T) {
 	v := readJSON[store.SceneVersion](t, hs.do("GET", "/api/v1/cameras/gate/scene", ""), http.StatusOK)
 	require.Equal(t, 2, v.Version)
 	require.Equal(t, validScene, v.YAML)
-	require.Equal(t, "ana", v.Author)
+	require.Equal(t, "supervisor", v.Author, "the author is the logged-in user")
+	requireError(t, hs.doType("PUT", "/api/v1/cameras/gate/scene?author=mallory", validScene, "application/yaml"),
+		http.StatusBadRequest, codeBadRequest)
 	v = readJSON[store.SceneVersion](t, hs.do("GET", "/api/v1/cameras/gate/scene?version=1", ""), http.StatusOK)
 	require.Equal(t, 1, v.Version)
 	requireError(t, hs.do("GET", "/api/v1/cameras/gate/scene?version=9", ""), http.StatusNotFound, codeNotFound)
@@ -88,10 +92,38 @@ func TestSceneOtherCameraAndMediaType(t *testing.T) {
 	e := requireError(t, hs.doType("PUT", "/api/v1/cameras/dock/scene", validScene, "application/yaml"),
 		http.StatusUnprocessableEntity, codeInvalidScene)
 	require.Contains(t, e.Error.Message, `"gate"`)
-	requireError(t, hs.doType("PUT", "/api/v1/cameras/gate/scene", validScene, "application/json"),
+	requireError(t, hs.doType("PUT", "/api/v1/cameras/gate/scene", validScene, "text/html"),
 		http.StatusUnsupportedMediaType, codeBadRequest)
+	e = requireError(t, hs.doType("PUT", "/api/v1/cameras/gate/scene", validScene, "application/json"),
+		http.StatusBadRequest, codeBadRequest)
+	require.Contains(t, e.Error.Message, "not JSON")
 	requireError(t, hs.doType("PUT", "/api/v1/cameras/nope/scene", validScene, "application/yaml"),
 		http.StatusNotFound, codeNotFound)
 	requireError(t, hs.doType("PUT", "/api/v1/cameras/gate/scene?who=me", validScene, "application/yaml"),
 		http.StatusBadRequest, codeBadRequest)
+}
+
+// TestSceneAsJSON: the editor reads a scene as a JSON document and saves
+// one, which is stored as YAML.
+func TestSceneAsJSON(t *testing.T) {
+	hs := sceneHarness(t)
+	require.Equal(t, http.StatusOK, hs.doType("PUT", "/api/v1/cameras/gate/scene", validScene, "application/yaml").Code)
+	got := readJSON[struct {
+		Version  int
+		Document map[string]any
+	}](t, hs.do("GET", "/api/v1/cameras/gate/scene?format=json", ""), http.StatusOK)
+	require.Equal(t, 1, got.Version)
+	require.Equal(t, "gate", got.Document["camera"])
+	zones := got.Document["zones"].([]any)
+	zones[0].(map[string]any)["name"] = "renamed"
+	got.Document["rules"].([]any)[0].(map[string]any)["zone"] = "renamed"
+	body, err := json.Marshal(got.Document)
+	require.NoError(t, err)
+	w := hs.doType("PUT", "/api/v1/cameras/gate/scene", string(body), "application/json")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	v := readJSON[store.SceneVersion](t, hs.do("GET", "/api/v1/cameras/gate/scene", ""), http.StatusOK)
+	require.Equal(t, 2, v.Version)
+	require.Contains(t, v.YAML, "name: renamed", "stored as YAML")
+	require.NotContains(t, v.YAML, "{\"")
+	requireError(t, hs.do("GET", "/api/v1/cameras/gate/scene?format=xml", ""), http.StatusBadRequest, codeBadRequest)
 }

@@ -59,6 +59,7 @@ func (a *api) listCounts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	cs = onlyVisible(r.Context(), cs, func(c store.Count) string { return c.Camera })
 	if cs == nil {
 		cs = []store.Count{}
 	}
@@ -85,7 +86,7 @@ func (a *api) stats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := store.AlertFilter{Since: since, Until: until, Limit: maxLimit}
+	f := store.AlertFilter{Since: since, Until: until, Limit: maxLimit, Cameras: visibleCameras(r.Context())}
 	if f.Camera, err = filterParam(q, "camera"); err != nil {
 		return err
 	}

@@ -64,8 +64,10 @@ func (a *api) events(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// pump copies messages to the client, with heartbeats between them.
+// pump copies messages to the client, with heartbeats between them; a
+// user limited to camera groups gets only their cameras' messages.
 func (a *api) pump(r *http.Request, s *stream, msgs <-chan Message) {
+	p := principal(r)
 	tick := time.NewTicker(a.opts.Heartbeat)
 	defer tick.Stop()
 	var seq int64
@@ -79,6 +81,9 @@ func (a *api) pump(r *http.Request, s *stream, msgs <-chan Message) {
 		case m, ok := <-msgs:
 			if !ok {
 				return
+			}
+			if !mayReceive(p, m) {
+				continue
 			}
 			seq++
 			if frame = a.sseFrame(seq, m); frame == nil {

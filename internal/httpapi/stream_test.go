@@ -19,7 +19,9 @@ import (
 // streamServer serves the harness over a real connection, which the
 // streaming routes need (flushes, client disconnects).
 func streamServer(t *testing.T, hs *harness) *httptest.Server {
-	srv := httptest.NewServer(hs.h)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hs.h.ServeHTTP(w, hs.login(r))
+	}))
 	t.Cleanup(srv.Close)
 	return srv
 }

@@ -125,9 +125,13 @@ type Options struct {
 	// end of input: a recorded file analysed in full, once. It has no
 	// effect on live streams, which must never back up into the camera.
 	Lossless bool
-	// Decode passes binaries (FFmpeg, FFprobe) to package decode; its other
+	// Decode passes binaries (FFmpeg, FFprobe) and Threads to package
+	// decode (Threads 0 means 1 here: one decoder thread per camera costs
+	// the least CPU per frame when many cameras share the cores); its other
 	// fields are set from Camera and the options above.
 	Decode decode.Options
+	// Recorder, when set, keeps the camera's compressed video for clips.
+	Recorder Recorder
 }
 
 func (o Options) withDefaults() Options {

@@ -53,6 +53,8 @@ type Motion struct {
 type MotionGate struct {
 	opt       GateOptions
 	prev, cur []uint8
+	changed   []bool // cells that changed in the latest Check (see Boxes)
+	fresh     bool   // the latest Check had nothing to compare with
 	havePrev  bool
 	lastPass  time.Duration
 	last      Motion
@@ -70,7 +72,7 @@ const samplesPerSide = 4
 func NewMotionGate(opt GateOptions) *MotionGate {
 	opt = opt.withDefaults()
 	n := opt.Width * opt.Height
-	return &MotionGate{opt: opt, prev: make([]uint8, n), cur: make([]uint8, n)}
+	return &MotionGate{opt: opt, prev: make([]uint8, n), cur: make([]uint8, n), changed: make([]bool, n)}
 }
 
 // Check reports whether the frame (packed RGB24) should go to the
@@ -82,6 +84,7 @@ func (g *MotionGate) Check(pts time.Duration, width, height int, pix []byte) boo
 		return true // not a frame we understand: let the detector decide
 	}
 	resized := g.prepare(width, height)
+	g.fresh = !g.havePrev
 	g.thumbnail(pix)
 	pass := !g.havePrev || resized || pts < g.lastPass || pts-g.lastPass >= g.opt.MaxInterval
 	g.last = g.compare()
@@ -154,6 +157,7 @@ func (g *MotionGate) thumbnail(pix []byte) {
 }
 
 func (g *MotionGate) compare() Motion {
+	clear(g.changed)
 	if !g.havePrev {
 		return Motion{}
 	}
@@ -166,6 +170,7 @@ func (g *MotionGate) compare() Motion {
 		total += d
 		if d > g.opt.CellDiff {
 			changed++
+			g.changed[i] = true
 		}
 	}
 	n := float64(len(g.cur))

@@ -161,7 +161,9 @@ func (s *Supervisor) session(ctx context.Context, restartLoop bool) outcome {
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	src, err := decode.Open(sctx, s.cam.URL, s.decodeOptions())
+	opt := s.decodeOptions()
+	opt.OnAccessUnit = s.recordTo(s.sessions + 1) // pump numbers this session
+	src, err := decode.Open(sctx, s.cam.URL, opt)
 	if err != nil {
 		s.fail(ctx, err)
 		return outcome{}
@@ -180,6 +182,9 @@ func (s *Supervisor) decodeOptions() decode.Options {
 	d.RTSPTransport = s.cam.Transport
 	d.Timeout = s.opt.ConnectTimeout
 	d.MaxFrames, d.Reverse = 0, false
+	if d.Threads <= 0 {
+		d.Threads = 1
+	}
 	// Live: never let ffmpeg block on us. Files: block it, so pacing
 	// throttles decoding instead of throwing frames away.
 	d.DropOldest = isLive(s.cam.URL)
@@ -274,6 +279,9 @@ func (s *Supervisor) accept(ctx context.Context, f *decode.Frame, now time.Time,
 	fr := Frame{Camera: s.cam.ID, Seq: s.seq, PTS: pts, SourcePTS: f.PTS, Session: s.sessions,
 		Received: now, Width: f.Width, Height: f.Height, Pix: f.Pix}
 	s.seq++
+	if s.opt.Recorder != nil {
+		s.opt.Recorder.Map(s.sessions, f.PTS, pts)
+	}
 	pass := s.gate == nil || s.gate.Check(pts, f.Width, f.Height, f.Pix)
 	s.count(func(st *Status) {
 		st.FramesIn++

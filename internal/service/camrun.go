@@ -176,6 +176,9 @@ func (s *Service) runCamera(ctx context.Context, r *camRun) {
 	}
 	lossless := r.proc.lossless
 	opt := ingest.Options{Logger: s.log, OnStateChange: s.stateChanged, Lossless: lossless, NoPacing: lossless}
+	if cc := s.configured(cam.ID); cc != nil {
+		opt.Decode.ImageFPS = cc.ImageFPS // an image folder's frame rate (0: 25)
+	}
 	if !lossless {
 		opt.Gate = &ingest.GateOptions{} // a full analysis sees every frame
 	}

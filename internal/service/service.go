@@ -38,6 +38,7 @@ import (
 	"github.com/oklog/run"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
 	"github.com/vigil-cctv/vigil/internal/media"
@@ -59,6 +60,7 @@ type Service struct {
 	media   string
 	started time.Time
 	supp    *suppress.Set
+	auth    *auth.Service
 
 	mu     sync.Mutex
 	cams   map[string]*camRun
@@ -71,6 +73,8 @@ type Deps struct {
 	Store store.Store
 	Model Model
 	Log   *slog.Logger
+	// Auth authenticates the API's users (cli builds it over Store).
+	Auth *auth.Service
 }
 
 // New assembles a service; nothing runs until Run.
@@ -84,8 +88,9 @@ func New(cfg *config.Config, deps Deps) (*Service, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{cfg: cfg, log: log, store: deps.Store, model: deps.Model, broker: NewBroker(),
-		metrics: NewMetrics(), media: media, cams: map[string]*camRun{}, supp: suppress.NewSet()}
+		metrics: NewMetrics(), media: media, cams: map[string]*camRun{}, supp: suppress.NewSet(), auth: deps.Auth}
 	s.metrics.Registry.MustRegister(newSupervisorCollector(s))
+	s.registerAuthMetrics()
 	s.pool = NewPool(deps.Model, 2)
 	s.pool.OnDrop = s.dropped
 	s.pool.OnInfer = func(cam string, d time.Duration) {
@@ -114,8 +119,8 @@ func (s *Service) Handler() http.Handler {
 	api := httpapi.New(httpapi.Deps{
 		Store: s.store, Cameras: s, Scenes: s, Live: s, Broker: s.broker, Feedback: s, Baselines: s,
 		Metrics: promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}),
-		Ready:   s.ready, Logger: s.log,
-	}, httpapi.Options{MediaDir: s.media})
+		Ready:   s.ready, Logger: s.log, Auth: s.auth, Snapshots: s,
+	}, s.apiOptions())
 	mux := http.NewServeMux()
 	for _, p := range []string{"/api/", "/metrics", "/healthz", "/readyz"} {
 		mux.Handle(p, api)
@@ -151,7 +156,10 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	var g run.Group
-	s.addServer(&g, ctx, ln)
+	s.addServer(&g, ctx, ln, s.Handler())
+	if err := s.addMonitor(&g, ctx); err != nil {
+		return err
+	}
 	janitor := &media.Janitor{Dir: s.media, MaxAge: time.Duration(s.cfg.Media.MaxAge), MaxBytes: s.cfg.Media.MaxBytes, Log: s.log}
 	addLoop(&g, func(ctx context.Context) error { janitor.Run(ctx, time.Minute); return nil })
 	addLoop(&g, func(ctx context.Context) error { return s.saveBaselines(ctx, time.Duration(s.cfg.Anomaly.SaveEvery)) })
@@ -162,8 +170,8 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 // addServer serves HTTP in g until ctx ends, then shuts the server down.
 // Requests live in ctx, so streams (SSE, MJPEG) end with it instead of
 // holding Shutdown until its timeout.
-func (s *Service) addServer(g *run.Group, ctx context.Context, ln net.Listener) {
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
+func (s *Service) addServer(g *run.Group, ctx context.Context, ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	served := make(chan error, 1)
 	g.Add(func() error {

@@ -128,6 +128,7 @@ func startService(t *testing.T, model Model, cfgYAML string) (base string, stop 
 	t.Helper()
 	cfg, err := config.Parse([]byte(cfgYAML), "test.yaml")
 	require.NoError(t, err)
+	cfg.Auth.Disabled = true // the API is driven without logging in (loopback only)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "vigil.db"))

@@ -83,6 +83,9 @@ type AlertFilter struct {
 	Until  time.Time // Created < Until
 	After  int64     // cursor: ID < After
 	Limit  int       // default 50, max 500
+	// Cameras, when not nil, keeps only alerts of these cameras (an empty
+	// list matches none): what a user limited to camera groups may see.
+	Cameras []string
 }
 
 // TrackSummary is one finished track: where and when an object was seen.

@@ -1,110 +1,489 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
+	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/service"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/store/sqlite"
 	"github.com/vigil-cctv/vigil/internal/web"
 )
 
-// verdicts records what the console's buttons did.
-type verdicts struct {
-	mu   sync.Mutex
-	seen []store.AlertState
+// hostile is a name that would run script if it were ever put into the
+// page as HTML.
+const hostile = `<img src=x onerror="window.__xss=1">`
+
+const password = "correct horse battery"
+
+var fast = auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// clock is the account service's clock, moved by the test to end a
+// login lock without waiting.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
 }
 
-func (v *verdicts) Verdict(_ context.Context, a store.Alert, _ string) error {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.seen = append(v.seen, a.State)
-	return nil
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
-func (v *verdicts) Lift(context.Context, int64) error { return nil }
+// cameras is the camera manager of the test: two cameras, one streaming,
+// one stalled with a reason.
+type cameras struct{}
 
-func (v *verdicts) got() []store.AlertState {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return append([]store.AlertState(nil), v.seen...)
-}
-
-// browser starts headless Chromium, or skips when it is not installed
-// (make test installs it: scripts/setup.sh --test).
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium not installed; run scripts/setup.sh --test")
+func (cameras) Apply(context.Context, store.Camera) error { return nil }
+func (cameras) Remove(context.Context, string) error      { return nil }
+func (cameras) Status(id string) (httpapi.CameraStatus, bool) {
+	if id == "gate" {
+		return httpapi.CameraStatus{ID: id, State: httpapi.CameraStalled, Reason: "no frame for 12 s"}, true
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
-		chromedp.Flag("disable-dev-shm-usage", true))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelB := chromedp.NewContext(actx)
-	// A hang guard, not a speed target: Chromium starts slowly on a busy machine.
-	ctx, cancelC := context.WithTimeout(ctx, 3*time.Minute)
-	t.Cleanup(func() { cancelC(); cancelB(); cancelA() })
-	return ctx
+	return httpapi.CameraStatus{ID: id, State: httpapi.CameraStreaming}, true
 }
 
-// TestConsoleVerdictFlow drives the real console in a real browser against
-// the real API and store: the camera and the anomaly alert show with its
-// explanation, the "confirmed" button stores the verdict and hands it to
-// feedback, and the alert leaves the "new" queue when its state arrives
-// over the event stream.
-func TestConsoleVerdictFlow(t *testing.T) {
-	st, err := sqlite.Open(context.Background(), ":memory:")
+// frames serves a generated picture as every camera's snapshot and live
+// frame.
+type frames struct{ jpg []byte }
+
+func newFrames(t *testing.T) *frames {
+	img := image.NewRGBA(image.Rect(0, 0, 640, 480))
+	for y := range 480 {
+		for x := range 640 {
+			img.Set(x, y, color.RGBA{uint8(x / 3), uint8(y / 2), 90, 255})
+		}
+	}
+	var b bytes.Buffer
+	require.NoError(t, jpeg.Encode(&b, img, nil))
+	return &frames{jpg: b.Bytes()}
+}
+
+func (f *frames) Snapshot(context.Context, string, int) ([]byte, time.Time, error) {
+	return f.jpg, time.Now(), nil
+}
+
+func (f *frames) Subscribe(string) (<-chan []byte, func(), error) {
+	ch := make(chan []byte, 1)
+	ch <- f.jpg
+	var once sync.Once
+	return ch, func() { once.Do(func() { close(ch) }) }, nil
+}
+
+// scenes records applied scenes; previews raise one alert per zone.
+type scenes struct{}
+
+func (scenes) ApplyScene(context.Context, string, *scene.Scene, string) error { return nil }
+func (scenes) PreviewScene(_ context.Context, camera string, sc *scene.Scene, _, _ time.Time) ([]event.Event, error) {
+	var out []event.Event
+	for _, z := range sc.Zones {
+		out = append(out, event.Event{Rule: "intrusion", Camera: camera, Zone: z.Name, Explanation: "person in " + z.Name})
+	}
+	return out, nil
+}
+
+type console struct {
+	url    string
+	st     *sqlite.Store
+	broker *service.Broker
+	clock  *clock
+	shots  string
+}
+
+// newConsole serves the real console and API over a real SQLite store,
+// with users of every role, two cameras (one named like an attack) and
+// alerts.
+func newConsole(t *testing.T) *console {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "vigil.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
-	bg := context.Background()
-	require.NoError(t, st.PutCamera(bg, store.Camera{ID: "plaza", Name: "Plaza", URL: "/x.avi", Kind: "file", Enabled: true}))
-	id, err := st.AddAlert(bg, event.Event{Rule: "anomaly", Name: "direction", Camera: "plaza", Class: "car", Start: 1, End: 2,
-		Severity: event.Medium, Explanation: "car heading north where 100% of cars here head south"})
+	c := &console{st: st, broker: service.NewBroker(), clock: &clock{t: time.Now().UTC()}}
+	accounts := auth.New(st, auth.Options{Params: fast, Now: c.clock.now})
+	sys := auth.Actor{Name: "setup", Via: auth.ViaSystem, Addr: "local"}
+	for name, role := range map[string]auth.Role{"vera": auth.Viewer, "otto": auth.Operator, "sue": auth.Supervisor, "ada": auth.Admin} {
+		_, err := accounts.CreateUser(ctx, sys, auth.NewUser{Name: name, Role: role, Password: password, DisplayName: name + " " + hostile})
+		require.NoError(t, err)
+	}
+	require.NoError(t, st.PutCamera(ctx, store.Camera{ID: "plaza", Name: hostile, URL: "/x.avi", Kind: "file", Enabled: true}))
+	require.NoError(t, st.PutCamera(ctx, store.Camera{ID: "gate", Name: "North gate", URL: "/y.avi", Kind: "file", Enabled: true}))
+	_, err = st.SaveScene(ctx, "gate", "version: 1\ncamera: gate\nimage: {width: 640, height: 480}\n", "setup")
 	require.NoError(t, err)
-
-	fb := &verdicts{}
-	broker := service.NewBroker()
-	api := httpapi.New(httpapi.Deps{Store: st, Broker: broker, Feedback: fb}, httpapi.Options{})
+	for i, sev := range []event.Severity{event.Medium, event.High} {
+		_, err := st.AddAlert(ctx, event.Event{Rule: "intrusion", Name: hostile, Camera: "plaza", Zone: hostile, Class: "person",
+			Start: float64(i), End: float64(i + 2), Severity: sev, Explanation: "person in " + hostile + " for 4.2 s",
+			Values: map[string]float64{"dwell_s": 4.2}})
+		require.NoError(t, err)
+	}
+	f := newFrames(t)
+	api := httpapi.New(httpapi.Deps{Store: st, Cameras: cameras{}, Scenes: scenes{}, Live: f, Broker: c.broker,
+		Auth: accounts, Snapshots: f, Previewer: scenes{}}, httpapi.Options{})
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
 	mux.Handle("/", web.Handler())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	// After the server, so that its cleanup (run first) closes the
-	// browser and with it the event stream the server would wait for.
-	ctx := browser(t)
+	c.url = srv.URL
+	c.shots = filepath.Join("..", "..", "out", "console-screenshots")
+	require.NoError(t, os.MkdirAll(c.shots, 0o755))
+	return c
+}
 
-	item := `li[data-alert="` + strconv.FormatInt(id, 10) + `"]`
-	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(item)))
-	title, err := chromedp.Run(ctx, chromedp.Text(item))
-	require.NoError(t, err)
-	camera, err := chromedp.Run(ctx, chromedp.Text(`div[data-camera="plaza"] h3`))
-	require.NoError(t, err)
-	learned, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('div[data-camera="plaza"] select.learned option').length`))
-	require.NoError(t, err)
-	require.Contains(t, title, "anomaly: direction — plaza")
-	require.Contains(t, title, "100% of cars here head south")
-	require.Contains(t, camera, "Plaza")
-	require.Equal(t, 5, learned, "live view plus four learned heatmaps")
+// browser starts headless Chromium with a fresh profile and collects
+// every console message; it skips when Chromium is not installed (make
+// test installs it: scripts/setup.sh --test).
+func browser(t testing.TB) (context.Context, func() []chromedp.ConsoleMessage) {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium not installed; run scripts/setup.sh --test")
+	}
+	opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 1000),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true)}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	ctx, cancelC := context.WithTimeout(ctx, 4*time.Minute)
+	t.Cleanup(func() { cancelC(); cancelB(); cancelA() })
+	var mu sync.Mutex
+	var msgs []chromedp.ConsoleMessage
+	done := make(chan struct{})
+	messages := chromedp.Console(ctx)
+	go func() {
+		defer close(done)
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			msgs = append(msgs, m)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() { cancelC(); <-done })
+	return ctx, func() []chromedp.ConsoleMessage {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]chromedp.ConsoleMessage(nil), msgs...)
+	}
+}
 
-	// The second button is "confirmed" (acknowledged, confirmed, …).
-	require.NoError(t, chromedp.Do(ctx, chromedp.Click(item+` button:nth-of-type(2)`), chromedp.WaitNotPresent(item)))
-	a, err := st.GetAlert(bg, id)
+// shot saves a screenshot of the page and checks, on every page shot,
+// that each control has a label and can be reached by keyboard.
+func (c *console) shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	bad := eval[[]string](t, ctx, `[...document.querySelectorAll('input, select, textarea, button, a[href], canvas, [tabindex]:not([tabindex="-1"])')]
+		.filter(e => e.offsetParent !== null || e.closest('dialog[open]'))
+		.filter(e => {
+			const named = (e.labels && e.labels.length) || e.getAttribute('aria-label') || (['BUTTON', 'A'].includes(e.tagName) && e.textContent.trim());
+			const reachable = e.tabIndex >= 0 && !e.closest('[inert]');
+			return !named || !reachable;
+		}).map(e => e.outerHTML.slice(0, 120))`)
+	require.Empty(t, bad, "controls without a label or out of keyboard reach on %s", name)
+	jpg, err := chromedp.Run(ctx, chromedp.FullScreenshot(85))
 	require.NoError(t, err)
-	require.Equal(t, store.StateConfirmed, a.State)
-	require.Equal(t, "console", a.History[0].By)
-	require.Equal(t, []store.AlertState{store.StateConfirmed}, fb.got())
+	require.NoError(t, os.WriteFile(filepath.Join(c.shots, name+".jpg"), jpg, 0o644))
+}
+
+func run(t testing.TB, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	require.NoError(t, chromedp.Do(ctx, actions...))
+}
+
+func eval[T any](t testing.TB, ctx context.Context, js string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	require.NoError(t, err)
+	return v
+}
+
+// js runs a script as a step, ignoring its value.
+func js(expr string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Evaluate[any](expr)(ctx, tg)
+		return chromedp.Void{}, err
+	}
+}
+
+// setValue sets a form control's value as typing would, with the
+// change event.
+func setValue(sel, v string) chromedp.Action[chromedp.Void] {
+	return js(fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = %q; e.dispatchEvent(new Event('input', {bubbles: true})); e.dispatchEvent(new Event('change', {bubbles: true})); })()`, sel, v))
+}
+
+// poll waits until a script is true.
+func poll(expr string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Poll[bool](expr)(ctx, tg)
+		return chromedp.Void{}, err
+	}
+}
+
+func login(t testing.TB, ctx context.Context, c *console, name string) {
+	t.Helper()
+	// A part that failed may have left a session behind.
+	_, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{})
+	require.NoError(t, err)
+	run(t, ctx, chromedp.Navigate(c.url+"/"), chromedp.WaitVisible(`#login-name`),
+		chromedp.SendKeys(`#login-name`, name), chromedp.SendKeys(`#login-password`, password+"\r"),
+		chromedp.WaitVisible(`#who`), chromedp.WaitVisible(`main h2`))
+}
+
+func logout(t *testing.T, ctx context.Context) {
+	t.Helper()
+	run(t, ctx, chromedp.Click(`#logout`), chromedp.WaitVisible(`#login-name`))
+}
+
+// apiStatus makes a request from the page, with the session's cookies
+// and CSRF token, and returns the status.
+func apiStatus(t *testing.T, ctx context.Context, method, path, body string) int {
+	t.Helper()
+	script := fmt.Sprintf(`(async () => {
+		const csrf = decodeURIComponent((document.cookie.split('; ').find(c => c.startsWith('vigil_csrf=')) || '=').split('=')[1]);
+		const r = await fetch(%q, {method: %q, headers: {'Content-Type': 'application/json', 'X-CSRF-Token': csrf}, body: %s});
+		return r.status;
+	})()`, path, method, body)
+	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](script, chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	return status
+}
+
+// TestConsole walks the console as each role in a real browser against
+// the real API and store, and checks the audit log at the end.
+func TestConsole(t *testing.T) {
+	c := newConsole(t)
+	browserCtx, problems := browser(t)
+	bg := context.Background()
+	// Each part gets its own deadline, so a failure ends it quickly.
+	var ctx context.Context
+	part := func(t *testing.T) {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(browserCtx, 90*time.Second)
+		t.Cleanup(cancel)
+	}
+
+	t.Run("login refused and throttled", func(t *testing.T) {
+		part(t)
+		run(t, ctx, chromedp.Navigate(c.url+"/"), chromedp.WaitVisible(`#login-name`))
+		c.shot(t, ctx, "01-login")
+		for i := range 5 {
+			run(t, ctx, setValue(`#login-name`, "vera"), setValue(`#login-password`, ""),
+				chromedp.SendKeys(`#login-password`, "wrong password!\r"),
+				chromedp.WaitVisible(`#login-message:not(:empty)`))
+			msg := eval[string](t, ctx, `document.getElementById('login-message').textContent`)
+			require.Equal(t, "Wrong user name or password.", msg, "attempt %d", i+1)
+			run(t, ctx, js(`document.getElementById('login-message').textContent = ''`))
+		}
+		run(t, ctx, setValue(`#login-password`, ""), chromedp.SendKeys(`#login-password`, password+"\r"),
+			chromedp.WaitVisible(`#login-message:not(:empty)`))
+		require.Contains(t, eval[string](t, ctx, `document.getElementById('login-message').textContent`), "Too many failed logins",
+			"even the right password waits out the lock")
+		c.shot(t, ctx, "02-login-throttled")
+		c.clock.add(time.Minute)
+	})
+
+	t.Run("viewer changes nothing", func(t *testing.T) {
+		part(t)
+		login(t, ctx, c, "vera")
+		run(t, ctx, chromedp.WaitVisible(`figure[data-camera="plaza"] img[src]`))
+		require.Equal(t, hostile, eval[string](t, ctx, `document.querySelector('figure[data-camera="plaza"] .name').textContent`))
+		require.Equal(t, "stalled", eval[string](t, ctx, `document.querySelector('figure[data-camera="gate"] .state').textContent`))
+		require.Equal(t, "no frame for 12 s", eval[string](t, ctx, `document.querySelector('figure[data-camera="gate"] .state').title`))
+		require.True(t, eval[bool](t, ctx, `[...document.querySelectorAll('nav a[data-role]')].every(a => a.hidden)`), "no scene or admin pages")
+		noMarkup(t, ctx)
+		c.shot(t, ctx, "03-wall")
+		run(t, ctx, chromedp.Click(`figure[data-camera="plaza"] button.view`), chromedp.WaitVisible(`dialog img.live`))
+		c.shot(t, ctx, "04-wall-enlarged")
+		run(t, ctx, chromedp.KeyEvent("\x1b"), chromedp.WaitNotPresent(`dialog`))
+
+		run(t, ctx, chromedp.Navigate(c.url+"/#/queue"), chromedp.WaitVisible(`li[data-alert="1"]`))
+		require.True(t, eval[bool](t, ctx, `[...document.querySelectorAll('.queue button')].every(b => b.disabled)`), "every action disabled")
+		require.Contains(t, eval[string](t, ctx, `document.title`), "(2)", "unreviewed count in the title")
+		noMarkup(t, ctx)
+		c.shot(t, ctx, "05-queue-viewer")
+		require.Equal(t, http.StatusForbidden, apiStatus(t, ctx, "POST", "/api/v1/alerts/1/transition", `JSON.stringify({to: 'acknowledged'})`))
+		require.Equal(t, http.StatusForbidden, apiStatus(t, ctx, "PUT", "/api/v1/cameras/gate/scene", `'{}'`))
+		require.Equal(t, http.StatusForbidden, apiStatus(t, ctx, "GET", "/api/v1/audit", "undefined"))
+		a, err := c.st.GetAlert(bg, 1)
+		require.NoError(t, err)
+		require.Equal(t, store.StateNew, a.State)
+		logout(t, ctx)
+	})
+
+	t.Run("operator handles alerts", func(t *testing.T) {
+		part(t)
+		login(t, ctx, c, "otto")
+		run(t, ctx, chromedp.Navigate(c.url+"/#/queue"), chromedp.WaitVisible(`li[data-alert="2"]`))
+		// A new alert arrives live while the queue is open.
+		id, err := c.st.AddAlert(bg, event.Event{Rule: "wrong_way", Camera: "gate", Lane: "out", Class: "car", Severity: event.Critical,
+			Explanation: "car 7 moved 9.1 m against lane 'out' at 41 km/h"})
+		require.NoError(t, err)
+		al, err := c.st.GetAlert(bg, id)
+		require.NoError(t, err)
+		c.broker.Publish(service.Message{Type: httpapi.MessageAlert, Data: al})
+		item := `li[data-alert="` + strconv.FormatInt(id, 10) + `"]`
+		run(t, ctx, chromedp.WaitVisible(item))
+		require.Equal(t, item, `li[data-alert="`+eval[string](t, ctx, `document.querySelector('.queue li').dataset.id`)+`"]`, "critical first")
+		run(t, ctx, poll(`document.title.startsWith('(3)')`))
+		c.shot(t, ctx, "06-queue-operator")
+
+		// Keyboard: focus the critical one and acknowledge it with "a".
+		run(t, ctx, chromedp.Focus(item), chromedp.KeyEvent("a"))
+		waitState(t, c, id, store.StateAcknowledged)
+		// Open it and dispatch a unit with the form.
+		run(t, ctx, chromedp.Navigate(c.url+"/#/alert/"+strconv.FormatInt(id, 10)), chromedp.WaitVisible(`form[aria-label="dispatch"]`),
+			setValue(`form[aria-label="dispatch"] select[name="unit_type"]`, "police"),
+			chromedp.SendKeys(`form[aria-label="dispatch"] input[name="unit_id"]`, "car 12"),
+			chromedp.SendKeys(`form[aria-label="dispatch"] textarea`, "on the way"))
+		c.shot(t, ctx, "07-alert-view")
+		run(t, ctx, chromedp.Click(`form[aria-label="dispatch"] button[type="submit"]`))
+		waitState(t, c, id, store.StateConfirmed)
+		run(t, ctx, chromedp.WaitVisible(`//button[text()="Close"]`), chromedp.Click(`//button[text()="Close"]`))
+		waitState(t, c, id, store.StateClosed)
+
+		// Another is a false alarm, from the queue's button.
+		run(t, ctx, chromedp.Navigate(c.url+"/#/queue"), chromedp.WaitVisible(`li[data-alert="1"]`),
+			chromedp.Click(`//li[@data-alert="1"]//button[text()="False alarm"]`))
+		waitState(t, c, 1, store.StateFalseAlarm)
+		a, err := c.st.GetAlert(bg, id)
+		require.NoError(t, err)
+		require.Equal(t, []string{"otto", "otto", "otto"}, []string{a.History[0].By, a.History[1].By, a.History[2].By})
+		require.Equal(t, "dispatched police car 12: on the way", a.History[1].Note)
+
+		// The hostile alert renders as text in its view.
+		run(t, ctx, chromedp.Navigate(c.url+"/#/alert/2"), chromedp.WaitVisible(`.alert-view .explanation`))
+		require.Equal(t, "person in "+hostile+" for 4.2 s", eval[string](t, ctx, `document.querySelector('.alert-view .explanation').textContent`))
+		noMarkup(t, ctx)
+		logout(t, ctx)
+	})
+
+	t.Run("supervisor draws a zone", func(t *testing.T) {
+		part(t)
+		login(t, ctx, c, "sue")
+		run(t, ctx, chromedp.Navigate(c.url+"/#/scene/gate"), chromedp.WaitVisible(`.editor canvas`),
+			chromedp.Click(`input[name="tool"][value="zone"]`), chromedp.ScrollIntoView(`.editor canvas`))
+		box := eval[[]float64](t, ctx, `(() => { const r = document.querySelector('.editor canvas').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`)
+		for _, p := range [][2]float64{{0.2, 0.2}, {0.6, 0.2}, {0.6, 0.7}, {0.2, 0.7}} {
+			run(t, ctx, chromedp.MouseClickXY(box[0]+p[0]*box[2], box[1]+p[1]*box[3]))
+		}
+		run(t, ctx, chromedp.Click(`//button[text()="Finish shape"]`), chromedp.WaitVisible(`input[name="zone-name"]`),
+			js(`(() => { const i = document.querySelector('input[name="zone-name"]'); i.value = 'platform'; i.dispatchEvent(new Event('change')); })()`),
+			chromedp.Click(`//button[text()="Add rule"]`), chromedp.WaitVisible(`select[name="rule-type"]`))
+		require.Equal(t, "platform", eval[string](t, ctx, `document.querySelector('select[name="rule-target"]').value`))
+		run(t, ctx, chromedp.Click(`//button[text()="Preview (last hour)"]`), chromedp.WaitVisible(`ul.preview li`))
+		require.Contains(t, eval[string](t, ctx, `document.querySelector('.editor h3').textContent`), "Preview: 1 alert(s)")
+		c.shot(t, ctx, "08-scene-editor")
+		run(t, ctx, chromedp.Click(`//button[text()="Save"]`), poll(`[...document.querySelectorAll('[role=status]')].some(e => e.textContent.startsWith('Saved as version 2'))`))
+		v, err := c.st.LatestScene(bg, "gate")
+		require.NoError(t, err)
+		require.Equal(t, "sue", v.Author)
+		require.Contains(t, v.YAML, "name: platform")
+		sc, err := scene.Parse([]byte(v.YAML), "gate.yaml")
+		require.NoError(t, err)
+		require.Len(t, sc.Zones[0].Polygon, 4)
+		run(t, ctx, chromedp.Reload(), chromedp.WaitVisible(`input[name="zone-name"]`))
+		require.Equal(t, "platform", eval[string](t, ctx, `document.querySelector('input[name="zone-name"]').value`), "seen after reload")
+		run(t, ctx, chromedp.Navigate(c.url+"/#/dashboard"), chromedp.WaitVisible(`.charts svg`))
+		c.shot(t, ctx, "09-dashboard")
+		logout(t, ctx)
+	})
+
+	t.Run("admin reads the audit log", func(t *testing.T) {
+		part(t)
+		login(t, ctx, c, "ada")
+		run(t, ctx, chromedp.Navigate(c.url+"/#/admin/audit"), chromedp.WaitVisible(`table.audit tbody tr`))
+		c.shot(t, ctx, "10-audit")
+		rows := eval[[][]string](t, ctx, `[...document.querySelectorAll('table.audit tbody tr')].map(r => [r.querySelector('.actor').textContent, r.querySelector('.action').textContent, r.querySelector('.object').textContent])`)
+		has := func(actor, action, object string) bool {
+			for _, r := range rows {
+				if r[0] == actor && r[1] == action && (object == "" || r[2] == object) {
+					return true
+				}
+			}
+			return false
+		}
+		require.True(t, has("(invalid name)", "login_failed", "") || has("vera", "login_failed", "user/vera"), "failed logins: %v", rows)
+		require.True(t, has("vera", "login", "user/vera"), "%v", rows)
+		require.True(t, has("otto", "alert.transition", "alert/3"), "%v", rows)
+		require.True(t, has("otto", "alert.transition", "alert/1"), "%v", rows)
+		require.True(t, has("sue", "scene.save", "camera/gate"), "%v", rows)
+		require.True(t, has("sue", "logout", "user/sue"), "%v", rows)
+		for _, tab := range []string{"users", "tokens", "groups"} {
+			run(t, ctx, chromedp.Navigate(c.url+"/#/admin/"+tab), chromedp.WaitVisible(`main form`))
+			c.shot(t, ctx, "11-admin-"+tab)
+		}
+		require.Contains(t, eval[string](t, ctx, `document.getElementById('who').textContent`), hostile, "display names are text too")
+		noMarkup(t, ctx)
+	})
+
+	ctx = browserCtx
+	for _, m := range problems() {
+		t.Logf("console: %s %s", m, m.URL)
+	}
+	require.Empty(t, unexpected(problems()), "no script errors or console errors")
+}
+
+// noMarkup checks that no hostile name became an element: had one been
+// put into the page as HTML there would be an <img src="x"> (whose inline
+// onerror the CSP would block anyway).
+func noMarkup(t *testing.T, ctx context.Context) {
+	t.Helper()
+	require.Zero(t, eval[int](t, ctx, `document.querySelectorAll('img[src="x"]').length`))
+	require.False(t, eval[bool](t, ctx, `window.__xss === 1`))
+	require.Contains(t, eval[string](t, ctx, `document.body.textContent`), hostile, "the name shows, as text")
+}
+
+// waitState waits for the store to show an alert's state (the console
+// acts asynchronously).
+func waitState(t *testing.T, c *console, id int64, want store.AlertState) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		a, err := c.st.GetAlert(context.Background(), id)
+		return err == nil && a.State == want
+	}, 20*time.Second, 50*time.Millisecond, "alert %d to %s", id, want)
+}
+
+// unexpected keeps the console messages that are problems: exceptions,
+// console errors and warnings, and browser log errors, except the
+// network log lines for the refusals the test provokes on purpose (the
+// wrong passwords, the throttled login and the viewer's refused calls).
+func unexpected(msgs []chromedp.ConsoleMessage) []string {
+	var out []string
+	for _, m := range msgs {
+		if m.Type != chromedp.ConsoleException && m.Type != "error" && m.Type != "warning" && m.Type != "assert" {
+			continue
+		}
+		if m.Source == "network" && (strings.Contains(m.Text, "401") || strings.Contains(m.Text, "429") || strings.Contains(m.Text, "403")) {
+			continue
+		}
+		out = append(out, m.String()+" "+m.URL)
+	}
+	return out
 }

@@ -1,12 +1,18 @@
-// Package web is the operator console served at "/": live camera views and
-// the alert queue, talking only to the public HTTP API (no server-side
-// rendering), embedded in the binary so one file runs a site.
+// Package web is the operator console served at "/": the login page, the
+// camera wall, the alert queue, the alert view, the scene editor, the
+// dashboard and the administration pages. It is plain ES modules talking
+// only to the public HTTP API (no server-side rendering, no build step,
+// nothing from a CDN), embedded in the binary so one file runs a site.
+// Every response carries the security headers, including a CSP that
+// allows no inline script; user-controlled text is only ever set as text.
 package web
 
 import (
 	"embed"
 	"io/fs"
 	"net/http"
+
+	"github.com/vigil-cctv/vigil/internal/auth"
 )
 
 //go:embed static
@@ -18,5 +24,11 @@ func Handler() http.Handler {
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
 	}
-	return http.FileServer(http.FS(sub))
+	files := http.FileServer(http.FS(sub))
+	return auth.SecurityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The console changes with the binary; revalidate rather than
+		// run yesterday's script against today's API.
+		w.Header().Set("Cache-Control", "no-cache")
+		files.ServeHTTP(w, r)
+	}))
 }

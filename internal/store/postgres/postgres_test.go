@@ -2,14 +2,10 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"net/url"
 	"os"
-	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -18,54 +14,10 @@ import (
 )
 
 // dsnEnv holds the DSN of a server the tests may create schemas in.
-const dsnEnv = "VIGIL_TEST_POSTGRES"
+const dsnEnv = storetest.PostgresEnv
 
-// freshDSN creates an empty schema with a random name, dropped when the
-// test ends, and returns the DSN with search_path set to it, so tests can
-// run in parallel and repeatedly against one database.
-func freshDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv(dsnEnv)
-	if dsn == "" {
-		t.Skip("VIGIL_TEST_POSTGRES not set; .ci/run starts a PostgreSQL server and sets it")
-	}
-	ctx := context.Background()
-	schema := "vigil_test_" + strings.ToLower(rand.Text()[:12])
-	conn, err := pgx.Connect(ctx, dsn)
-	require.NoError(t, err)
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, "CREATE SCHEMA "+schema)
-	require.NoError(t, err)
-	t.Cleanup(func() { dropSchema(t, dsn, schema) })
-	return withSearchPath(t, dsn, schema)
-}
-
-func dropSchema(t *testing.T, dsn, schema string) {
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Errorf("drop schema %s: %v", schema, err)
-		return
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-		t.Errorf("drop schema %s: %v", schema, err)
-	}
-}
-
-// withSearchPath adds search_path to a URL or key=value DSN; pgx sends
-// unknown DSN parameters to the server as run-time settings.
-func withSearchPath(t *testing.T, dsn, schema string) string {
-	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
-		return dsn + " search_path=" + schema
-	}
-	u, err := url.Parse(dsn)
-	require.NoError(t, err)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// freshDSN is a DSN on an empty schema of its own (see storetest.FreshPostgres).
+func freshDSN(t *testing.T) string { return storetest.FreshPostgres(t) }
 
 func open(t *testing.T, dsn string) store.Store {
 	t.Helper()
@@ -132,4 +84,12 @@ func TestHelperWriter(t *testing.T) {
 		t.Skip("helper process for TestKill9")
 	}
 	storetest.RunWriter(func(ctx context.Context) (store.Store, error) { return postgres.Open(ctx, dsn) })
+}
+
+func TestAuditAppendOnly(t *testing.T) {
+	t.Parallel()
+	s, err := postgres.Open(context.Background(), freshDSN(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	storetest.AuditAppendOnly(t, s, s.W)
 }

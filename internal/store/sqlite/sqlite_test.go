@@ -67,3 +67,11 @@ func TestHelperWriter(t *testing.T) {
 	}
 	storetest.RunWriter(func(ctx context.Context) (store.Store, error) { return sqlite.Open(ctx, path) })
 }
+
+func TestAuditAppendOnly(t *testing.T) {
+	t.Parallel()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vigil.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	storetest.AuditAppendOnly(t, s, s.W)
+}

@@ -77,6 +77,9 @@ func (db *DB) ListAlerts(ctx context.Context, f store.AlertFilter) ([]store.Aler
 	if f.After > 0 {
 		w.add("id < ?", f.After)
 	}
+	if f.Cameras != nil {
+		w.in("camera", f.Cameras)
+	}
 	q := db.D.rebind(`SELECT ` + alertCols + ` FROM alerts` + w.String() + ` ORDER BY id DESC LIMIT ?`)
 	alerts, err := db.queryAlerts(ctx, q, append(w.args, limit(f.Limit))...)
 	if err != nil {

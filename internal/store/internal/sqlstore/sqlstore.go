@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -92,6 +93,19 @@ type where struct {
 func (w *where) add(cond string, args ...any) {
 	w.conds = append(w.conds, cond)
 	w.args = append(w.args, args...)
+}
+
+// in adds "col IN (…)"; an empty list matches nothing.
+func (w *where) in(col string, vals []string) {
+	if len(vals) == 0 {
+		w.conds = append(w.conds, "1 = 0")
+		return
+	}
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = v
+	}
+	w.add(col+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")+")", args...)
 }
 
 func (w *where) String() string {

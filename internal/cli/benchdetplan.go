@@ -1,0 +1,272 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/decode"
+	"github.com/vigil-cctv/vigil/internal/detect"
+	"github.com/vigil-cctv/vigil/internal/detect/onnx"
+	"github.com/vigil-cctv/vigil/internal/detplan"
+	"github.com/vigil-cctv/vigil/internal/ingest"
+	"github.com/vigil-cctv/vigil/internal/ingest/rtsptest"
+	"github.com/vigil-cctv/vigil/internal/moteval"
+	"github.com/vigil-cctv/vigil/internal/motfile"
+	"github.com/vigil-cctv/vigil/internal/track"
+)
+
+// benchDetplanCmd measures what the detection policy (package detplan)
+// saves and costs: the same footage at the same analysed rate, once with
+// the detector on every analysed frame and once with the policy (crops
+// around motion and tracks, frames carried by the tracker), reporting
+// analysed frames per CPU-second and, with --gt, MOTA on the analysed
+// frames.
+type benchDetplanCmd struct {
+	Input   string  `arg:"" help:"Footage: a video file or image directory."`
+	FPS     float64 `help:"Analysed frames per second (selected on the timestamp grid)." default:"5"`
+	Classes string  `help:"Classes tracked." default:"person,vehicle"`
+	GT      string  `name:"gt" help:"MOTChallenge ground truth of the input; scored on the analysed frames." type:"existingfile"`
+	SeqFPS  float64 `name:"seq-fps" help:"Frame rate the ground truth is numbered at (frame = round(PTS·seq-fps)+1)." default:"10"`
+	Static  float64 `help:"Instead of the input, seconds of a static view: its first frame frozen, with fresh noise in every frame, H.264 at 25 fps."`
+	JSON    bool    `name:"json" help:"Print the report as JSON."`
+	modelFlags
+}
+
+// detplanPass is one run over the footage.
+type detplanPass struct {
+	Mode          string         `json:"mode"`
+	Frames        int            `json:"analysed_frames"`
+	CPUSeconds    float64        `json:"cpu_seconds"`
+	FPSPerCore    float64        `json:"analysed_fps_per_core"`
+	Counts        detplan.Counts `json:"decisions"`
+	MOTA          *float64       `json:"mota,omitempty"`
+	IDF1          *float64       `json:"idf1,omitempty"`
+	GTFrames      int            `json:"gt_frames,omitempty"`
+	WallFPS       float64        `json:"wall_fps"`
+	DetectorCalls int            `json:"detector_calls"`
+}
+
+func (b *benchDetplanCmd) Run(e *env) error {
+	input := b.Input
+	if b.Static > 0 {
+		dir, err := os.MkdirTemp("", "vigil-static-*")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		input = filepath.Join(dir, "static.mp4")
+		if err := rtsptest.MakeStaticClip(e.ctx, b.Input, input, b.Static, 25); err != nil {
+			return err
+		}
+	}
+	classes, err := detect.ParseClassSet(b.Classes)
+	if err != nil {
+		return err
+	}
+	var passes []detplanPass
+	for _, policy := range []bool{false, true} {
+		p, err := b.pass(e.ctx, input, classes, policy)
+		if err != nil {
+			return err
+		}
+		passes = append(passes, p)
+	}
+	if b.JSON {
+		return printJSON(e.stdout, passes)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "mode\tanalysed\tcpu s\tfps/core\tfull\tregions\tcarry\tdetector calls\tMOTA\tIDF1\n")
+	for _, p := range passes {
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%d\t%d\t%d\t%d\t%s\t%s\n", p.Mode, p.Frames, p.CPUSeconds, p.FPSPerCore,
+			p.Counts.Full, p.Counts.Regions, p.Counts.Carry, p.DetectorCalls, pctOf(p.MOTA), pctOf(p.IDF1))
+	}
+	return tw.Flush()
+}
+
+func pctOf(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", 100**v)
+}
+
+// cpuTime is this process's CPU time plus that of its reaped children
+// (ffmpeg decoding).
+func cpuTime() time.Duration {
+	var self, kids syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &kids)
+	return time.Duration(self.Utime.Nano() + self.Stime.Nano() + kids.Utime.Nano() + kids.Stime.Nano())
+}
+
+// detplanRun is the state of one pass.
+type detplanRun struct {
+	full, region *onnx.Detector
+	classes      detect.ClassSet
+	tracker      *track.Tracker
+	gate         *ingest.MotionGate
+	policy       *detplan.Policy
+	calls        int
+}
+
+func (b *benchDetplanCmd) pass(ctx context.Context, input string, classes detect.ClassSet, usePolicy bool) (detplanPass, error) {
+	src, err := decode.Open(ctx, input, decode.Options{FPS: b.FPS, ImageFPS: b.SeqFPS})
+	if err != nil {
+		return detplanPass{}, err
+	}
+	r, err := b.newRun(src.Info, classes, usePolicy)
+	if err != nil {
+		return detplanPass{}, err
+	}
+	defer r.close()
+	cpu0, wall0 := cpuTime(), time.Now()
+	ch, err := src.Start(ctx)
+	if err != nil {
+		return detplanPass{}, err
+	}
+	var rows []motfile.Row
+	analysed := map[int]bool{}
+	n := 0
+	for f := range ch {
+		tracks, err := r.frame(f, usePolicy)
+		if err != nil {
+			for range ch {
+			}
+			_ = src.Wait()
+			return detplanPass{}, err
+		}
+		frame := int(math.Round(f.PTS.Seconds()*b.SeqFPS)) + 1
+		analysed[frame] = true
+		for _, t := range tracks {
+			rows = append(rows, motfile.Row{Frame: frame, ID: t.ID, Box: t.Box, Conf: float64(t.Score), X: -1, Y: -1, Z: -1})
+		}
+		n++
+	}
+	if err := src.Wait(); err != nil {
+		return detplanPass{}, err
+	}
+	cpu := cpuTime() - cpu0
+	p := detplanPass{Mode: "every frame", Frames: n, CPUSeconds: cpu.Seconds(), FPSPerCore: float64(n) / cpu.Seconds(),
+		WallFPS: float64(n) / time.Since(wall0).Seconds(), DetectorCalls: r.calls}
+	if usePolicy {
+		p.Mode, p.Counts = "policy", r.policy.Counts()
+	} else {
+		p.Counts = detplan.Counts{Full: int64(n)}
+	}
+	return p, b.score(&p, rows, analysed)
+}
+
+// score compares with the ground truth subsampled at the analysed frames:
+// a gt row counts when its frame number is one the pass analysed.
+func (b *benchDetplanCmd) score(p *detplanPass, rows []motfile.Row, analysed map[int]bool) error {
+	if b.GT == "" {
+		return nil
+	}
+	gt, err := motfile.ReadFile(b.GT)
+	if err != nil {
+		return err
+	}
+	var kept []motfile.Row
+	frames := map[int]bool{}
+	for _, g := range gt {
+		if analysed[g.Frame] {
+			kept = append(kept, g)
+			frames[g.Frame] = true
+		}
+	}
+	res, err := moteval.Evaluate(kept, rows, moteval.Options{IoU: 0.5})
+	if err != nil {
+		return err
+	}
+	p.MOTA, p.IDF1, p.GTFrames = &res.MOTA, &res.IDF1, len(frames)
+	return nil
+}
+
+func (b *benchDetplanCmd) newRun(info decode.Info, classes detect.ClassSet, usePolicy bool) (*detplanRun, error) {
+	full, err := b.open(info.Width, info.Height)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := track.New(track.DefaultConfig(b.FPS))
+	if err != nil {
+		full.Close()
+		return nil, err
+	}
+	r := &detplanRun{full: full, classes: classes, tracker: tr}
+	if !usePolicy {
+		return r, nil
+	}
+	r.gate, r.policy = ingest.NewMotionGate(ingest.GateOptions{}), detplan.New(detplan.Config{})
+	if info.Width >= 320 && info.Height >= 320 {
+		m := b.modelFlags
+		m.InputSize = "320x320"
+		if r.region, err = m.open(320, 320); err != nil {
+			r.close()
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+func (r *detplanRun) close() {
+	r.full.Close()
+	if r.region != nil {
+		r.region.Close()
+	}
+}
+
+// frame analyses one frame: every frame detected, or as the policy says.
+func (r *detplanRun) frame(f *decode.Frame, usePolicy bool) ([]track.Track, error) {
+	if !usePolicy {
+		dets, err := r.full.Detect(f)
+		r.calls++
+		if err != nil {
+			return nil, err
+		}
+		return r.tracker.Update(r.keep(dets)), nil
+	}
+	r.gate.Check(f.PTS, f.Width, f.Height, f.Pix)
+	motion, global := r.gate.Boxes()
+	st := detplan.State{PTS: f.PTS, Width: f.Width, Height: f.Height, Motion: motion, MotionGlobal: global}
+	for _, m := range r.tracker.Motions() {
+		st.Tracks = append(st.Tracks, detplan.Track{Box: m.Box, VX: m.VX, VY: m.VY})
+	}
+	d := r.policy.Decide(st)
+	switch {
+	case d.Mode == detplan.Carry:
+		return r.tracker.Predict(), nil
+	case d.Mode == detplan.Regions && r.region != nil:
+		var parts []detect.RegionDetections
+		for _, rect := range d.Regions {
+			dets, err := r.region.DetectRegion(f, rect)
+			r.calls++
+			if err != nil {
+				return nil, err
+			}
+			parts = append(parts, detect.RegionDetections{Rect: rect, Dets: dets})
+		}
+		return r.tracker.Update(r.keep(detect.MergeRegions(parts, f.Width, f.Height, 0.6))), nil
+	}
+	dets, err := r.full.Detect(f)
+	r.calls++
+	if err != nil {
+		return nil, err
+	}
+	return r.tracker.Update(r.keep(dets)), nil
+}
+
+func (r *detplanRun) keep(dets []detect.Detection) []detect.Detection {
+	out := dets[:0]
+	for _, d := range dets {
+		if r.classes.Allows(d.Class) {
+			out = append(out, d)
+		}
+	}
+	return out
+}

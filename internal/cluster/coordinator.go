@@ -1,0 +1,216 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Assignment is the value of a camera's entry in vigil_assign.
+type Assignment struct {
+	Node string `json:"node"`
+}
+
+// RunCoordinator campaigns for the coordinator lease and, while it holds
+// it, places cameras: on every change of the nodes, the assignments or
+// the cameras, and every LeaderTTL/3. It returns when ctx ends, giving the
+// lease up so another node takes over at once.
+func (c *Cluster) RunCoordinator(ctx context.Context) error {
+	st, err := c.watchPlacementState(ctx)
+	if err != nil {
+		return err
+	}
+	lw, err := c.leader.Watch(ctx, leaderKey)
+	if err != nil {
+		return fmt.Errorf("cluster: watch coordinator lease: %w", err)
+	}
+	defer func() { _ = lw.Stop() }()
+	retry := time.NewTimer(0)
+	defer retry.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e := <-lw.Updates(): // the lease was released or expired: try now
+			if e == nil || e.Operation() == jetstream.KeyValuePut {
+				continue
+			}
+		case <-retry.C:
+		}
+		rev, err := c.leader.Create(ctx, leaderKey, []byte(c.opts.Node))
+		if err == nil {
+			c.opts.Log.Info("cluster: coordinator elected", "node", c.opts.Node)
+			c.lead(ctx, rev, st)
+			c.opts.Log.Info("cluster: coordinator lease ended", "node", c.opts.Node)
+		} else if !errors.Is(err, jetstream.ErrKeyExists) && ctx.Err() == nil {
+			c.opts.Log.Warn("cluster: coordinator campaign", "node", c.opts.Node, "err", err)
+		}
+		retry.Reset(c.opts.LeaderTTL / 2) // in case a release is missed
+	}
+}
+
+// placementState mirrors what placement reads.
+type placementState struct {
+	nodes, assign, cameras *mirror
+}
+
+func (c *Cluster) watchPlacementState(ctx context.Context) (*placementState, error) {
+	nodes, err := watchMirror(ctx, c.nodes, ">")
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	assign, err := watchMirror(ctx, c.assign, ">")
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	cameras, err := watchMirror(ctx, c.config, string(ConfigCamera)+".>")
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	return &placementState{nodes: nodes, assign: assign, cameras: cameras}, nil
+}
+
+// lead holds the lease from revision rev until it cannot be renewed or
+// ctx ends.
+func (c *Cluster) lead(ctx context.Context, rev uint64, st *placementState) {
+	c.metrics.isLeader.Set(1)
+	defer c.metrics.isLeader.Set(0)
+	renewedAt := c.opts.Now()
+	defer func() {
+		// Give the lease up (only if still ours) so a successor starts now.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_ = c.leader.Delete(dctx, leaderKey, jetstream.LastRevision(rev))
+	}()
+	for _, m := range []*mirror{st.nodes, st.assign, st.cameras} {
+		if err := m.wait(ctx); err != nil {
+			return
+		}
+	}
+	renew := time.NewTicker(c.opts.LeaderTTL / 3)
+	defer renew.Stop()
+	for {
+		c.reconcile(ctx, st)
+		select {
+		case <-ctx.Done():
+			return
+		case <-st.nodes.changed:
+		case <-st.assign.changed:
+		case <-st.cameras.changed:
+		case <-renew.C:
+			sent := c.opts.Now()
+			rctx, cancel := context.WithTimeout(ctx, c.opts.LeaderTTL/3)
+			next, err := c.leader.Update(rctx, leaderKey, []byte(c.opts.Node), rev)
+			cancel()
+			if err == nil {
+				rev, renewedAt = next, sent
+				continue
+			}
+			c.opts.Log.Warn("cluster: coordinator lease not renewed", "node", c.opts.Node, "err", err)
+			// A refused update means another node holds the lease; a
+			// lease we could not renew for most of its life is as good
+			// as gone: stop deciding before a successor starts.
+			if isConflict(err) || c.opts.Now().Sub(renewedAt) > c.opts.LeaderTTL*3/4 {
+				return
+			}
+		}
+	}
+}
+
+// reconcile plans and applies moves; every write is a compare-and-set,
+// so a decision made on stale state fails and is remade on fresh state.
+func (c *Cluster) reconcile(ctx context.Context, st *placementState) {
+	cameras, nodes, current := placementInputs(st)
+	moves := Plan(cameras, nodes, current)
+	// Moves touch different keys, so they go out together (bounded): a
+	// cluster starting with thousands of cameras is placed in seconds,
+	// not one round trip at a time.
+	sem := make(chan struct{}, 32)
+	var wg sync.WaitGroup
+	for _, m := range moves {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			c.apply(ctx, m)
+		})
+	}
+	wg.Wait()
+}
+
+func (c *Cluster) apply(ctx context.Context, m Move) {
+	if err := c.applyMove(ctx, m); err != nil {
+		if isConflict(err) {
+			c.metrics.casConflicts.Inc()
+			return
+		}
+		c.opts.Log.Warn("cluster: assignment not written", "camera", m.Camera, "to", m.To, "err", err)
+		return
+	}
+	c.metrics.moves.Inc()
+	c.opts.Log.Info("cluster: camera placed", "camera", m.Camera, "from", m.From, "to", m.To)
+}
+
+func (c *Cluster) applyMove(ctx context.Context, m Move) error {
+	if m.To == "" {
+		return c.assign.Delete(ctx, m.Camera, jetstream.LastRevision(m.Rev))
+	}
+	b, _ := json.Marshal(Assignment{Node: m.To})
+	var err error
+	if m.Rev == 0 {
+		_, err = c.assign.Create(ctx, m.Camera, b)
+	} else {
+		_, err = c.assign.Update(ctx, m.Camera, b, m.Rev)
+	}
+	return err
+}
+
+// placementInputs turns the mirrors into Plan's inputs: enabled cameras,
+// live worker nodes with their capacity, and current assignments.
+func placementInputs(st *placementState) ([]Demand, []Capacity, map[string]Placed) {
+	var cameras []Demand
+	for _, e := range st.cameras.snapshot() {
+		var cc CameraConfig
+		if json.Unmarshal(e.Value(), &cc) != nil || cc.Disabled || ValidID(cc.ID) != nil {
+			continue
+		}
+		cameras = append(cameras, Demand{Camera: cc.ID, FPS: cc.demand()})
+	}
+	var nodes []Capacity
+	for _, e := range st.nodes.snapshot() {
+		var n NodeInfo
+		if json.Unmarshal(e.Value(), &n) != nil || !slices.Contains(n.Roles, RoleWorker) {
+			continue
+		}
+		nodes = append(nodes, Capacity{Node: e.Key(), FPS: n.CapacityFPS})
+	}
+	current := map[string]Placed{}
+	for k, e := range st.assign.snapshot() {
+		var a Assignment
+		_ = json.Unmarshal(e.Value(), &a) // an unreadable entry counts as unassigned, at its revision
+		current[k] = Placed{Node: a.Node, Rev: e.Revision()}
+	}
+	return cameras, nodes, current
+}
+
+// Roles a node may hold.
+const (
+	RoleWorker      = "worker"
+	RoleAPI         = "api"
+	RoleCoordinator = "coordinator"
+)
+
+// isConflict reports a compare-and-set that lost: the entry changed (or
+// appeared, or went) since it was read.
+func isConflict(err error) bool {
+	var api *jetstream.APIError
+	return errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) ||
+		errors.Is(err, jetstream.ErrKeyNotFound) ||
+		errors.As(err, &api) && (api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+			api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
+}

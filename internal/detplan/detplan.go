@@ -1,0 +1,260 @@
+// Package detplan decides, for each analysed frame of a camera, how much
+// detector work it needs: the whole frame, a few model-sized crops around
+// what moved and where tracked objects are, or nothing at all — the
+// tracker carrying its tracks through the frame by prediction (the rules
+// still see every analysed frame). This is how one box serves many
+// cameras: a quiet street costs a full-frame pass every couple of seconds,
+// a busy one every frame.
+//
+// The decision depends only on the frame's PTS, its motion boxes and the
+// tracker's state, never on the wall clock or the load, so a replay makes
+// the same decisions.
+package detplan
+
+import (
+	"fmt"
+	"image"
+	"math"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/geom"
+)
+
+// Mode is what the detector does with a frame.
+type Mode int
+
+// Modes, from most to least detector work.
+const (
+	Full    Mode = iota // the whole frame at the full-frame model input
+	Regions             // the crops in Decision.Regions at the region model input
+	Carry               // no detection: the tracker predicts (track.Tracker.Predict)
+)
+
+func (m Mode) String() string {
+	switch m {
+	case Regions:
+		return "regions"
+	case Carry:
+		return "carry"
+	default:
+		return "full"
+	}
+}
+
+// Decision is the plan for one frame, kept for the live overlay and the
+// metrics (vigil_frames_total{stage} and a per-mode counter).
+type Decision struct {
+	Mode Mode
+	// Regions are the crops to detect in (frame pixels, inside the frame);
+	// for Full, the whole frame.
+	Regions []image.Rectangle
+	// Reason says why, for the debug overlay: "periodic full pass",
+	// "3 tracks, none fast: carried", …
+	Reason string
+}
+
+// Config tunes a Policy. Zero fields take the defaults.
+type Config struct {
+	// RegionSize is the side of a crop in frame pixels, at least (default
+	// 320): the region detector's input, so a crop of this size is seen at
+	// the frame's own resolution.
+	RegionSize int
+	// MaxRegionScale bounds how much larger than RegionSize a crop may grow
+	// to hold what it must (default 2: scaled down at most 2×).
+	MaxRegionScale float64
+	// MaxRegions is the most crops per frame; beyond it the whole frame
+	// costs less (default 2, since a 320×320 inference costs about a third
+	// of a 640×480 one).
+	MaxRegions int
+	// LargeMotion is the fraction of the frame that, once covered by the
+	// crops' content, makes the whole frame the better choice (default 0.4).
+	LargeMotion float64
+	// FullEvery forces a full-frame pass at least this often in PTS
+	// (default 2 s), for what moved too little for the motion gate.
+	FullEvery time.Duration
+	// MaxCarry is the most analysed frames carried in a row while tracks
+	// are live (default 2). With no track and no motion there is no limit
+	// but FullEvery.
+	MaxCarry int
+	// ManyTracks live tracks or more make every frame detected (default 8):
+	// crowds occlude, and prediction through occlusion swaps ids.
+	ManyTracks int
+	// FastFraction: a track whose centre moves more than this fraction of
+	// its box's larger side per analysed frame is fast (default 0.25), and
+	// its prediction is not trusted.
+	FastFraction float64
+	// Margin grows each track box by this fraction of its size on each side,
+	// plus its velocity, before planning crops (default 0.25).
+	Margin float64
+}
+
+func (c Config) withDefaults() Config {
+	if c.RegionSize <= 0 {
+		c.RegionSize = 320
+	}
+	if c.MaxRegionScale < 1 {
+		c.MaxRegionScale = 2
+	}
+	if c.MaxRegions <= 0 {
+		c.MaxRegions = 2
+	}
+	if c.LargeMotion <= 0 {
+		c.LargeMotion = 0.4
+	}
+	if c.FullEvery <= 0 {
+		c.FullEvery = 2 * time.Second
+	}
+	if c.MaxCarry < 0 {
+		c.MaxCarry = 0
+	} else if c.MaxCarry == 0 {
+		c.MaxCarry = 2
+	}
+	if c.ManyTracks <= 0 {
+		c.ManyTracks = 8
+	}
+	if c.FastFraction <= 0 {
+		c.FastFraction = 0.25
+	}
+	if c.Margin <= 0 {
+		c.Margin = 0.25
+	}
+	return c
+}
+
+// Track is what the policy needs to know about a live track
+// (track.Tracker.Motions gives box and velocity).
+type Track struct {
+	Box geom.Box
+	// VX and VY are the velocity in pixels per analysed frame.
+	VX, VY float64
+	// NearRule is set by the chain when the track is close to a rule's
+	// zone, line or lane: its frames are detected, not predicted.
+	NearRule bool
+}
+
+// State is what is known about a frame before detection.
+type State struct {
+	PTS           time.Duration
+	Width, Height int
+	// Motion are the changed areas (ingest.MotionGate.Boxes); MotionGlobal
+	// says the whole view changed (or nothing is known yet).
+	Motion       []geom.Box
+	MotionGlobal bool
+	Tracks       []Track
+}
+
+// Counts are the decisions taken so far, by mode.
+type Counts struct{ Full, Regions, Carry int64 }
+
+// Policy decides per frame for one camera. It is not safe for concurrent
+// use: one per camera, called in frame order.
+type Policy struct {
+	cfg      Config
+	started  bool
+	w, h     int
+	lastPTS  time.Duration
+	lastFull time.Duration
+	carried  int
+	counts   Counts
+}
+
+// New returns a policy; its first frame is a full pass.
+func New(cfg Config) *Policy { return &Policy{cfg: cfg.withDefaults()} }
+
+// Counts reports the decisions taken so far.
+func (p *Policy) Counts() Counts { return p.counts }
+
+// Decide plans detection for one frame.
+func (p *Policy) Decide(s State) Decision {
+	d := p.decide(s)
+	switch d.Mode {
+	case Full:
+		p.lastFull, p.carried = s.PTS, 0
+		d.Regions = []image.Rectangle{image.Rect(0, 0, s.Width, s.Height)}
+		p.counts.Full++
+	case Regions:
+		p.carried = 0
+		p.counts.Regions++
+	case Carry:
+		p.carried++
+		p.counts.Carry++
+	}
+	p.started, p.w, p.h, p.lastPTS = true, s.Width, s.Height, s.PTS
+	return d
+}
+
+func (p *Policy) decide(s State) Decision {
+	switch {
+	case !p.started || s.Width != p.w || s.Height != p.h || s.PTS < p.lastPTS:
+		return Decision{Mode: Full, Reason: "first frame of a stream"}
+	case s.MotionGlobal:
+		return Decision{Mode: Full, Reason: "the whole view changed"}
+	case s.PTS-p.lastFull >= p.cfg.FullEvery:
+		return Decision{Mode: Full, Reason: "periodic full pass"}
+	}
+	if why := p.busy(s); why != "" {
+		return p.detect(s, why)
+	}
+	if len(s.Tracks) == 0 && len(s.Motion) == 0 {
+		return Decision{Mode: Carry, Reason: "nothing moving, no track"}
+	}
+	if p.carried < p.cfg.MaxCarry {
+		return Decision{Mode: Carry, Reason: fmt.Sprintf("%d tracks, slow, motion explained: carried", len(s.Tracks))}
+	}
+	return p.detect(s, fmt.Sprintf("%d frames carried", p.carried))
+}
+
+// busy says why the frame must be detected now, or "".
+func (p *Policy) busy(s State) string {
+	if n := len(s.Tracks); n >= p.cfg.ManyTracks {
+		return fmt.Sprintf("%d tracks", n)
+	}
+	for _, t := range s.Tracks {
+		if t.NearRule {
+			return "a track near a rule"
+		}
+		if math.Hypot(t.VX, t.VY) > p.cfg.FastFraction*max(t.Box.W, t.Box.H) {
+			return "a fast track"
+		}
+	}
+	for _, m := range s.Motion {
+		if !explained(m, s.Tracks) {
+			return "motion away from tracks"
+		}
+	}
+	return ""
+}
+
+// explained reports whether most of a motion box lies on tracked objects.
+func explained(m geom.Box, tracks []Track) bool {
+	covered := 0.0
+	for _, t := range tracks {
+		covered += m.Intersection(t.Box)
+	}
+	return covered >= 0.5*m.Area()
+}
+
+// detect plans crops around motion and tracks, or the full frame when the
+// crops would cost as much.
+func (p *Policy) detect(s State, why string) Decision {
+	boxes := append([]geom.Box(nil), s.Motion...)
+	for _, t := range s.Tracks {
+		boxes = append(boxes, grow(t, p.cfg.Margin))
+	}
+	regions, ok := PlanRegions(boxes, s.Width, s.Height, p.cfg)
+	if !ok {
+		return Decision{Mode: Full, Reason: why + "; crops would cost as much as the frame"}
+	}
+	if len(regions) == 0 {
+		return Decision{Mode: Full, Reason: why}
+	}
+	return Decision{Mode: Regions, Regions: regions, Reason: why}
+}
+
+// grow is a track's box widened by margin on each side and stretched by
+// its velocity, where the object may be found this frame.
+func grow(t Track, margin float64) geom.Box {
+	b := t.Box
+	mx, my := b.W*margin+math.Abs(t.VX), b.H*margin+math.Abs(t.VY)
+	return geom.Box{X: b.X - mx, Y: b.Y - my, W: b.W + 2*mx, H: b.H + 2*my}
+}

@@ -1,0 +1,141 @@
+package detplan
+
+import (
+	"image"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/vigil-cctv/vigil/internal/geom"
+)
+
+func inside(b geom.Box, r image.Rectangle) bool {
+	return b.X >= float64(r.Min.X) && b.Y >= float64(r.Min.Y) && b.X2() <= float64(r.Max.X) && b.Y2() <= float64(r.Max.Y)
+}
+
+// Whatever the boxes, a plan puts each (clipped) box wholly inside one
+// crop, keeps crops inside the frame, square, at least RegionSize and at
+// most MaxRegions of them.
+func TestPlanRegionsCoversEveryBox(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		w := rapid.IntRange(320, 1920).Draw(t, "w")
+		h := rapid.IntRange(320, 1080).Draw(t, "h")
+		n := rapid.IntRange(0, 6).Draw(t, "n")
+		var boxes []geom.Box
+		for i := range n {
+			x := rapid.Float64Range(-50, float64(w)).Draw(t, "x")
+			y := rapid.Float64Range(-50, float64(h)).Draw(t, "y")
+			bw := rapid.Float64Range(1, 400).Draw(t, "bw")
+			bh := rapid.Float64Range(1, 400).Draw(t, "bh")
+			boxes = append(boxes, geom.Box{X: x, Y: y, W: bw, H: bh})
+			_ = i
+		}
+		cfg := Config{}.withDefaults()
+		regions, ok := PlanRegions(boxes, w, h, cfg)
+		if !ok {
+			return
+		}
+		require.LessOrEqual(t, len(regions), cfg.MaxRegions)
+		frame := image.Rect(0, 0, w, h)
+		for _, r := range regions {
+			require.True(t, r.In(frame), "%v in %v", r, frame)
+			require.Equal(t, r.Dx(), r.Dy())
+			require.GreaterOrEqual(t, r.Dx(), cfg.RegionSize)
+		}
+		for _, b := range boxes {
+			c := b.Clip(float64(w), float64(h))
+			if c.W <= 0 || c.H <= 0 {
+				continue
+			}
+			found := false
+			for _, r := range regions {
+				found = found || inside(c, r)
+			}
+			require.True(t, found, "box %+v in none of %v", c, regions)
+		}
+	})
+}
+
+func TestPlanRegionsPrefersTheFrameWhenCropsCostMore(t *testing.T) {
+	const w, h = 1280, 720
+	one := []geom.Box{{X: 100, Y: 100, W: 50, H: 120}}
+	regions, ok := PlanRegions(one, w, h, Config{})
+	require.True(t, ok)
+	require.Equal(t, []image.Rectangle{image.Rect(0, 0, 320, 320)}, regions)
+
+	spread := []geom.Box{{X: 10, Y: 10, W: 40, H: 40}, {X: 1200, Y: 10, W: 40, H: 40}, {X: 600, Y: 650, W: 40, H: 40}}
+	_, ok = PlanRegions(spread, w, h, Config{})
+	require.False(t, ok, "three crops cost more than one full pass")
+
+	_, ok = PlanRegions([]geom.Box{{X: 0, Y: 0, W: 900, H: 600}}, w, h, Config{})
+	require.False(t, ok, "a large motion area")
+
+	_, ok = PlanRegions(one, 320, 240, Config{})
+	require.False(t, ok, "a frame smaller than a crop")
+}
+
+func step(i int) time.Duration { return time.Duration(i) * 200 * time.Millisecond }
+
+// A static view (nothing moving, no track) is detected only by the
+// periodic full pass: one frame in ten at 5 fps.
+func TestStaticViewIsMostlyCarried(t *testing.T) {
+	p := New(Config{})
+	var modes []Mode
+	for i := range 20 {
+		modes = append(modes, p.Decide(State{PTS: step(i), Width: 768, Height: 576}).Mode)
+	}
+	require.Equal(t, Counts{Full: 2, Carry: 18}, p.Counts())
+	require.Equal(t, Full, modes[0])
+	require.Equal(t, Full, modes[10])
+}
+
+func TestBusyFramesAreDetected(t *testing.T) {
+	walker := Track{Box: geom.Box{X: 100, Y: 100, W: 40, H: 100}, VX: 5}
+	cases := []struct {
+		name  string
+		state State
+		want  Mode
+	}{
+		{"slow track, motion on it", State{Tracks: []Track{walker}, Motion: []geom.Box{walker.Box}}, Carry},
+		{"fast track", State{Tracks: []Track{{Box: walker.Box, VX: 40}}}, Regions},
+		{"near a rule", State{Tracks: []Track{{Box: walker.Box, NearRule: true}}}, Regions},
+		{"motion away from tracks", State{Tracks: []Track{walker}, Motion: []geom.Box{{X: 600, Y: 400, W: 30, H: 60}}}, Regions},
+		{"many tracks", State{Tracks: make([]Track, 8)}, Full},
+		{"lighting change", State{MotionGlobal: true}, Full},
+	}
+	for _, c := range cases {
+		p := New(Config{})
+		p.Decide(State{PTS: 0, Width: 768, Height: 576})
+		c.state.PTS, c.state.Width, c.state.Height = step(1), 768, 576
+		for i := range c.state.Tracks {
+			if c.state.Tracks[i].Box.W == 0 {
+				c.state.Tracks[i].Box = geom.Box{X: float64(90 * i), Y: 10, W: 30, H: 80}
+			}
+		}
+		d := p.Decide(c.state)
+		require.Equal(t, c.want, d.Mode, c.name)
+		require.NotEmpty(t, d.Reason)
+		if d.Mode == Regions {
+			for _, tr := range c.state.Tracks {
+				found := false
+				for _, r := range d.Regions {
+					found = found || inside(tr.Box, r)
+				}
+				require.True(t, found, "%s: track inside a crop", c.name)
+			}
+		}
+	}
+}
+
+// Tracks are carried at most MaxCarry frames in a row, then detected.
+func TestCarryIsBounded(t *testing.T) {
+	p := New(Config{MaxCarry: 2})
+	walker := Track{Box: geom.Box{X: 100, Y: 100, W: 40, H: 100}, VX: 3}
+	var got []Mode
+	for i := range 7 {
+		got = append(got, p.Decide(State{PTS: step(i), Width: 768, Height: 576, Tracks: []Track{walker}}).Mode)
+	}
+	require.Equal(t, []Mode{Full, Carry, Carry, Regions, Carry, Carry, Regions}, got)
+}

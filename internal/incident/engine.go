@@ -1,0 +1,372 @@
+package incident
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/deliver"
+	"github.com/vigil-cctv/vigil/internal/event"
+	"github.com/vigil-cctv/vigil/internal/protocol"
+)
+
+// ErrInvalid wraps a request the engine refuses (an unknown unit type, a
+// note too long); the API answers 400 with its message.
+var ErrInvalid = errors.New("invalid")
+
+// maxTracks bounds the track ids an incident remembers for grouping.
+const maxTracks = 64
+
+// Options tune the engine.
+type Options struct {
+	// OnChange is called after every committed incident change (opened,
+	// joined, escalated, transitioned, closed), e.g. to publish it on the
+	// event stream. It must not block.
+	OnChange func(Incident)
+	// Committed is called after every commit that enqueued messages, e.g.
+	// the delivery worker's Notify. It must not block.
+	Committed func()
+	// Destination reports whether a destination name is configured; it
+	// validates protocol files replaced through the API (nil: any name).
+	Destination func(name string) bool
+	Logger      *slog.Logger
+}
+
+// Engine decides, per event, whether it opens or joins an incident, and
+// drives escalation and auto-close from Tick. It is safe for concurrent
+// use; each camera's decisions are serialised.
+type Engine struct {
+	store  Store
+	o      Options
+	protos atomic.Pointer[protocols]
+	mu     sync.Mutex
+	cams   map[string]*camState
+	m      *metrics
+}
+
+type protocols struct {
+	set  *protocol.Set
+	yaml string
+}
+
+// camState is what one camera's decisions need: its incidents not yet
+// closed, and per situation the latest incident and when it opened.
+type camState struct {
+	mu     sync.Mutex
+	active map[int64]*Incident
+	latest map[string]latestOf
+}
+
+type latestOf struct {
+	id     int64
+	opened time.Time
+}
+
+// NewEngine makes an engine over s with protocol set set (protocol.Default()
+// when nil) whose source text is yaml. Call Load before the first Handle
+// to take up incidents left open by a previous run.
+func NewEngine(s Store, set *protocol.Set, yaml string, o Options) *Engine {
+	if set == nil {
+		set, yaml = protocol.Default(), protocol.DefaultYAML
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{store: s, o: o, cams: map[string]*camState{}, m: newMetrics()}
+	e.protos.Store(&protocols{set: set, yaml: yaml})
+	return e
+}
+
+// SetProtocols replaces the protocol set; incidents already open keep
+// what their protocol said when they opened.
+func (e *Engine) SetProtocols(set *protocol.Set, yaml string) {
+	e.protos.Store(&protocols{set: set, yaml: yaml})
+}
+
+// Protocols returns the protocol set in force and its source text.
+func (e *Engine) Protocols() (*protocol.Set, string) {
+	p := e.protos.Load()
+	return p.set, p.yaml
+}
+
+// Load takes up the incidents a previous run left open.
+func (e *Engine) Load(ctx context.Context) error {
+	list, err := e.store.ActiveIncidents(ctx)
+	if err != nil {
+		return err
+	}
+	for i := range list {
+		in := list[i]
+		c := e.cam(in.Camera)
+		c.mu.Lock()
+		c.remember(&in)
+		c.mu.Unlock()
+	}
+	return nil
+}
+
+func (e *Engine) cam(id string) *camState {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.cams[id]
+	if c == nil {
+		c = &camState{active: map[int64]*Incident{}, latest: map[string]latestOf{}}
+		e.cams[id] = c
+	}
+	return c
+}
+
+func (c *camState) remember(in *Incident) {
+	if in.State == Closed {
+		delete(c.active, in.ID)
+		return
+	}
+	c.active[in.ID] = in
+	k := situation(in.Rule, in.Name, in.Place)
+	if l, ok := c.latest[k]; !ok || in.ID > l.id {
+		c.latest[k] = latestOf{id: in.ID, opened: in.Opened}
+	}
+}
+
+// situation keys "the same thing happening at the same place" on a camera.
+func situation(rule, name, place string) string { return rule + "\x00" + name + "\x00" + place }
+
+// Result is what Handle did with an event.
+type Result struct {
+	Alert    int64     // the event's id (GET /api/v1/alerts/{id})
+	Incident *Incident // nil when the event was not queued
+	Opened   bool      // the event opened Incident (else it joined it)
+	Protocol string    // the protocol that matched ("" none)
+}
+
+// Handle stores ev (its Camera set) and, as the protocols say, opens an
+// incident or joins it to one, with the messages to send, in one
+// transaction. at is the event's wall time on the camera clock. On error
+// nothing was stored and the caller should retry (with ev.ID set, a retry
+// that races a commit it did not see is stored once).
+func (e *Engine) Handle(ctx context.Context, ev event.Event, at time.Time) (Result, error) {
+	set, _ := e.Protocols()
+	p := set.Find(ev, at)
+	c := e.cam(ev.Camera)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	rec := EventRecord{Event: ev, At: at, Key: ev.ID}
+	var target *Incident
+	opened := false
+	if p != nil && p.Queue {
+		target = c.join(ev, at, p)
+		if target == nil && !c.coolingDown(ev, at, p) {
+			target, opened = open(ev, at, p), true
+		}
+	}
+	if target != nil {
+		next := *target
+		if !opened {
+			rec.NewIsBest = grow(&next, ev, at)
+		}
+		rec.Incident = &next
+	}
+	rec.Messages = func(alertID int64, in *Incident) []deliver.Message {
+		msgs := eventMessages(set.EventNotify, ev, alertID, at)
+		if opened && in != nil {
+			msgs = append(msgs, incidentMessages(in.Notify, *in, deliver.NoticeOpened, deliver.OpenedID(in.ID), at, &ev, alertID)...)
+		}
+		return msgs
+	}
+	alertID, stored, err := e.store.RecordEvent(ctx, rec)
+	if err != nil {
+		e.m.storeErrors.Inc()
+		return Result{}, err
+	}
+	res := Result{Alert: alertID, Incident: stored, Opened: opened && stored != nil}
+	if p != nil {
+		res.Protocol = p.Name
+	}
+	e.m.events.WithLabelValues(ev.Camera, ev.Rule, fmt.Sprint(stored != nil)).Inc()
+	if stored != nil {
+		c.remember(stored)
+		if res.Opened {
+			e.m.opened.WithLabelValues(ev.Camera, ev.Rule, stored.Priority).Inc()
+		}
+		e.changed(*stored)
+	}
+	if len(set.EventNotify) > 0 || res.Opened {
+		e.committed()
+	}
+	return res, nil
+}
+
+// join finds the open incident ev belongs to: one following the same
+// track, else one of the same situation whose last event is within the
+// protocol's window.
+func (c *camState) join(ev event.Event, at time.Time, p *protocol.Protocol) *Incident {
+	var bySituation *Incident
+	k := situation(ev.Rule, ev.Name, ev.Place())
+	for _, in := range c.sortedActive() {
+		if !in.State.Open() || at.Sub(in.LastEvent) > p.GroupWindow {
+			continue
+		}
+		if shareTrack(in.Tracks, ev.Tracks) {
+			return in
+		}
+		if bySituation == nil && situation(in.Rule, in.Name, in.Place) == k {
+			bySituation = in
+		}
+	}
+	if bySituation != nil {
+		return bySituation
+	}
+	// Within the cooldown the situation's latest incident, while open,
+	// takes the event whatever the window.
+	if l, ok := c.latest[k]; ok && p.Cooldown > 0 && at.Sub(l.opened) < p.Cooldown {
+		if in := c.active[l.id]; in != nil && in.State.Open() {
+			return in
+		}
+	}
+	return nil
+}
+
+// sortedActive lists the active incidents newest first, so a choice
+// between several is deterministic.
+func (c *camState) sortedActive() []*Incident {
+	out := make([]*Incident, 0, len(c.active))
+	for _, in := range c.active {
+		out = append(out, in)
+	}
+	slices.SortFunc(out, func(a, b *Incident) int { return int(b.ID - a.ID) })
+	return out
+}
+
+// coolingDown reports whether the situation had an incident too recently
+// for another: the event is then stored as an event only.
+func (c *camState) coolingDown(ev event.Event, at time.Time, p *protocol.Protocol) bool {
+	l, ok := c.latest[situation(ev.Rule, ev.Name, ev.Place())]
+	return ok && p.Cooldown > 0 && at.Sub(l.opened) < p.Cooldown
+}
+
+func shareTrack(a, b []int) bool {
+	for _, t := range b {
+		if slices.Contains(a, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// open is the new incident ev starts under p.
+func open(ev event.Event, at time.Time, p *protocol.Protocol) *Incident {
+	in := &Incident{Camera: ev.Camera, Rule: ev.Rule, Name: ev.Name, Place: ev.Place(), Class: ev.Class,
+		Protocol: p.Name, State: New, Priority: string(p.PriorityFor(ev)), Severity: ev.Severity,
+		Summary: ev.Explanation, Unit: string(p.Unit), Tracks: clip(ev.Tracks), Notify: p.Notify,
+		Count: 1, Opened: at, LastEvent: at, AutoClose: p.AutoClose}
+	if esc := p.Escalate; esc != nil {
+		in.EscalateDue = at.Add(esc.After)
+		in.EscalatePriority = string(esc.Priority)
+		if esc.Priority == "" || esc.Priority.Rank() < protocol.Priority(in.Priority).Rank() {
+			in.EscalatePriority = string(protocol.Priority(in.Priority).Raise())
+		}
+		in.EscalateNotify = esc.Notify
+	}
+	return in
+}
+
+// grow adds ev to in and reports whether ev is its best evidence now:
+// the highest severity, the latest among equals.
+func grow(in *Incident, ev event.Event, at time.Time) bool {
+	in.Count++
+	if at.After(in.LastEvent) {
+		in.LastEvent = at
+	}
+	in.Summary = ev.Explanation
+	best := rank(ev.Severity) >= rank(in.Severity)
+	if best {
+		in.Severity = ev.Severity
+	}
+	in.Tracks = clip(append(slices.Clone(in.Tracks), missing(in.Tracks, ev.Tracks)...))
+	return best
+}
+
+func missing(have, add []int) []int {
+	var out []int
+	for _, t := range add {
+		if !slices.Contains(have, t) && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// clip keeps the latest maxTracks track ids.
+func clip(t []int) []int {
+	if len(t) > maxTracks {
+		t = t[len(t)-maxTracks:]
+	}
+	return slices.Clone(t)
+}
+
+var severityOrder = []event.Severity{event.Info, event.Low, event.Medium, event.High, event.Critical}
+
+func rank(s event.Severity) int { return slices.Index(severityOrder, s) }
+
+func (e *Engine) changed(in Incident) {
+	if e.o.OnChange != nil {
+		e.o.OnChange(in)
+	}
+}
+
+func (e *Engine) committed() {
+	if e.o.Committed != nil {
+		e.o.Committed()
+	}
+}
+
+// eventMessages announce a stored event to the destinations every event
+// goes to.
+func eventMessages(dests []string, ev event.Event, alertID int64, at time.Time) []deliver.Message {
+	if len(dests) == 0 {
+		return nil
+	}
+	id := fmt.Sprintf("event-%d", alertID)
+	n := deliver.Notice{ID: id, Type: deliver.NoticeEvent, Sent: at, Camera: ev.Camera, Event: &ev, EventID: alertID}
+	return messages(dests, n, deliver.KindEvent, ev.Rule)
+}
+
+// incidentMessages announce an incident change to dests.
+func incidentMessages(dests []string, in Incident, typ, id string, at time.Time, ev *event.Event, alertID int64) []deliver.Message {
+	if len(dests) == 0 {
+		return nil
+	}
+	info := &deliver.IncidentInfo{ID: in.ID, State: string(in.State), Priority: in.Priority, Protocol: in.Protocol,
+		Rule: in.Rule, Name: in.Name, Place: in.Place, Class: in.Class, Severity: string(in.Severity),
+		Summary: in.Summary, Unit: in.Unit, UnitID: in.UnitID, Count: in.Count, Opened: in.Opened,
+		Escalated: !in.Escalated.IsZero()}
+	if in.UnitType != "" {
+		info.Unit = in.UnitType
+	}
+	if n := len(in.History); n > 0 {
+		info.By = in.History[n-1].By
+	}
+	n := deliver.Notice{ID: id, Type: typ, Sent: at, Camera: in.Camera, Incident: info, Event: ev, EventID: alertID}
+	return messages(dests, n, deliver.KindIncident, in.Rule)
+}
+
+func messages(dests []string, n deliver.Notice, kind, subject string) []deliver.Message {
+	payload, err := json.Marshal(n)
+	if err != nil {
+		// Only the event's values could fail to encode, and the store
+		// encoded the same event before it builds the messages.
+		return nil
+	}
+	out := make([]deliver.Message, 0, len(dests))
+	for _, d := range dests {
+		out = append(out, deliver.Message{ID: n.ID, Destination: d, Camera: n.Camera, Kind: kind, Subject: subject, Payload: payload})
+	}
+	return out
+}
