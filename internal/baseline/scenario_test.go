@@ -115,15 +115,18 @@ func TestNoAlertsDuringWarmup(t *testing.T) {
 }
 
 // With the MinThreshold floor out of the way, the calibrated thresholds
-// alone keep normal traffic near the budget (the floor is what protects
-// the first hours, when the model is still gaining confidence).
+// alone keep normal traffic within the budget (the floor is what protects
+// the first hours, when the model is still gaining confidence). The world is
+// seeded, so the count is deterministic: 2 alerts in the 2 hours for seed 5
+// against a budget of 4; seeds 1–12 gave 0–2. The assertion is the budget
+// itself, with no multiplier.
 func TestCalibrationMeetsBudget(t *testing.T) {
 	m, err := New(Config{MinThreshold: 0.1}, testScene())
 	require.NoError(t, err)
 	w := newWorld(5)
 	w.run(m, 30*time.Minute)
 	evs := w.run(m, 2*time.Hour)
-	require.LessOrEqual(t, float64(len(evs)), 3*2*m.cfg.BudgetPerHour, "alerts: %v", explanations(evs))
+	require.LessOrEqual(t, float64(len(evs)), 2*m.cfg.BudgetPerHour, "alerts: %v", explanations(evs))
 	above := 0
 	for _, thr := range m.State().Thresholds {
 		if thr > 1 {

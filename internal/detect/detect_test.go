@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"encoding/binary"
+	"fmt"
 	"math"
 	"testing"
 
@@ -148,6 +150,9 @@ func TestParseClassSet(t *testing.T) {
 func FuzzDecodeYOLOv8(f *testing.F) {
 	f.Add([]byte{1, 2, 3}, int64(1), int64(5), int64(1), float32(0.1))
 	f.Add(make([]byte, 4*84*3), int64(1), int64(84), int64(3), float32(0))
+	// One anchor with a good box and an infinite person score: it must not
+	// come out as a detection scored +Inf.
+	f.Add(float32Bytes(append([]float32{10, 10, 5, 5, float32(math.Inf(1))}, make([]float32, 79)...)), int64(1), int64(84), int64(1), float32(0.25))
 	f.Fuzz(func(t *testing.T, raw []byte, d0, d1, d2 int64, conf float32) {
 		vals := make([]float32, len(raw)/4)
 		for i := range vals {
@@ -159,9 +164,53 @@ func FuzzDecodeYOLOv8(f *testing.F) {
 			return
 		}
 		for _, d := range dets {
-			if !d.Class.Kept() || d.Box.W <= 0 || d.Box.H <= 0 || math.IsNaN(d.Box.X) || math.IsNaN(d.Box.Y) {
-				t.Fatalf("bad detection %+v", d)
+			if p := detectionProblem(d, conf); p != "" {
+				t.Fatal(p)
 			}
 		}
 	})
+}
+
+func float32Bytes(vs []float32) []byte {
+	out := make([]byte, 0, 4*len(vs))
+	for _, v := range vs {
+		out = binary.LittleEndian.AppendUint32(out, math.Float32bits(v))
+	}
+	return out
+}
+
+// detectionProblem says what is wrong with a detection no caller could use:
+// an unkept class, a box that is not finite or has no area (NaN and +Inf
+// pass a plain W <= 0), or a score that is not finite or below the
+// confidence asked for. It returns "" for a good one.
+func detectionProblem(d Detection, conf float32) string {
+	b := d.Box
+	for _, v := range []float64{b.X, b.Y, b.W, b.H, b.X + b.W, b.Y + b.H, float64(d.Score)} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Sprintf("non-finite value in %+v", d)
+		}
+	}
+	switch {
+	case !d.Class.Kept():
+		return fmt.Sprintf("class %v is not kept", d.Class)
+	case !(b.W > 0) || !(b.H > 0):
+		return fmt.Sprintf("box without area %+v", b)
+	case !(d.Score >= conf):
+		return fmt.Sprintf("score %v below conf %v", d.Score, conf)
+	}
+	return ""
+}
+
+func TestDetectionProblem(t *testing.T) {
+	inf := math.Inf(1)
+	require.Empty(t, detectionProblem(Detection{Box: geom.Box{X: 1, Y: 1, W: 1, H: 1}, Class: Person, Score: 0.5}, 0.5))
+	for _, d := range []Detection{
+		{Box: geom.Box{X: 1, Y: 1, W: math.NaN(), H: 1}, Class: Person, Score: 0.9},
+		{Box: geom.Box{X: 1, Y: 1, W: inf, H: 1}, Class: Person, Score: 0.9},
+		{Box: geom.Box{X: 1, Y: 1, W: 1, H: 1}, Class: Person, Score: float32(inf)},
+		{Box: geom.Box{X: 1, Y: 1, W: 1, H: 1}, Class: Person, Score: 0.1},
+		{Box: geom.Box{X: 1, Y: 1, W: 0, H: 1}, Class: Person, Score: 0.9},
+	} {
+		require.NotEmpty(t, detectionProblem(d, 0.5), "%+v", d)
+	}
 }

@@ -189,7 +189,8 @@ func DecodeYOLOv8(out []float32, shape []int64, opt DecodeOptions) ([]Detection,
 				best, cls = s, c
 			}
 		}
-		if cls < 0 || !(best >= opt.Conf) {
+		// A score of +Inf (a broken export or input) is not a confidence.
+		if cls < 0 || !(best >= opt.Conf) || !finite(float64(best)) {
 			continue
 		}
 		cx, cy, w, h := float64(out[a]), float64(out[n+a]), float64(out[2*n+a]), float64(out[3*n+a])

@@ -46,21 +46,61 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	require.Equal(t, registered, documented)
 }
 
-// TestOpenAPIDeclaresPathParameters checks each {param} of a path is
-// declared, at path or operation level.
+// TestOpenAPIDeclaresPathParameters checks that every operation of a path
+// with {name} segments declares each of them, at path or operation level
+// (a $ref into components/parameters counts), as a required path parameter,
+// and declares no path parameter the template lacks.
 func TestOpenAPIDeclaresPathParameters(t *testing.T) {
 	var raw struct {
-		Paths map[string]map[string]any `yaml:"paths"`
+		Paths      map[string]map[string]any `yaml:"paths"`
+		Components struct {
+			Parameters map[string]any `yaml:"parameters"`
+		} `yaml:"components"`
 	}
 	require.NoError(t, yaml.Unmarshal(openAPIDoc, &raw))
-	param := regexp.MustCompile(`\{(\w+)\}`)
+	placeholder := regexp.MustCompile(`\{(\w+)\}`)
 	for path, item := range raw.Paths {
-		if !param.MatchString(path) {
+		var want []string
+		for _, m := range placeholder.FindAllStringSubmatch(path, -1) {
+			want = append(want, m[1])
+		}
+		slices.Sort(want)
+		shared := pathParams(t, raw.Components.Parameters, item["parameters"], path)
+		for key, v := range item {
+			if !slices.Contains(httpMethods, key) {
+				continue
+			}
+			op, _ := v.(map[string]any)
+			got := slices.Concat(shared, pathParams(t, raw.Components.Parameters, op["parameters"], key+" "+path))
+			slices.Sort(got)
+			require.Equal(t, want, slices.Compact(got), "%s %s: declared path parameters", key, path)
+		}
+	}
+}
+
+// pathParams returns the names of the path parameters in an OpenAPI
+// parameter list, resolving references to components/parameters, and fails
+// on a path parameter that is not required.
+func pathParams(t *testing.T, components map[string]any, list any, where string) []string {
+	t.Helper()
+	items, _ := list.([]any)
+	var names []string
+	for _, it := range items {
+		p, ok := it.(map[string]any)
+		require.True(t, ok, "%s: parameter %v is not an object", where, it)
+		if ref, ok := p["$ref"].(string); ok {
+			name, found := strings.CutPrefix(ref, "#/components/parameters/")
+			require.True(t, found, "%s: unsupported $ref %q", where, ref)
+			p, ok = components[name].(map[string]any)
+			require.True(t, ok, "%s: $ref %q resolves to nothing", where, ref)
+		}
+		if p["in"] != "path" {
 			continue
 		}
-		_, ok := item["parameters"]
-		require.True(t, ok, "%s declares its path parameters", path)
+		require.Equal(t, true, p["required"], "%s: path parameter %v must be required", where, p["name"])
+		names = append(names, p["name"].(string))
 	}
+	return names
 }
 
 // TestRoutesAreRegistered checks that every route in the table reaches a

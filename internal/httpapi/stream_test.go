@@ -63,7 +63,7 @@ func TestSSE(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
 	r := bufio.NewReader(resp.Body)
-	require.Eventually(t, func() bool { return hs.broker.count() == 1 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return hs.broker.count() == 1 }, patience, time.Millisecond)
 
 	hs.broker.Publish(Message{Type: MessageAlert, Data: map[string]any{"id": 7, "rule": "intrusion"}})
 	ev := readEvent(t, r)
@@ -84,7 +84,7 @@ func TestSSE(t *testing.T) {
 
 	cancel()
 	resp.Body.Close()
-	require.Eventually(t, func() bool { return hs.broker.count() == 0 }, 5*time.Second, time.Millisecond,
+	require.Eventually(t, func() bool { return hs.broker.count() == 0 }, patience, time.Millisecond,
 		"the subscription ends with the client")
 	srv.Close()
 }
@@ -101,7 +101,7 @@ func TestMJPEG(t *testing.T) {
 	mt, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	require.NoError(t, err)
 	require.Equal(t, "multipart/x-mixed-replace", mt)
-	require.Eventually(t, func() bool { return hs.live.count() == 1 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return hs.live.count() == 1 }, patience, time.Millisecond)
 
 	frames := [][]byte{[]byte("\xff\xd8frame-one\xff\xd9"), []byte("\xff\xd8frame-two\r\n--vigilframe\xff\xd9")}
 	mr := multipart.NewReader(resp.Body, params["boundary"])
@@ -117,7 +117,7 @@ func TestMJPEG(t *testing.T) {
 
 	cancel()
 	resp.Body.Close()
-	require.Eventually(t, func() bool { return hs.live.count() == 0 }, 5*time.Second, time.Millisecond,
+	require.Eventually(t, func() bool { return hs.live.count() == 0 }, patience, time.Millisecond,
 		"the live subscription ends with the client")
 	srv.Close()
 }
@@ -137,3 +137,7 @@ func TestStreamsAnswerHEAD(t *testing.T) {
 	require.Zero(t, hs.broker.count())
 	require.Zero(t, hs.live.count())
 }
+
+// patience bounds waits for another goroutine: a hang guard with room for a
+// busy machine, not a speed target.
+const patience = 2 * time.Minute

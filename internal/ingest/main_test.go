@@ -92,7 +92,7 @@ func h264Clip(t *testing.T) string {
 	needMedia(t)
 	path := filepath.Join(fixtureDir, "clip.h264")
 	clipOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // hang guard
 		defer cancel()
 		clipErr = rtsptest.MakeClip(ctx, vtest, path, 10, 25, 12)
 	})

@@ -24,18 +24,18 @@ func TestRecorderCutsClipsOnContinuousTime(t *testing.T) {
 	opt.Recorder = ring
 	url := "rtsp://cam:pw@" + srv.Addr() + "/cam"
 	h := startCamera(t, Camera{ID: "c1", URL: url, FPS: 5}, opt)
-	h.waitFor("2 s of frames", 30*time.Second, func() bool { return len(h.frames) >= 10 })
+	h.waitFor("2 s of frames", func() bool { return len(h.frames) >= 10 })
 	srv.Stop()
-	h.waitFor("the camera to notice", 10*time.Second, func() bool { return h.in(StateFailed, StateStalled) })
+	h.waitFor("the camera to notice", func() bool { return h.in(StateFailed, StateStalled) })
 	require.NoError(t, srv.Restart())
-	h.waitFor("frames of a second session", 30*time.Second, func() bool {
+	h.waitFor("frames of a second session", func() bool {
 		n := len(h.frames)
 		return n > 0 && h.frames[n-1].Session == 2 && h.frames[n-1].SourcePTS >= 2*time.Second
 	})
 	_, frames := h.snapshot()
 	last := frames[len(frames)-1]
 	require.Equal(t, 2, last.Session)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), patience) // a hang guard
 	defer cancel()
 	c, err := ring.Cut(ctx, last.PTS-time.Second, last.PTS, filepath.Join(t.TempDir(), "clip.mp4"))
 	require.NoError(t, err)

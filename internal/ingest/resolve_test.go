@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -30,7 +29,7 @@ func TestResolveIsRetriedWithBackoff(t *testing.T) {
 			return clip, nil
 		}}
 	h := startCamera(t, cam, testOptions())
-	h.waitFor("end of input", 30*time.Second, func() bool { return h.in(StateStopped) })
+	h.waitFor("end of input", func() bool { return h.in(StateStopped) })
 	states, frames := h.snapshot()
 	require.NotEmpty(t, frames, "streams once resolved")
 	require.EqualValues(t, 3, calls.Load())
@@ -66,7 +65,7 @@ func TestResolvedURLSecretsAreScrubbed(t *testing.T) {
 			return "rtsp://user:p#" + token + "@10.9.9.9/live?token=" + token, nil
 		}}
 	h := startCamera(t, cam, testOptions())
-	h.waitFor("a failed attempt", 10*time.Second, func() bool { return h.in(StateFailed) })
+	h.waitFor("a failed attempt", func() bool { return h.in(StateFailed) })
 	h.stop()
 	states, _ := h.snapshot()
 	var text strings.Builder

@@ -181,7 +181,7 @@ func TestJanitorRunSweepsUntilCancelled(t *testing.T) {
 	require.Eventually(t, func() bool {
 		_, err := os.Stat(old)
 		return os.IsNotExist(err) && sweeps.Load() >= 2
-	}, 5*time.Second, 5*time.Millisecond)
+	}, 2*time.Minute, 5*time.Millisecond)
 	cancel()
 	<-done
 }

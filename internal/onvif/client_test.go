@@ -22,7 +22,7 @@ const (
 const wantRTSP = "rtsp://192.0.2.10:554/Streaming/Channels/101?transportmode=unicast&profile=Profile_1"
 
 func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // hang guard
 	t.Cleanup(cancel)
 	return ctx
 }

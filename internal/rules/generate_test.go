@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"cmp"
 	"flag"
 	"math"
@@ -16,7 +17,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/motfile"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/scenarios/*/tracks.txt from the scripts in generate_test.go")
+var update = flag.Bool("update", false, "rewrite testdata/scenarios/*/tracks.txt from the scripts in generate_test.go (TestScenarioTracksMatchScripts)")
 
 // key is a foot position (image pixels) at a time (seconds).
 type key struct{ t, x, y float64 }
@@ -150,18 +151,29 @@ func dispersalTracks(parallel bool) []trackScript {
 	return out
 }
 
-// TestGenerateScenarios rewrites the scenario track files with -update.
-func TestGenerateScenarios(t *testing.T) {
-	if !*update {
-		t.Skip("run with -update to rewrite testdata/scenarios/*/tracks.txt")
-	}
+// TestScenarioTracksMatchScripts holds every testdata/scenarios/*/tracks.txt
+// to its script above: each file is exactly what the script renders at
+// 10 fps, and every scenario folder has a script. With -update it rewrites
+// the files instead.
+func TestScenarioTracksMatchScripts(t *testing.T) {
 	for name, scripts := range scenarioScripts {
-		dir := filepath.Join(scenarioDir, name)
-		require.NoError(t, os.MkdirAll(dir, 0o755))
-		f, err := os.Create(filepath.Join(dir, "tracks.txt"))
+		var want bytes.Buffer
+		require.NoError(t, motfile.Write(&want, scriptRows(scripts, 10)))
+		path := filepath.Join(scenarioDir, name, "tracks.txt")
+		if *update {
+			require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+			require.NoError(t, os.WriteFile(path, want.Bytes(), 0o644))
+			continue
+		}
+		got, err := os.ReadFile(path)
 		require.NoError(t, err)
-		require.NoError(t, motfile.Write(f, scriptRows(scripts, 10)))
-		require.NoError(t, f.Close())
+		require.Equal(t, want.String(), string(got), "%s differs from its script; run go test ./internal/rules -run TestScenarioTracksMatchScripts -update", path)
+	}
+	dirs, err := filepath.Glob(filepath.Join(scenarioDir, "*", "tracks.txt"))
+	require.NoError(t, err)
+	require.Len(t, dirs, len(scenarioScripts), "a scenario's tracks.txt has no script")
+	for _, d := range dirs {
+		require.Contains(t, scenarioScripts, filepath.Base(filepath.Dir(d)), "%s has no script", d)
 	}
 }
 

@@ -202,8 +202,8 @@ func TestCancelKillsFFmpeg(t *testing.T) {
 	cancel()
 	select {
 	case <-wr.done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("ffmpeg still running 10s after cancel")
+	case <-time.After(2 * time.Minute): // a hang guard, not a speed target
+		t.Fatal("ffmpeg still running 2 min after cancel")
 	}
 	require.ErrorIs(t, wr.WriteFrame(frame(64, 48, 1)), context.Canceled)
 	require.ErrorIs(t, wr.Close(), context.Canceled)
@@ -217,7 +217,7 @@ func TestCancelWithoutCloseReaps(t *testing.T) {
 	require.NoError(t, err)
 	pid := wr.cmd.Process.Pid
 	cancel()
-	require.Eventually(t, func() bool { return processGone(pid) }, 10*time.Second, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return processGone(pid) }, 2*time.Minute, 10*time.Millisecond,
 		"ffmpeg must be killed and reaped without Close")
 	goleak.VerifyNone(t)
 }

@@ -26,8 +26,8 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
+	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/scene"
-	"github.com/vigil-cctv/vigil/internal/service"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/store/sqlite"
 	"github.com/vigil-cctv/vigil/internal/web"
@@ -110,7 +110,7 @@ func (scenes) PreviewScene(_ context.Context, camera string, sc *scene.Scene, _,
 type console struct {
 	url    string
 	st     *sqlite.Store
-	broker *service.Broker
+	broker *live.Broker[httpapi.Message]
 	clock  *clock
 	shots  string
 }
@@ -123,7 +123,7 @@ func newConsole(t *testing.T) *console {
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "vigil.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
-	c := &console{st: st, broker: service.NewBroker(), clock: &clock{t: time.Now().UTC()}}
+	c := &console{st: st, broker: live.NewBroker[httpapi.Message](0), clock: &clock{t: time.Now().UTC()}}
 	accounts := auth.New(st, auth.Options{Params: fast, Now: c.clock.now})
 	sys := auth.Actor{Name: "setup", Via: auth.ViaSystem, Addr: "local"}
 	for name, role := range map[string]auth.Role{"vera": auth.Viewer, "otto": auth.Operator, "sue": auth.Supervisor, "ada": auth.Admin} {
@@ -347,7 +347,7 @@ func TestConsole(t *testing.T) {
 		require.NoError(t, err)
 		al, err := c.st.GetAlert(bg, id)
 		require.NoError(t, err)
-		c.broker.Publish(service.Message{Type: httpapi.MessageAlert, Data: al})
+		c.broker.Publish(httpapi.Message{Type: httpapi.MessageAlert, Data: al})
 		item := `li[data-alert="` + strconv.FormatInt(id, 10) + `"]`
 		run(t, ctx, chromedp.WaitVisible(item))
 		require.Equal(t, item, `li[data-alert="`+eval[string](t, ctx, `document.querySelector('.queue li').dataset.id`)+`"]`, "critical first")

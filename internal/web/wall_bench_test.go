@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
+	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/service"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/store/sqlite"
@@ -95,7 +96,7 @@ func BenchmarkWall64(b *testing.B) {
 		}
 	}
 	frames := &wallFrames{frame: frame}
-	api := httpapi.New(httpapi.Deps{Store: st, Cameras: cameras{}, Broker: service.NewBroker(), Auth: accounts, Snapshots: frames}, httpapi.Options{})
+	api := httpapi.New(httpapi.Deps{Store: st, Cameras: cameras{}, Broker: live.NewBroker[httpapi.Message](0), Auth: accounts, Snapshots: frames}, httpapi.Options{})
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
 	mux.Handle("/", web.Handler())
