@@ -140,9 +140,10 @@ func (p *Pool) take() (string, Result, bool) {
 	return "", Result{}, false
 }
 
-// Run infers until ctx ends.
+// Run infers until ctx ends; it starts no inference after that, so once
+// it has returned the model may be closed.
 func (p *Pool) Run(ctx context.Context) {
-	for {
+	for ctx.Err() == nil {
 		cam, r, ok := p.take()
 		if !ok {
 			select {
