@@ -145,7 +145,7 @@ func (s *Service) Handler() http.Handler {
 	api := httpapi.New(httpapi.Deps{
 		Store: s.store, Cameras: s, Scenes: s, Live: s.hub, Broker: s.broker, Feedback: s, Baselines: s,
 		Metrics: promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}),
-		Ready:   s.ready, Logger: s.log, Auth: s.auth, Snapshots: s, Sources: s.policy,
+		Ready:   s.ready, Logger: s.log, Auth: s.auth, Snapshots: s, Sources: s.policy, Previewer: s,
 		Incidents: s.queue.eng, Outbox: s.queue.st, Redeliver: s.queue.worker.Notify,
 	}, s.apiOptions())
 	mux := http.NewServeMux()
