@@ -88,6 +88,10 @@ eval-anomaly: setup build
 	$(BIN) analyze $(HIGHWAY) --classes vehicle --jsonl $(OUT)/highway-frames.jsonl --progress none
 	$(BIN) analyze $(HIGHWAY) --classes vehicle --reverse --jsonl $(OUT)/highway-reversed-frames.jsonl --progress none
 	$(BIN) eval anomaly --scene scenes/pets09-s2l1.yaml --learn $(OUT)/vtest-frames.jsonl --warmup 10m --save $(OUT)/pets.baseline
+	@k=$$(( $$(wc -l < $(OUT)/vtest-frames.jsonl) * 6 / 10 )); \
+		head -n $$k $(OUT)/vtest-frames.jsonl > $(OUT)/vtest-learn60.jsonl; \
+		tail -n +$$((k+1)) $(OUT)/vtest-frames.jsonl > $(OUT)/vtest-score40.jsonl
+	$(BIN) eval anomaly --scene scenes/pets09-s2l1.yaml --learn $(OUT)/vtest-learn60.jsonl --warmup 10m --score $(OUT)/vtest-score40.jsonl
 	$(BIN) eval anomaly --scene scenes/cdnet-highway.yaml --learn $(OUT)/highway-frames.jsonl --warmup 10m \
 		--score $(OUT)/highway-reversed-frames.jsonl --events $(OUT)/highway-anomalies.jsonl --save $(OUT)/highway.baseline
 	$(BIN) baseline heatmap $(OUT)/highway.baseline --scene scenes/cdnet-highway.yaml --kind direction --background $(HIGHWAY) --out $(OUT)/highway-direction.png

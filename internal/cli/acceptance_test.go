@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/moteval"
 	"github.com/vigil-cctv/vigil/internal/motfile"
 	"github.com/vigil-cctv/vigil/internal/scene"
+	"github.com/vigil-cctv/vigil/internal/trafficref"
 )
 
 const (
@@ -53,28 +54,41 @@ func TestPETS09Acceptance(t *testing.T) {
 	var res moteval.Result
 	require.NoError(t, json.Unmarshal([]byte(stdout), &res))
 	t.Logf("PETS09-S2L1 tracking: MOTA %.3f IDF1 %.3f HOTA %.3f IDSW %d", res.MOTA, res.IDF1, res.HOTA, res.IDSW)
-	require.GreaterOrEqual(t, res.MOTA, 0.75)
-	require.GreaterOrEqual(t, res.IDF1, 0.70)
+	// The README claims MOTA 79.1, IDF1 72.6, HOTA 56.3, 28 id switches.
+	// Run to run the figures are identical on one machine (the detector,
+	// the tracker and the scorer are deterministic); the margin covers
+	// ONNX Runtime's floating point on other CPUs.
+	require.InDelta(t, 0.791, res.MOTA, 0.005)
+	require.InDelta(t, 0.726, res.IDF1, 0.005)
+	require.InDelta(t, 0.563, res.HOTA, 0.005)
+	require.InDelta(t, 28, res.IDSW, 3)
 
 	ref, err := event.ReadFile(refEvents)
 	require.NoError(t, err)
 	got, err := event.ReadFile(predEvents)
 	require.NoError(t, err)
 	rep := eventeval.Evaluate(ref, got, eventeval.DefaultOptions())
+	// The README's table: line crossing 1.000 and jaywalking 0.919 on 26
+	// and 18 reference events, 0.948 overall. The reference is the same
+	// rules on the ground-truth tracks: a consistency check of detection
+	// and tracking, not of the rules themselves.
+	want := map[string]float64{"line_crossing": 1.000, "jaywalking": 0.919}
 	judged := 0
 	for _, c := range rep.PerRule {
 		t.Logf("PETS09-S2L1 %-14s ref %2d pred %2d P %.3f R %.3f F1 %.3f", c.Rule, c.GT, c.Pred, c.Precision, c.Recall, c.F1)
-		if c.GT >= 10 {
+		if f1, ok := want[c.Rule]; ok {
 			judged++
-			require.GreaterOrEqual(t, c.F1, 0.85, "rule %s", c.Rule)
+			require.InDelta(t, f1, c.F1, 0.03, "rule %s (one event either way moves jaywalking by about 0.03)", c.Rule)
 		}
 	}
-	require.GreaterOrEqual(t, judged, 2, "the scene must give at least two rules 10+ reference events")
+	require.Equal(t, len(want), judged, "the scene must give line crossings and jaywalking")
+	t.Logf("PETS09-S2L1 events overall F1 %.3f", rep.Overall.F1)
+	require.InDelta(t, 0.948, rep.Overall.F1, 0.025)
 
 	quietMotion(t, vtest, frames)
 	learn := evalAnomaly(t, "--scene", petsScene, "--learn", frames).Learn
 	t.Logf("PETS09-S2L1 baseline: %d anomaly alerts in %.2f h after warm-up (%.2f per camera-hour)", learn.Alerts, learn.AfterFor, learn.PerHour)
-	require.LessOrEqual(t, learn.PerHour, 2.0, "played normally, anomaly alerts stay within the default budget")
+	require.Zero(t, learn.Alerts, "played normally, the README's 0 anomaly alerts after warm-up")
 }
 
 // quietMotion loops normal footage with its tracks through the motion cue
@@ -157,9 +171,22 @@ func TestHighwayWrongWayAcceptance(t *testing.T) {
 	recall := float64(len(perVehicle)) / float64(len(moving))
 	t.Logf("highway: %d vehicles travel >= 8 m; reversed: %d wrong-way alerts, recall %.3f, %d vehicles alerted twice, %d alerts on no such vehicle",
 		len(moving), len(revAlerts), recall, len(twice), unmatched)
-	require.GreaterOrEqual(t, len(moving), 10)
-	require.GreaterOrEqual(t, recall, 0.9)
+	require.Equal(t, 30, len(moving))
+	require.Equal(t, 1.0, recall, "every vehicle that travels 8 m reversed")
 	require.Empty(t, twice, "exactly one alert per vehicle")
+	require.Zero(t, unmatched, "no alert elsewhere")
+
+	// The same alerts against vehicles labelled by hand from the frames
+	// (testdata/highway): a reference independent of the rule's own
+	// 8 m criterion.
+	labels, err := trafficref.Load("../../testdata/highway/vehicles.csv")
+	require.NoError(t, err)
+	byHand := trafficref.Score(labels, revAlerts, trafficref.Road{H: *sc.Homography},
+		trafficref.Playback{Frames: frames, FPS: 25, Reversed: true}, trafficref.DefaultOptions)
+	t.Logf("highway reversed against the hand labels: %s", byHand.String())
+	require.Equal(t, 1.0, byHand.Recall, byHand.String())
+	require.Empty(t, byHand.Twice)
+	require.Empty(t, byHand.Unmatched)
 
 	// The learned baseline knows no rule: it learns the forward traffic,
 	// stays quiet on it, and flags the reversed vehicles.
@@ -173,8 +200,10 @@ func TestHighwayWrongWayAcceptance(t *testing.T) {
 	anomalyRecall := float64(len(alertedVehicles)) / float64(len(moving))
 	t.Logf("highway baseline: forwards %d anomaly alerts in %.2f h after warm-up (%.2f per camera-hour); reversed %d alerts %v, recall %.3f of moving vehicles",
 		rep.Learn.Alerts, rep.Learn.AfterFor, rep.Learn.PerHour, rep.Score[0].Alerts, rep.Score[0].ByKind, anomalyRecall)
-	require.LessOrEqual(t, rep.Learn.PerHour, 2.0, "played forwards, anomaly alerts stay within the default budget")
-	require.GreaterOrEqual(t, anomalyRecall, 0.8, "played in reverse, the baseline flags the reversed traffic")
+	require.Zero(t, rep.Learn.Alerts, "played forwards, the README's 0 anomaly alerts after warm-up")
+	// README: 26 of the 30 moving vehicles (0.867), none twice.
+	require.InDelta(t, 0.867, anomalyRecall, 0.07, "played in reverse, the baseline flags the reversed traffic")
+	require.Equal(t, rep.Score[0].Alerts, len(rep.Score[0].Alerted), "no reversed track alerted twice")
 }
 
 func readEvents(t *testing.T, path string) []event.Event {
