@@ -35,8 +35,9 @@ func TestClusterPlacementByCapacityAndCAS(t *testing.T) {
 	e, err := nodes[1].c.assign.Get(ctx, cams[0])
 	require.NoError(t, err)
 	stale := e.Revision()
-	require.NoError(t, nodes[1].c.applyMove(ctx, Move{Camera: "cam-x", To: "w3"}))
-	err = nodes[1].c.applyMove(ctx, Move{Camera: "cam-x", To: "w2"})
+	// cams[1] is assigned and configured, so the coordinator leaves its entry
+	// alone; a stray entry could be removed between two writes.
+	err = nodes[1].c.applyMove(ctx, Move{Camera: cams[1], To: "w3"})
 	require.True(t, isConflict(err), "create over an existing entry: %v", err)
 	err = nodes[1].c.applyMove(ctx, Move{Camera: cams[0], To: "w3", Rev: stale - 1})
 	require.True(t, isConflict(err), "update at an old revision: %v", err)
@@ -47,6 +48,7 @@ func TestClusterPlacementByCapacityAndCAS(t *testing.T) {
 	require.Equal(t, stale, got.Revision(), "nothing changed the entry")
 
 	// The coordinator deletes the assignment of a camera nobody configured.
+	require.NoError(t, nodes[1].c.applyMove(ctx, Move{Camera: "cam-x", To: "w3"}))
 	r.waitFor(t, "stray assignment removed", func() bool {
 		_, err := nodes[1].c.assign.Get(ctx, "cam-x")
 		return err != nil
