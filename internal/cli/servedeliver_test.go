@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigil-cctv/vigil/internal/deliver"
+	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/store/sqlite"
 )
 
@@ -80,7 +81,9 @@ func (h *hookReceiver) since(before map[string]int) bool {
 // and checks that every message still pending in the outbox at the kill
 // reaches the receiver afterwards, and that a message sent twice (the one
 // in flight at the kill) is the same message under the same id, so the
-// receiver's dedupe by id leaves no duplicate (issue 11, crash).
+// receiver's dedupe by id leaves no duplicate (issue 11, crash). The
+// restarted run raises the same alerts again on the same track ids and
+// times: no two alerts share an evidence file (issue 16 item 1).
 func TestServeKill9Delivery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("subprocess service test skipped in -short mode")
@@ -90,7 +93,7 @@ func TestServeKill9Delivery(t *testing.T) {
 	rcv := &hookReceiver{bodies: map[string][]byte{}, repeat: map[string]int{}, hits: map[string]int{}, same: true}
 	srv := httptest.NewServer(rcv)
 	defer srv.Close()
-	cfg := writeDeliveryConfig(t, dir, srv.URL+"/hook")
+	cfg, base := writeDeliveryConfig(t, dir, srv.URL+"/hook")
 
 	var mu sync.Mutex
 	var child *exec.Cmd
@@ -129,6 +132,7 @@ func TestServeKill9Delivery(t *testing.T) {
 	}
 	_ = first.Wait()
 	pending := pendingIDs(t, filepath.Join(dir, "vigil.db"))
+	firstRun := len(storedAlerts(t, filepath.Join(dir, "vigil.db")))
 	require.Contains(t, pending, inFlight, "the message in flight at the kill was never acknowledged")
 
 	rcv.mu.Lock()
@@ -138,6 +142,9 @@ func TestServeKill9Delivery(t *testing.T) {
 	second := start()
 	require.Eventually(t, func() bool { return rcv.since(before) }, hangTimeout, 50*time.Millisecond,
 		"every message pending at the kill is delivered after the restart")
+	// The second run replays the same footage from the start: the same
+	// rules fire on the same track ids at the same times as before.
+	require.Eventually(t, func() bool { return len(alertIDs(base)) >= 2*firstRun }, hangTimeout, 100*time.Millisecond)
 	_ = second.Process.Kill()
 	_ = second.Wait()
 
@@ -145,8 +152,42 @@ func TestServeKill9Delivery(t *testing.T) {
 	defer rcv.mu.Unlock()
 	require.True(t, rcv.same, "a message sent again carries the same body under the same id")
 	require.Positive(t, rcv.repeat[inFlight], "the message in flight at the kill is sent again")
+	evidenceDistinct(t, dir, storedAlerts(t, filepath.Join(dir, "vigil.db")))
 	t.Logf("%d pending at the kill, all delivered after the restart; %d distinct messages, %d sent again (dropped by id)",
 		len(pending), len(rcv.bodies), len(rcv.repeat))
+}
+
+// storedAlerts reads every alert from the store at db.
+func storedAlerts(t *testing.T, db string) []store.Alert {
+	st, err := sqlite.Open(context.Background(), db)
+	require.NoError(t, err)
+	defer st.Close()
+	all, err := st.ListAlerts(context.Background(), store.AlertFilter{Limit: 100000})
+	require.NoError(t, err)
+	return all
+}
+
+// evidenceDistinct checks issue 16 item 1 across a restart: no two
+// alerts name the same snapshot or crop, and each file is there.
+func evidenceDistinct(t *testing.T, dir string, alerts []store.Alert) {
+	seen := map[string]int64{}
+	for _, a := range alerts {
+		for _, name := range []string{a.Event.Snapshot, a.Event.Crop} {
+			if name == "" {
+				continue
+			}
+			other, dup := seen[name]
+			require.False(t, dup, "alerts %d and %d share the evidence file %s", other, a.ID, name)
+			seen[name] = a.ID
+			path := name
+			if !filepath.IsAbs(path) {
+				path = filepath.Join(dir, "media", name)
+			}
+			_, err := os.Stat(path)
+			require.NoError(t, err, "alert %d's evidence", a.ID)
+		}
+	}
+	require.NotEmpty(t, seen, "the alerts have evidence")
 }
 
 // pendingIDs lists the ids of the messages the outbox still owes.
@@ -166,7 +207,7 @@ func pendingIDs(t *testing.T, db string) []string {
 // writeDeliveryConfig writes a service config whose looping plaza camera
 // queues every event as an incident and posts it, and every event, to the
 // webhook at url.
-func writeDeliveryConfig(t *testing.T, dir, url string) string {
+func writeDeliveryConfig(t *testing.T, dir, url string) (cfg, base string) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr := l.Addr().String()
@@ -179,7 +220,7 @@ events: {notify: [hook]}
 protocols:
   - {name: everything, match: {}, priority: high, notify: [hook]}
 `), 0o644))
-	cfg := filepath.Join(dir, "vigil.yaml")
+	cfg = filepath.Join(dir, "vigil.yaml")
 	require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf(`version: 1
 listen: %q
 data_dir: %s
@@ -192,5 +233,5 @@ incidents:
 cameras:
   - {id: plaza, url: %s, loop: true, fps: 5, classes: person, scene: %s}
 `, addr, dir, protocols, url, vtest, scene)), 0o644))
-	return cfg
+	return cfg, "http://" + addr
 }
