@@ -4,7 +4,7 @@
 // response times, the actions and the dispatch form.
 import { api, enc } from './api.js';
 import { el, select, failed, fmtTime, fmtDuration, toast } from './dom.js';
-import { source } from './source.js';
+import { alertsSource as source } from './source.js';
 import { can, onEvent } from './app.js';
 import { drawScene } from './scene.js';
 
@@ -28,7 +28,7 @@ export async function show(root, [id]) {
   return off;
 }
 
-function clip(it) {
+export function clip(it) {
   if (!it.links.clip) return el('p', { class: 'dim' }, 'No clip was recorded.');
   const v = el('video', { controls: true, preload: 'metadata', src: it.links.clip, 'aria-label': 'alert clip' });
   const note = el('p', { class: 'dim', hidden: true }, 'The clip is not available (still recording, or removed by retention).');
@@ -36,7 +36,7 @@ function clip(it) {
   return el('div', {}, v, note);
 }
 
-function drawSnapshot(canvas, it, doc) {
+export function drawSnapshot(canvas, it, doc) {
   const img = new Image();
   img.onload = () => {
     canvas.width = img.naturalWidth;
