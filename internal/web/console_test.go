@@ -112,6 +112,7 @@ func (scenes) PreviewScene(_ context.Context, camera string, sc *scene.Scene, _,
 
 type console struct {
 	url    string
+	media  string // alert snapshots and clips
 	st     *sqlite.Store
 	eng    *incident.Engine
 	broker *live.Broker[httpapi.Message]
@@ -154,8 +155,9 @@ func newConsole(t *testing.T) *console {
 	}
 	deadLetter(t, st, c.clock.now())
 	f := newFrames(t)
+	c.media = t.TempDir()
 	api := httpapi.New(httpapi.Deps{Store: st, Cameras: cameras{}, Scenes: scenes{}, Live: f, Broker: c.broker,
-		Auth: accounts, Snapshots: f, Previewer: scenes{}, Incidents: c.eng, Outbox: st}, httpapi.Options{Now: c.clock.now})
+		Auth: accounts, Snapshots: f, Previewer: scenes{}, Incidents: c.eng, Outbox: st}, httpapi.Options{Now: c.clock.now, MediaDir: c.media})
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
 	mux.Handle("/", web.Handler())
@@ -175,6 +177,25 @@ func (c *console) handle(t *testing.T, ev event.Event) int64 {
 	require.NoError(t, err)
 	require.NotNil(t, res.Incident, "the default protocols queue %s", ev.Rule)
 	return res.Incident.ID
+}
+
+// evidence writes an event's snapshot (the generated frame) and, when
+// ffmpeg is installed, a one-second H.264 clip beside it, as the
+// recorder names them; it returns the snapshot's path and whether a clip
+// was made.
+func (c *console) evidence(t *testing.T, f *frames, name string) (string, bool) {
+	t.Helper()
+	snap := filepath.Join(c.media, name+".jpg")
+	require.NoError(t, os.WriteFile(snap, f.jpg, 0o644))
+	ff, err := exec.LookPath("ffmpeg")
+	if err != nil {
+		t.Log("ffmpeg not installed: the incident view is tested without a clip")
+		return snap, false
+	}
+	out, err := exec.Command(ff, "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=5", "-t", "1",
+		"-pix_fmt", "yuv420p", "-c:v", "libx264", "-movflags", "+faststart", filepath.Join(c.media, name+".mp4")).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return snap, true
 }
 
 // deadLetter puts one message in the outbox and gives up on it, as the
@@ -384,9 +405,13 @@ func TestConsole(t *testing.T) {
 		login(t, ctx, c, "otto")
 		run(t, ctx, chromedp.Navigate(c.url+"/#/queue"), chromedp.WaitVisible(`li[data-incident="2"]`),
 			js(`window.__notes = []; window.Notification = new Proxy(window.Notification, { construct(T, a) { window.__notes.push(a[0]); return new T(...a); } })`))
-		// A critical incident arrives live while the queue is open.
+		// A critical incident arrives live while the queue is open, with
+		// its snapshot, clip and a calibrated track path.
+		snap, hasClip := c.evidence(t, newFrames(t), "gate-7")
 		id := c.handle(t, event.Event{Rule: "wrong_way", Camera: "gate", Lane: "out", Class: "car", Severity: event.Critical, Tracks: []int{7},
-			Explanation: "car 7 moved 9.1 m against lane 'out' at 41 km/h", Values: map[string]float64{"speed_kmh": 41, "distance_m": 9.1}})
+			Explanation: "car 7 moved 9.1 m against lane 'out' at 41 km/h", Values: map[string]float64{"speed_kmh": 41, "distance_m": 9.1},
+			Snapshot: snap, Path: []event.PathPoint{{PTS: 1, Image: [2]float64{100, 400}, Ground: &[2]float64{2, 1}},
+				{PTS: 2, Image: [2]float64{320, 240}, Ground: &[2]float64{12.5, 3.5}}}})
 		sid := strconv.FormatInt(id, 10)
 		item := `li[data-incident="` + sid + `"]`
 		run(t, ctx, chromedp.WaitVisible(item), poll(`document.title.startsWith('(3)')`),
@@ -407,6 +432,15 @@ func TestConsole(t *testing.T) {
 			chromedp.SendKeys(`form[aria-label="dispatch"] textarea`, "on the way"))
 		require.Equal(t, "car 7 moved 9.1 m against lane 'out' at 41 km/h", eval[string](t, ctx, `document.querySelector('.incident-view .explanation').textContent`))
 		require.Equal(t, "41.00", eval[string](t, ctx, `[...document.querySelectorAll('table[aria-label="measured values"] tr')].find(r => r.querySelector('th').textContent === 'speed_kmh').querySelector('td').textContent`))
+		require.Equal(t, "Ground position: 12.5 m, 3.5 m (calibrated plane)", eval[string](t, ctx, `document.querySelector('.incident-view .ground').textContent`))
+		// The snapshot is drawn with the track path: the path ends in a red
+		// dot at the last image point.
+		run(t, ctx, poll(`document.querySelector('.incident-view canvas').width === 640`))
+		require.Equal(t, []int{255, 59, 59}, eval[[]int](t, ctx, `[...document.querySelector('.incident-view canvas').getContext('2d').getImageData(320, 240, 1, 1).data.slice(0, 3)]`))
+		if hasClip {
+			run(t, ctx, poll(`document.querySelector('.incident-view video').readyState >= 1`))
+			require.Equal(t, 1.0, eval[float64](t, ctx, `Math.round(document.querySelector('.incident-view video').duration)`))
+		}
 		c.shot(t, ctx, "07-incident-view")
 		c.clock.add(40 * time.Second)
 		run(t, ctx, chromedp.Click(`form[aria-label="dispatch"] button[type="submit"]`))

@@ -12,7 +12,7 @@ export async function show(root, [id]) {
   let it = await source.get(id);
   // The scene is drawn over the snapshot; without one it is not needed.
   const doc = it.links.snapshot ? await api(`/cameras/${enc(it.camera)}/scene?format=json`).then(v => v.document, () => null) : null;
-  const canvas = el('canvas', { 'aria-label': `snapshot of ${it.title} with the track path and zones`, role: 'img' });
+  const canvas = el('canvas', { 'aria-label': `snapshot of ${it.title} with the track path and zones`, role: 'img', tabindex: 0 });
   const side = el('div');
   const body = el('div', { class: 'alert-view' }, el('div', {}, canvas, clip(it)), side);
   root.append(el('p', {}, el('a', { href: '#/queue' }, '‹ Back to the queue')), el('h2', { class: `sev-${it.severity}` }, it.title), body);

@@ -18,7 +18,7 @@ export async function show(root, [id, action]) {
   const cameraName = (camera && camera.name) || it.camera;
   const doc = best && best.links.snapshot
     ? await api(`/cameras/${enc(it.camera)}/scene?format=json`).then(v => v.document, () => null) : null;
-  const canvas = el('canvas', { 'aria-label': `snapshot of ${it.what} on ${cameraName} with the track path and zones`, role: 'img' });
+  const canvas = el('canvas', { 'aria-label': `snapshot of ${it.what} on ${cameraName} with the track path and zones`, role: 'img', tabindex: 0 });
   const media = el('div', {}, canvas, best ? clip(best) : el('p', { class: 'dim' }, 'No clip was recorded.'));
   const side = el('div');
   const heading = el('h2');
