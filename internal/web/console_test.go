@@ -510,7 +510,13 @@ func TestConsole(t *testing.T) {
 		require.Len(t, sc.Zones[0].Polygon, 4)
 		run(t, ctx, chromedp.Reload(), chromedp.WaitVisible(`input[name="zone-name"]`))
 		require.Equal(t, "platform", eval[string](t, ctx, `document.querySelector('input[name="zone-name"]').value`), "seen after reload")
-		run(t, ctx, chromedp.Navigate(c.url+"/#/dashboard"), chromedp.WaitVisible(`.charts svg`))
+		run(t, ctx, chromedp.Navigate(c.url+"/#/dashboard"), chromedp.WaitVisible(`.charts svg`), chromedp.WaitVisible(`table.response`))
+		// Incidents 1 and 2 opened at the start (incident 3 on the test's
+		// advanced clock may fall after the page's "now"): both charted,
+		// and the false alarm's time to verdict is in the response table.
+		require.Contains(t, eval[string](t, ctx, `[...document.querySelectorAll('.charts section')].find(p => p.querySelector('h3').textContent === 'Incidents per rule').querySelector('svg').getAttribute('aria-label')`),
+			"loitering: 1")
+		require.NotEqual(t, "–", eval[string](t, ctx, `[...document.querySelectorAll('table.response tbody tr')].find(r => r.children[1].textContent === 'intrusion').querySelector('[data-stage="resolve"]').textContent`))
 		c.shot(t, ctx, "10-dashboard")
 
 		// Alert protocols: a bad file is refused with line:column, a good
