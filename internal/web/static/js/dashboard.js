@@ -23,7 +23,7 @@ export async function show(root) {
       panel(`Incidents per hour (${incidents.length}${incidents.more ? '+' : ''})`, perHour(incidents.map(i => Date.parse(i.opened)), since, hours)),
       panel('Incidents per camera', bars(tally(incidents, i => names.get(i.camera) || i.camera))),
       panel('Incidents per rule', bars(tally(incidents, i => i.rule))),
-      panel('Incident response times (median / p90)', incidentTimes(response.groups, names)),
+      panel('Incident response times (median / p90)', incidentTimes(response.groups, names), 'wide'),
       panel(`Alerts per hour (${stats.total}${stats.truncated ? '+' : ''})`, perHour(alerts.map(a => Date.parse(a.created)), since, hours)),
       panel('Alerts per camera', bars(Object.entries(stats.by_camera))),
       panel('Alerts per rule', bars(Object.entries(stats.by_rule).map(([r, s]) => [r, Object.values(s).reduce((a, b) => a + b, 0)]))),
@@ -36,8 +36,8 @@ export async function show(root) {
   await render();
 }
 
-function panel(title, content) {
-  return el('section', { class: 'panel' }, el('h3', {}, title), content);
+function panel(title, content, cls = '') {
+  return el('section', { class: `panel ${cls}`.trim() }, el('h3', {}, title), content);
 }
 
 // recentAlerts reads up to 2000 alerts of the range, with their history.
