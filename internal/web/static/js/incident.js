@@ -26,17 +26,22 @@ export async function show(root, [id, action]) {
     el('div', { class: 'alert-view incident-view' }, media, side));
   if (best && best.links.snapshot) drawSnapshot(canvas, best, doc);
   else canvas.hidden = true;
+  // The dispatch form is made once, so that a re-render (this
+  // operator's move, or another's arriving over the stream) keeps what is
+  // being typed into it.
+  const form = dispatchForm(() => it, next => { it = next; render(); });
   const render = () => {
     heading.className = `sev-${it.severity}`;
     heading.textContent = `${it.what} — ${cameraName}`;
-    side.replaceChildren(...details(it, best), ...actionsFor(it, next => { it = next; render(); }));
+    side.replaceChildren(...details(it, best), ...actionsFor(it, form, next => { it = next; render(); }));
   };
   render();
-  if (action === 'dispatched') side.querySelector('form[aria-label="dispatch"] select')?.focus();
+  if (action === 'dispatched') form.querySelector('select').focus();
   const off = onEvent(async (type, d) => {
-    if (source.events.includes(type) && String(d.id) === String(it.id)) {
-      try { it = await source.get(id); render(); } catch (err) { failed(err); }
-    }
+    // The stream carries the incident; fetch the full one (events,
+    // history) only when it changed from what is shown.
+    if (!source.events.includes(type) || String(d.id) !== String(it.id) || (d.state === it.state && d.updated === it.updated)) return;
+    try { it = await source.get(id); render(); } catch (err) { failed(err); }
   });
   return off;
 }
@@ -93,7 +98,7 @@ function events(it) {
     el('div', { class: 'explanation' }, e.explanation))));
 }
 
-function actionsFor(it, update) {
+function actionsFor(it, form, update) {
   const allowed = can('operator');
   const acts = source.actions(it);
   const buttons = acts.filter(a => !a.form).map(a => el('button', {
@@ -101,8 +106,15 @@ function actionsFor(it, update) {
     onclick: () => source.transition(it, a.to).then(update, failed),
   }, a.label));
   const out = [el('h3', {}, 'Actions'), buttons.length ? el('div', { class: 'actions' }, buttons) : el('p', { class: 'dim' }, 'Nothing left to do.')];
-  const dispatch = acts.find(a => a.form);
-  if (!dispatch) return out;
+  if (acts.some(a => a.form)) out.push(el('h3', {}, 'Dispatch'), form);
+  return out;
+}
+
+// dispatchForm asks for the unit type (the protocol's suggestion first),
+// the unit id and a note, and dispatches the current incident.
+function dispatchForm(current, update) {
+  const allowed = can('operator');
+  const it = current();
   const unitType = select(source.unitTypes.map(u => [u, u.replace('_', ' ')]), it.unit || source.unitTypes[0], { name: 'unit_type' });
   const unitID = el('input', { name: 'unit_id', maxlength: 100, placeholder: 'e.g. car 12' });
   const note = el('textarea', { name: 'note', maxlength: 2000, rows: 2 });
@@ -111,9 +123,8 @@ function actionsFor(it, update) {
     el('label', {}, 'Unit type', unitType), el('label', {}, 'Unit id', unitID), el('label', {}, 'Note', note), send);
   form.onsubmit = ev => {
     ev.preventDefault();
-    source.transition(it, dispatch.to, { unit_type: unitType.value, unit_id: unitID.value.trim(), note: note.value.trim() })
+    source.transition(current(), 'dispatched', { unit_type: unitType.value, unit_id: unitID.value.trim(), note: note.value.trim() })
       .then(next => { toast(`Dispatched ${unitType.value.replace('_', ' ')} ${unitID.value.trim()}`); update(next); }, failed);
   };
-  out.push(el('h3', {}, 'Dispatch'), form);
-  return out;
+  return form;
 }
