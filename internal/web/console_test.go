@@ -484,6 +484,11 @@ func TestConsole(t *testing.T) {
 		require.Equal(t, "person in "+hostile+" for 4.2 s", eval[string](t, ctx, `document.querySelector('.incident-view .explanation').textContent`))
 		require.Contains(t, eval[string](t, ctx, `document.querySelector('main h2').textContent`), hostile)
 		noMarkup(t, ctx)
+		// Each grouped event opens in the alert view.
+		run(t, ctx, chromedp.Click(`.incident-view .events li a`), chromedp.WaitVisible(`.alert-view:not(.incident-view) .explanation`))
+		require.Equal(t, "#/alert/2", eval[string](t, ctx, `location.hash`))
+		require.Equal(t, "person in "+hostile+" for 4.2 s", eval[string](t, ctx, `document.querySelector('.alert-view .explanation').textContent`))
+		noMarkup(t, ctx)
 		logout(t, ctx)
 	})
 
