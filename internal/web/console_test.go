@@ -449,10 +449,11 @@ func TestConsole(t *testing.T) {
 		run(t, ctx, chromedp.Click(`form[aria-label="dispatch"] button[type="submit"]`))
 		waitIncident(t, c, id, incident.Dispatched)
 		c.clock.add(5 * time.Minute)
-		run(t, ctx, chromedp.WaitVisible(`//button[text()="On scene"]`), chromedp.Click(`//button[text()="On scene"]`))
+		// On scene by key in the view, resolved by its button.
+		run(t, ctx, chromedp.WaitVisible(`.timeline li[data-to="dispatched"]`), js(`document.activeElement.blur()`), chromedp.KeyEvent("s"))
 		waitIncident(t, c, id, incident.OnScene)
 		c.clock.add(10 * time.Minute)
-		run(t, ctx, chromedp.WaitVisible(`//button[text()="Resolve"]`), chromedp.Click(`//button[text()="Resolve"]`))
+		run(t, ctx, chromedp.WaitVisible(`.timeline li[data-to="on_scene"]`), chromedp.Click(`//button[text()="Resolve"]`))
 		waitIncident(t, c, id, incident.Resolved)
 		run(t, ctx, chromedp.WaitVisible(`.timeline li[data-to="resolved"]`))
 		times := eval[map[string]string](t, ctx, `Object.fromEntries([...document.querySelectorAll('dl.times dd')].map(d => [d.dataset.stage, d.textContent]))`)

@@ -5,7 +5,7 @@
 // response times, the actions and the dispatch form (unit type, unit id,
 // note). Everything user-written is set as text.
 import { api, enc } from './api.js';
-import { el, select, failed, fmtTime, fmtDuration, toast } from './dom.js';
+import { el, select, failed, fmtTime, fmtDuration, toast, typing } from './dom.js';
 import { incidentsSource as source, alertsSource } from './source.js';
 import { can, onEvent } from './app.js';
 import { clip, drawSnapshot } from './alert.js';
@@ -30,7 +30,14 @@ export async function show(root, [id, action]) {
   // operator's move, or another's arriving over the stream) keeps what is
   // being typed into it.
   const form = dispatchForm(() => it, next => { it = next; render(); });
+  // render redraws only what changed: the same incident seen twice (a
+  // move's answer and its stream message) leaves the page, and the
+  // focus, as they are.
+  let shown = '';
   const render = () => {
+    const key = [it.state, it.updated, it.history.length, it.events.length].join('|');
+    if (key === shown) return;
+    shown = key;
     heading.className = `sev-${it.severity}`;
     heading.textContent = `${it.what} — ${cameraName}`;
     side.replaceChildren(...details(it, best), ...actionsFor(it, form, next => { it = next; render(); }));
@@ -43,7 +50,17 @@ export async function show(root, [id, action]) {
     if (!source.events.includes(type) || String(d.id) !== String(it.id) || (d.state === it.state && d.updated === it.updated)) return;
     try { it = await source.get(id); render(); } catch (err) { failed(err); }
   });
-  return off;
+  // The queue's keys work here too: d goes to the dispatch form.
+  const keys = ev => {
+    if (typing(ev) || ev.ctrlKey || ev.metaKey || ev.altKey || document.querySelector('dialog[open]') || !can('operator')) return;
+    const a = source.actions(it).find(x => x.key === ev.key);
+    if (!a) return;
+    ev.preventDefault();
+    if (a.form) form.querySelector('select').focus();
+    else source.transition(it, a.to).then(next => { it = next; render(); }, failed);
+  };
+  document.addEventListener('keydown', keys);
+  return () => { off(); document.removeEventListener('keydown', keys); };
 }
 
 function details(it, best) {
@@ -102,7 +119,7 @@ function actionsFor(it, form, update) {
   const allowed = can('operator');
   const acts = source.actions(it);
   const buttons = acts.filter(a => !a.form).map(a => el('button', {
-    type: 'button', disabled: !allowed, title: allowed ? `${a.label} (${a.key} in the queue)` : 'needs the operator role',
+    type: 'button', disabled: !allowed, title: allowed ? `${a.label} (${a.key})` : 'needs the operator role',
     onclick: () => source.transition(it, a.to).then(update, failed),
   }, a.label));
   const out = [el('h3', {}, 'Actions'), buttons.length ? el('div', { class: 'actions' }, buttons) : el('p', { class: 'dim' }, 'Nothing left to do.')];

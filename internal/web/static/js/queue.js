@@ -30,6 +30,7 @@ export async function show(root) {
 
   let items = [];
   let selected = 0;
+  let shown = null;
   const act = (it, a) => {
     if (a.form) location.hash = `#/${source.kind}/${it.id}/${a.to}`;
     else source.transition(it, a.to).then(load, failed);
@@ -41,6 +42,11 @@ export async function show(root) {
       failed(err);
       return;
     }
+    // Redraw only on a change, so that a stream message that changes
+    // nothing leaves the rows, and the focus, alone.
+    const sig = items.map(it => `${it.id}:${it.state}:${it.updated}:${it.count}:${it.severity}`).join(',');
+    if (sig === shown) return;
+    shown = sig;
     const keep = list.querySelector('li.selected')?.dataset.id;
     list.replaceChildren(...items.map(it => row(it, names, act)));
     count.textContent = `(${items.length})`;
