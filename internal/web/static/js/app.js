@@ -133,6 +133,7 @@ function notify(data) {
   if (!['critical', 'high'].includes(it.severity) || it.state !== source.unreviewedState) return;
   const key = `${it.kind}-${it.id}-${it.severity}`;
   if (state.notified.has(key)) return;
+  if (state.notified.size > 10000) state.notified.clear(); // a long shift stays bounded
   state.notified.add(key);
   if ('Notification' in window && Notification.permission === 'granted') {
     const n = new Notification(`Vigil: ${it.title}`, { body: it.explanation, tag: `${it.kind}-${it.id}` });
