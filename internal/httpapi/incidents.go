@@ -369,6 +369,7 @@ func (a *api) listDeadLetters(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	list, next := page(list, limit, func(m deliver.Message) int64 { return m.Seq })
+	list = onlyVisible(r.Context(), list, func(m deliver.Message) string { return m.Camera })
 	for i := range list {
 		list[i].Payload = nil
 	}

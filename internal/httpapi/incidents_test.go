@@ -244,6 +244,10 @@ func TestDeadLettersAPI(t *testing.T) {
 	require.Len(t, out.Dead, 1)
 	require.Equal(t, "incident-1-opened", out.Dead[0].ID)
 	require.Equal(t, int64(1), out.Backlog.Dead)
+	w = ih.do("GET", "/api/v1/deliveries/dead", "", "nora")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &out))
+	require.Empty(t, out.Dead, "another camera's dead letters are not listed")
 
 	retry := fmt.Sprintf("/api/v1/deliveries/dead/%d/retry", due[0].Seq)
 	require.Equal(t, http.StatusForbidden, ih.do("POST", retry, "", "ana").Code, "retrying a dead letter is a supervisor's")
