@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/deliver"
 	"github.com/vigil-cctv/vigil/internal/detect"
+	"github.com/vigil-cctv/vigil/internal/detplan"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/onvif"
@@ -66,6 +67,10 @@ func (s *Service) Apply(_ context.Context, c store.Camera) error {
 		return err
 	}
 	proc := newProcessor(c.ID, chain, s.model, s.pool, fps, s.lossless(c), s.sinks())
+	if s.planned(c) {
+		cfg := s.planConfig()
+		proc.usePlan(detplan.New(cfg), s.pool.Region, cfg.MaxRegions)
+	}
 	ctx, cancel := context.WithCancel(s.runCtx)
 	r := &camRun{cam: c, proc: proc, cancel: cancel, done: make(chan struct{})}
 	s.mu.Lock()
@@ -83,6 +88,25 @@ func (s *Service) Apply(_ context.Context, c store.Camera) error {
 func (s *Service) lossless(c store.Camera) bool {
 	cc := s.configured(c.ID)
 	return c.Kind == "file" && cc != nil && !cc.Loop
+}
+
+// planned reports whether a camera's frames follow a detection plan
+// (package detplan): every live camera unless detector.every_frame is set.
+// A file analysed in full is detected whole on every frame, like `vigil
+// analyze`.
+func (s *Service) planned(c store.Camera) bool {
+	return !s.cfg.Detector.EveryFrame && !s.lossless(c)
+}
+
+// planConfig is the detection plan's configuration: crops of the region
+// model's size when there is one.
+func (s *Service) planConfig() detplan.Config {
+	cfg := detplan.Config{}
+	if r, ok := s.pool.Region.(interface{ InputSize() (int, int) }); ok {
+		w, h := r.InputSize()
+		cfg.RegionSize = min(w, h)
+	}
+	return cfg
 }
 
 // configured is the camera's entry in the config file, nil for a camera
@@ -174,14 +198,16 @@ func (s *Service) runCamera(ctx context.Context, r *camRun) {
 		opt.Decode.ImageFPS = cc.ImageFPS // an image folder's frame rate (0: 25)
 	}
 	if !lossless {
-		opt.Gate = &ingest.GateOptions{} // a full analysis sees every frame
+		// A full analysis sees every frame. With a detection plan the gate
+		// holds nothing back: it tells the plan where things moved.
+		opt.Gate = &ingest.GateOptions{Annotate: r.proc.plan != nil}
 	}
 	sup := ingest.NewSupervisor(s.ingestCamera(cam), opt)
 	s.mu.Lock()
 	r.sup = sup
 	s.mu.Unlock()
 	frames := make(chan ingest.Frame, 1)
-	decoded := make(chan *decode.Frame, 1)
+	decoded := make(chan inFrame, 1)
 	fed := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -193,7 +219,8 @@ func (s *Service) runCamera(ctx context.Context, r *camRun) {
 	wg.Go(func() {
 		defer close(decoded)
 		for f := range frames {
-			decoded <- &decode.Frame{Index: int(f.Seq), PTS: f.PTS, Width: f.Width, Height: f.Height, Pix: f.Pix, Received: f.Received}
+			decoded <- inFrame{frame: &decode.Frame{Index: int(f.Seq), PTS: f.PTS, Width: f.Width, Height: f.Height, Pix: f.Pix,
+				Received: f.Received}, motion: f.Motion, global: f.MotionGlobal}
 		}
 	})
 	wg.Go(func() { defer close(fed); r.proc.feed(ctx, decoded) })

@@ -83,6 +83,9 @@ type Deps struct {
 	Log   *slog.Logger
 	// Auth authenticates the API's users (cli builds it over Store).
 	Auth *auth.Service
+	// RegionModel detects crops for the detection plan; nil: the plan
+	// detects whole frames or carries them.
+	RegionModel RegionModel
 }
 
 // New assembles a service; nothing runs until Run.
@@ -115,6 +118,7 @@ func New(cfg *config.Config, deps Deps) (*Service, error) {
 		return nil, err
 	}
 	s.pool = NewPool(deps.Model, 2)
+	s.pool.Region = deps.RegionModel
 	s.pool.OnDrop = s.dropped
 	s.pool.OnInfer = func(cam string, d time.Duration) {
 		s.metrics.Inference.WithLabelValues(cam).Observe(d.Seconds())
