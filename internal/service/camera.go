@@ -86,6 +86,7 @@ type processor struct {
 
 	detected atomic.Int64
 	analysed atomic.Int64
+	mix      mixCounts
 	dropped  atomic.Int64
 	live     atomic.Pointer[liveFrame]
 	tensors  chan []float32
@@ -336,10 +337,15 @@ func (p *processor) count(d detplan.Decision) {
 	m.Decisions.WithLabelValues(p.id, d.Mode.String()).Inc()
 	switch d.Mode {
 	case detplan.Carry:
+		p.mix.carry.Add(1)
 	case detplan.Regions:
 		m.Regions.WithLabelValues(p.id).Add(float64(len(d.Regions)))
-		fallthrough
+		p.mix.regions.Add(1)
+		p.mix.crops.Add(int64(len(d.Regions)))
+		m.Frames.WithLabelValues(p.id, "detected").Inc()
+		p.detected.Add(1)
 	default:
+		p.mix.full.Add(1)
 		m.Frames.WithLabelValues(p.id, "detected").Inc()
 		p.detected.Add(1)
 	}

@@ -144,4 +144,6 @@ func TestPoolPassesCarriedJobsInOrder(t *testing.T) {
 	<-done
 	require.Equal(t, []int{1, 2, 3}, got)
 	require.Equal(t, 1, calls)
+	_, _, measured := p.Costs()
+	require.True(t, measured, "the inference timed is the box's measured cost")
 }

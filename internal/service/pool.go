@@ -83,6 +83,53 @@ type Pool struct {
 	OnDrop func(camera string, j Job)
 	// OnInfer observes every inference (metrics).
 	OnInfer func(camera string, d time.Duration)
+
+	costMu sync.Mutex
+	cost   inferCost
+}
+
+// inferCost sums the inference times seen, by kind: the box's measured
+// cost of a whole frame and of a crop.
+type inferCost struct {
+	fullN, cropN     int64
+	fullSum, cropSum time.Duration
+}
+
+// Costs is the mean time of one whole-frame and one crop inference so far
+// (a crop costs as much as a whole frame until one is seen); ok is false
+// before any inference.
+func (p *Pool) Costs() (full, crop time.Duration, ok bool) {
+	p.costMu.Lock()
+	defer p.costMu.Unlock()
+	c := p.cost
+	if c.fullN == 0 && c.cropN == 0 {
+		return 0, 0, false
+	}
+	if c.fullN > 0 {
+		full = c.fullSum / time.Duration(c.fullN)
+	}
+	if c.cropN > 0 {
+		crop = c.cropSum / time.Duration(c.cropN)
+	}
+	if c.fullN == 0 {
+		full = crop
+	}
+	if c.cropN == 0 {
+		crop = full
+	}
+	return full, crop, true
+}
+
+func (p *Pool) observe(j Job, d time.Duration) {
+	p.costMu.Lock()
+	defer p.costMu.Unlock()
+	if n := len(j.Crops); n > 0 && p.Region != nil {
+		p.cost.cropN += int64(n)
+		p.cost.cropSum += d
+		return
+	}
+	p.cost.fullN++
+	p.cost.fullSum += d
 }
 
 type queue struct {
@@ -203,8 +250,12 @@ func (p *Pool) Run(ctx context.Context) {
 		if !r.Job.Carry {
 			start := time.Now()
 			r.Detections, r.Err = p.infer(r.Job)
+			d := time.Since(start)
+			if r.Err == nil {
+				p.observe(r.Job, d)
+			}
 			if p.OnInfer != nil {
-				p.OnInfer(cam, time.Since(start))
+				p.OnInfer(cam, d)
 			}
 		}
 		r.Latency = time.Since(r.submitted)

@@ -39,6 +39,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/capacity"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
 	"github.com/vigil-cctv/vigil/internal/httpserver"
@@ -70,6 +71,8 @@ type Service struct {
 	janitor *media.Janitor
 	mediaM  *media.Metrics
 
+	fixedCost *capacity.Cost // Deps.Capacity
+
 	mu     sync.Mutex
 	cams   map[string]*camRun
 	runCtx context.Context
@@ -86,6 +89,9 @@ type Deps struct {
 	// RegionModel detects crops for the detection plan; nil: the plan
 	// detects whole frames or carries them.
 	RegionModel RegionModel
+	// Capacity fixes the inference costs admission control weighs; nil:
+	// the mean of the inferences the detector pool has run.
+	Capacity *capacity.Cost
 }
 
 // New assembles a service; nothing runs until Run.
@@ -119,6 +125,8 @@ func New(cfg *config.Config, deps Deps) (*Service, error) {
 	}
 	s.pool = NewPool(deps.Model, 2)
 	s.pool.Region = deps.RegionModel
+	s.fixedCost = deps.Capacity
+	s.registerCapacityMetrics()
 	s.pool.OnDrop = s.dropped
 	s.pool.OnInfer = func(cam string, d time.Duration) {
 		s.metrics.Inference.WithLabelValues(cam).Observe(d.Seconds())

@@ -126,6 +126,13 @@ cameras:
 // Run's result.
 func startService(t *testing.T, model Model, cfgYAML string) (base string, stop func() error) {
 	t.Helper()
+	return startServiceWith(t, cfgYAML, Deps{Model: model})
+}
+
+// startServiceWith is startService with the service's dependencies but
+// the store (made here).
+func startServiceWith(t *testing.T, cfgYAML string, deps Deps) (base string, stop func() error) {
+	t.Helper()
 	cfg, err := config.Parse([]byte(cfgYAML), "test.yaml")
 	require.NoError(t, err)
 	cfg.Auth.Disabled = true // the API is driven without logging in (loopback only)
@@ -134,7 +141,8 @@ func startService(t *testing.T, model Model, cfgYAML string) (base string, stop 
 	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "vigil.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
-	svc, err := New(cfg, Deps{Store: st, Model: model})
+	deps.Store = st
+	svc, err := New(cfg, deps)
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
