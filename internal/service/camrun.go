@@ -165,13 +165,40 @@ func (s *Service) ingestCamera(c store.Camera) ingest.Camera {
 		// connect, with the stream's backoff. A device added through the
 		// API is reached, and may point its stream, only where the
 		// source policy allows; the config file's are trusted.
-		if cc := s.configured(c.ID); cc != nil {
+		// With no profile configured, the smallest H.264 stream covering
+		// the model input is analysed (usually the substream), and the
+		// choice is logged.
+		report := s.streamChoice(c.ID)
+		switch cc := s.configured(c.ID); {
+		case cc != nil && cc.Profile != "":
 			cam.Resolve = onvif.Resolver(c.URL, cc.Profile, nil, nil)
-		} else {
-			cam.Resolve = onvif.Resolver(c.URL, "", s.policy.HTTPClient(20*time.Second), s.policy.Check)
+		case cc != nil:
+			cam.Resolve = onvif.ModelResolver(c.URL, modelLong, nil, nil, report)
+		default:
+			cam.Resolve = onvif.ModelResolver(c.URL, modelLong, s.policy.HTTPClient(20*time.Second), s.policy.Check, report)
 		}
 	}
 	return cam
+}
+
+// modelLong is the model input's longer side an ONVIF stream should
+// cover: Vigil's detector input is 640 pixels wide.
+const modelLong = 640
+
+// streamChoice logs which ONVIF profile a camera analyses, once per
+// change of choice.
+func (s *Service) streamChoice(camera string) func(onvif.Choice) {
+	var mu sync.Mutex
+	last := ""
+	return func(ch onvif.Choice) {
+		mu.Lock()
+		defer mu.Unlock()
+		if ch.Profile.Token == last {
+			return
+		}
+		last = ch.Profile.Token
+		s.log.Info("onvif stream chosen", "camera", camera, "profile", ch.Profile.Token, "reason", ch.Reason)
+	}
 }
 
 func (s *Service) classesFor(id string) detect.ClassSet {
