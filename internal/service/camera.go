@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/geom"
 	"github.com/vigil-cctv/vigil/internal/media"
+	"github.com/vigil-cctv/vigil/internal/media/segring"
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/snapshot"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -92,8 +93,12 @@ type processor struct {
 	tensors  chan []float32
 	results  chan Result
 	ring     *media.Ring    // recent frames, the pre-roll of clips
-	clips    *media.Clipper // nil without snapshots
-	lastPTS  time.Duration  // of the last analysed frame
+	clips    *media.Clipper // nil without snapshots, or with seg
+	// seg keeps an RTSP camera's compressed video; its alert clips are cut
+	// from it by stream copy (cuts tracks them) instead of encoded.
+	seg     *segring.Ring
+	cuts    clipCuts
+	lastPTS time.Duration // of the last analysed frame
 
 	counts     []store.Count // line counts not yet stored
 	countsFrom time.Duration
@@ -318,7 +323,7 @@ func (p *processor) handle(ctx context.Context, r Result) {
 	}
 	p.count(d)
 	p.lastPTS = f.PTS
-	if p.clips != nil {
+	if p.clips != nil && p.seg == nil {
 		p.ring.Add(f)
 		p.clips.Add(p.id, f)
 	}
@@ -419,8 +424,8 @@ func (p *processor) alert(ctx context.Context, ev event.Event, out analysis.Outp
 		return
 	}
 	p.sinks.Metrics.Alerts.WithLabelValues(p.id, ev.Rule).Inc()
-	if p.clips != nil && files.Clip != "" {
-		p.clips.StartAt(context.WithoutCancel(ctx), p.id, files.Clip, out.Frame.PTS, p.ring)
+	if files.Clip != "" {
+		p.clip(ctx, files.Clip, out.Frame.PTS)
 	}
 	if id == 0 {
 		p.sinks.Log.Warn("alert spooled: the store refused it; it is retried", "camera", p.id, "rule", ev.Name)

@@ -67,6 +67,9 @@ func (s *Service) Apply(_ context.Context, c store.Camera) error {
 		return err
 	}
 	proc := newProcessor(c.ID, chain, s.model, s.pool, fps, s.lossless(c), s.sinks())
+	if proc.clips != nil && (c.Kind == "rtsp" || c.Kind == "onvif") {
+		proc.useSegRing() // clips by stream copy, not re-encoding
+	}
 	if s.planned(c) {
 		cfg := s.planConfig()
 		proc.usePlan(detplan.New(cfg), s.pool.Region, cfg.MaxRegions)
@@ -224,6 +227,9 @@ func (s *Service) runCamera(ctx context.Context, r *camRun) {
 	if cc := s.configured(cam.ID); cc != nil {
 		opt.Decode.ImageFPS = cc.ImageFPS // an image folder's frame rate (0: 25)
 	}
+	if r.proc.seg != nil {
+		opt.Recorder = r.proc.seg
+	}
 	if !lossless {
 		// A full analysis sees every frame. With a detection plan the gate
 		// holds nothing back: it tells the plan where things moved.
@@ -258,6 +264,7 @@ func (s *Service) runCamera(ctx context.Context, r *camRun) {
 	if r.proc.clips != nil {
 		_ = r.proc.clips.Close() // finishes clips in progress
 	}
+	r.proc.stopCuts()
 }
 
 func (s *Service) stateChanged(c ingest.StateChange) {
