@@ -71,6 +71,9 @@ type Output struct {
 	Stale bool
 	// Detections are the frame's detections of the kept classes.
 	Detections []detect.Detection
+	// Carried is set for a frame the tracker carried (Chain.Carry): no
+	// detections, the tracks at their predicted boxes.
+	Carried bool
 	// Tracks are the tracks matched in this frame, by id.
 	Tracks []track.Track
 	// Ended are the ids of the tracks that ended at this frame, and
@@ -134,6 +137,15 @@ func New(cfg Config) (*Chain, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// Motions are the tracker's live tracks with their velocities, for
+// detection planning; nil for a tracker that does not predict.
+func (c *Chain) Motions() []track.Motion {
+	if p, ok := c.tracker.(Predictor); ok {
+		return p.Motions()
+	}
+	return nil
 }
 
 // Clock is the camera clock (its epoch is zero until the first frame of
@@ -222,6 +234,19 @@ func (c *Chain) moveBaseline(sc *scene.Scene) {
 // Step analyses one frame: f's time (and pixels, for the motion cue) and
 // the detector's output for it. dets is filtered in place.
 func (c *Chain) Step(f *decode.Frame, dets []detect.Detection) Output {
+	return c.step(f, dets, false)
+}
+
+// Carry analyses one frame the detector skipped (a detection plan's
+// "carry"): the tracker predicts its tracks forward instead of matching
+// detections, and everything after it — rules, baseline, motion cue,
+// summaries — sees the frame as any other. A tracker that cannot predict
+// (recorded tracks) is updated with no detections.
+func (c *Chain) Carry(f *decode.Frame) Output {
+	return c.step(f, nil, true)
+}
+
+func (c *Chain) step(f *decode.Frame, dets []detect.Detection, carry bool) Output {
 	if c.started && f.PTS <= c.last {
 		return Output{Frame: f, Stale: true}
 	}
@@ -229,8 +254,13 @@ func (c *Chain) Step(f *decode.Frame, dets []detect.Detection) Output {
 		c.start(f)
 	}
 	c.last = f.PTS
-	out := Output{Frame: f, At: c.clock.At(f.PTS), Clock: c.clock, Detections: c.keep(dets)}
-	out.Tracks = c.tracker.Update(f, out.Detections)
+	out := Output{Frame: f, At: c.clock.At(f.PTS), Clock: c.clock, Carried: carry}
+	if p, ok := c.tracker.(Predictor); ok && carry {
+		out.Tracks = p.Predict(f)
+	} else {
+		out.Detections = c.keep(dets)
+		out.Tracks = c.tracker.Update(f, out.Detections)
+	}
 	var raised []event.Event
 	if c.engine != nil {
 		raised = c.engine.Update(f.PTS, out.Tracks)

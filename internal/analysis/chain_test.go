@@ -251,3 +251,52 @@ func TestBadSavedBaselineIsANotice(t *testing.T) {
 	require.Contains(t, out.Notices[0], "baseline restarted from scratch")
 	require.Empty(t, c.Step(frameAt(1), nil).Notices, "said once")
 }
+
+// Frames carried by the tracker (Chain.Carry) between detected ones keep
+// a slow walker's one track alive at its predicted place: the gate
+// crossing is raised as when every frame is detected, the rules see every
+// frame (one output per frame, carried ones marked) and the track ends
+// once.
+func TestCarriedFramesKeepTracksAndRules(t *testing.T) {
+	stroll := func(i int) []detect.Detection {
+		switch {
+		case i < 10:
+			return []detect.Detection{person(550, 250)}
+		case i < 50:
+			return []detect.Detection{person(550+3*float64(i-10), 250)}
+		}
+		return nil
+	}
+	noon := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	every := run(t, Config{Scene: loadPlaza(t), Epoch: noon}, 80, stroll)
+	require.Equal(t, []string{"line_crossing"}, rulesOf(events(every)))
+
+	c, err := New(Config{Scene: loadPlaza(t), Track: track.DefaultConfig(10), Epoch: noon})
+	require.NoError(t, err)
+	var outs []Output
+	for i := range 80 {
+		if i%3 != 0 && i > 2 {
+			o := c.Carry(frameAt(i))
+			require.True(t, o.Carried)
+			require.Empty(t, o.Detections)
+			outs = append(outs, o)
+			continue
+		}
+		outs = append(outs, c.Step(frameAt(i), stroll(i)))
+		if i == 30 {
+			require.Len(t, c.Motions(), 1, "the walker's motion, for planning")
+		}
+	}
+	outs = append(outs, c.Close())
+	require.Equal(t, []string{"line_crossing"}, rulesOf(events(outs)))
+	ids := map[int]bool{}
+	var ended []int
+	for _, o := range outs {
+		for _, tr := range o.Tracks {
+			ids[tr.ID] = true
+		}
+		ended = append(ended, o.Ended...)
+	}
+	require.Len(t, ids, 1, "one walker, one id through the carried frames")
+	require.Len(t, ended, 1, "ends once")
+}

@@ -17,6 +17,17 @@ type Tracker interface {
 	Close() []int
 }
 
+// Predictor is a Tracker that can carry its tracks through a frame
+// without detections (Chain.Carry) and report their motion.
+type Predictor interface {
+	// Predict advances every track by one frame without detections and
+	// returns the confirmed tracks being followed, sorted by id; Ended
+	// then lists the tracks that frame retired.
+	Predict(f *decode.Frame) []track.Track
+	// Motions reports the live tracks' boxes and velocities.
+	Motions() []track.Motion
+}
+
 // ByteTrack runs the live tracker.
 type ByteTrack struct{ T *track.Tracker }
 
@@ -25,7 +36,13 @@ func (b ByteTrack) Update(_ *decode.Frame, dets []detect.Detection) []track.Trac
 	return b.T.Update(dets)
 }
 
-// Ended lists the tracks retired by the latest Update.
+// Predict carries the tracks through a frame without detections.
+func (b ByteTrack) Predict(_ *decode.Frame) []track.Track { return b.T.Predict() }
+
+// Motions reports the live tracks' boxes and velocities.
+func (b ByteTrack) Motions() []track.Motion { return b.T.Motions() }
+
+// Ended lists the tracks retired by the latest Update or Predict.
 func (b ByteTrack) Ended() []int { return b.T.Ended() }
 
 // Close ends every track.

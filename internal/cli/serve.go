@@ -53,7 +53,12 @@ func (c *serveCmd) Run(e *env) error {
 		return err
 	}
 	defer model.Close()
-	svc, err := service.New(cfg, service.Deps{Store: st, Model: model, Log: e.log, Auth: accounts})
+	deps := service.Deps{Store: st, Model: model, Log: e.log, Auth: accounts}
+	if deps.RegionModel, err = openRegionModel(cfg.Detector); err != nil {
+		return err
+	}
+	defer closeRegionModel(deps.RegionModel)
+	svc, err := service.New(cfg, deps)
 	if err != nil {
 		return err
 	}

@@ -64,6 +64,13 @@ type Detector struct {
 	InputSize string  `yaml:"input_size"` // auto or WxH
 	Conf      float32 `yaml:"conf"`
 	NMSIoU    float64 `yaml:"nms_iou"`
+	// EveryFrame detects the whole of every analysed frame of a live
+	// camera instead of following the detection plan (regions around
+	// motion and tracks, frames carried by the tracker; issue 14).
+	EveryFrame bool `yaml:"every_frame"`
+	// RegionSize is the input side of the region detector (default 320;
+	// -1: no region detector, the plan detects whole frames or carries).
+	RegionSize int `yaml:"region_size"`
 }
 
 // Media bounds what snapshots and clips may use on disk.
@@ -82,6 +89,9 @@ type Media struct {
 type LiveView struct {
 	FPS     float64 `yaml:"fps"`
 	Quality int     `yaml:"quality"`
+	// Debug draws the detection plan's decision on the live views: the
+	// mode, its reason and the crops detected.
+	Debug bool `yaml:"debug"`
 }
 
 // Camera is one source.

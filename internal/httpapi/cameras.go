@@ -131,6 +131,9 @@ func (a *api) createCamera(w http.ResponseWriter, r *http.Request) error {
 	if err := a.checkCameraLimit(ctx); err != nil {
 		return err
 	}
+	if err := a.admit(ctx, c); err != nil {
+		return err
+	}
 	c.Created = a.opts.Now().UTC()
 	c.Updated = c.Created
 	if c, err = a.save(ctx, r, c, "create", nil); err != nil {
@@ -166,6 +169,9 @@ func (a *api) updateCamera(w http.ResponseWriter, r *http.Request) error {
 		if err := a.checkSource(ctx, c.URL); err != nil {
 			return err
 		}
+	}
+	if err := a.admit(ctx, c); err != nil {
+		return err
 	}
 	c.Updated = a.opts.Now().UTC()
 	if c, err = a.save(ctx, r, c, "update", &old); err != nil {

@@ -308,6 +308,7 @@ func routeTable() []route {
 		{http.MethodGet, "/api/v1/alerts/{id}/clip", auth.Viewer, (*api).alertClip},
 		{http.MethodGet, "/api/v1/counts", auth.Viewer, (*api).listCounts},
 		{http.MethodGet, "/api/v1/stats", auth.Viewer, (*api).stats},
+		{http.MethodGet, "/api/v1/capacity", auth.Viewer, (*api).getCapacity},
 		{http.MethodGet, "/api/v1/stats/verdicts", auth.Viewer, (*api).verdicts},
 		{http.MethodGet, "/api/v1/suppressions", auth.Viewer, (*api).listSuppressions},
 		{http.MethodDelete, "/api/v1/suppressions/{id}", auth.Supervisor, (*api).deleteSuppression},

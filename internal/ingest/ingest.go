@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/decode"
+	"github.com/vigil-cctv/vigil/internal/geom"
 )
 
 // Camera is one configured source.
@@ -60,6 +61,11 @@ type Frame struct {
 	// Width, Height and Pix are as in decode.Frame: packed RGB24.
 	Width, Height int
 	Pix           []byte
+	// Motion and MotionGlobal are what the motion gate saw in the frame
+	// (MotionGate.Changes), set when Options.Gate is: the changed areas in
+	// frame pixels, or a change of the whole view (and the first frame).
+	Motion       []geom.Box
+	MotionGlobal bool
 }
 
 // State is a camera's connection state.

@@ -1,6 +1,10 @@
 package ingest
 
-import "time"
+import (
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/geom"
+)
 
 // GateOptions tune a MotionGate. Zero fields take the defaults.
 type GateOptions struct {
@@ -20,6 +24,10 @@ type GateOptions struct {
 	// MaxInterval lets a frame through at least this often, so that tracks
 	// stay alive and slow changes are eventually seen (default 2 s).
 	MaxInterval time.Duration
+	// Annotate holds no frame back: every frame is handed off with what
+	// the gate saw in it (Frame.Motion), for a detection plan to decide
+	// per frame (package detplan).
+	Annotate bool
 }
 
 func (o GateOptions) withDefaults() GateOptions {
@@ -100,6 +108,17 @@ func (g *MotionGate) Check(pts time.Duration, width, height int, pix []byte) boo
 		g.skipped++
 	}
 	return pass
+}
+
+// Changes returns where the latest Check saw local change (Boxes), or no
+// boxes when the change stayed below the gate's thresholds (compression
+// noise); global as in Boxes.
+func (g *MotionGate) Changes() (boxes []geom.Box, global bool) {
+	boxes, global = g.Boxes()
+	if !global && g.last.Changed < g.opt.CellFraction {
+		return nil, false
+	}
+	return boxes, global
 }
 
 // Last is the motion measured by the latest Check (zero after the first).

@@ -66,3 +66,23 @@ func TestMotionBoxesFindWhatChanged(t *testing.T) {
 	_, global = g.Boxes()
 	require.True(t, global, "the whole view brightened")
 }
+
+// Changes reports a mover's box, and nothing for a change below the
+// gate's thresholds (one cell flickering: compression noise).
+func TestMotionChangesIgnoreNoise(t *testing.T) {
+	const w, h = 640, 480
+	g := NewMotionGate(GateOptions{})
+	g.Check(0, w, h, greyWithBox(w, h, 60, geom.Box{}))
+	_, global := g.Changes()
+	require.True(t, global)
+	speck := geom.Box{X: 100, Y: 100, W: 10, H: 10} // one cell of 64×48
+	g.Check(200*time.Millisecond, w, h, greyWithBox(w, h, 60, speck))
+	boxes, global := g.Changes()
+	require.False(t, global)
+	require.Empty(t, boxes, "one changed cell is noise")
+	mover := geom.Box{X: 300, Y: 200, W: 40, H: 100}
+	g.Check(400*time.Millisecond, w, h, greyWithBox(w, h, 60, mover))
+	boxes, global = g.Changes()
+	require.False(t, global)
+	require.NotEmpty(t, boxes)
+}

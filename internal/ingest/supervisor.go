@@ -318,6 +318,10 @@ func (s *Supervisor) accept(ctx context.Context, f *decode.Frame, now time.Time,
 		s.opt.Recorder.Map(s.sessions, f.PTS, pts)
 	}
 	pass := s.gate == nil || s.gate.Check(pts, f.Width, f.Height, f.Pix)
+	if s.gate != nil {
+		fr.Motion, fr.MotionGlobal = s.gate.Changes()
+		pass = pass || s.gate.opt.Annotate
+	}
 	s.count(func(st *Status) {
 		st.FramesIn++
 		st.LastFrame, st.LastPTS = now, pts

@@ -31,3 +31,29 @@ func Resolver(endpoint, profile string, hc *http.Client, check func(context.Cont
 		return uri, nil
 	}
 }
+
+// ModelResolver is Resolver for a camera with no configured profile: each
+// time it picks the profile to analyse with StreamForModel (the smallest
+// H.264 stream covering a modelLong-pixel model input, usually the
+// substream) and calls report with the choice (its URI holds the
+// credentials: report must not log it), so the caller can say which
+// stream was chosen and why.
+func ModelResolver(endpoint string, modelLong int, hc *http.Client, check func(context.Context, string) error,
+	report func(Choice)) func(context.Context) (string, error) {
+	c := &Client{Endpoint: endpoint, HTTP: hc}
+	return func(ctx context.Context) (string, error) {
+		ch, err := c.StreamForModel(ctx, modelLong)
+		if err != nil {
+			return "", err
+		}
+		if check != nil {
+			if err := check(ctx, ch.URI); err != nil {
+				return "", c.wrap("StreamURI", fmt.Errorf("the device's stream address is refused: %w", err))
+			}
+		}
+		if report != nil {
+			report(ch)
+		}
+		return ch.URI, nil
+	}
+}

@@ -56,3 +56,25 @@ func TestResolverWithPolicy(t *testing.T) {
 	}
 	assertNoPassword(t, err)
 }
+
+// Without a configured profile the resolver takes the substream that
+// covers the model input and reports which, and why.
+func TestModelResolverPicksAndReportsTheSubstream(t *testing.T) {
+	cam := newFakeCamera(t, camConfig{user: testUser, pass: testPass})
+	u, _ := url.Parse(cam.endpoint())
+	u.User = url.UserPassword(testUser, testPass)
+	var got []Choice
+	uri, err := ModelResolver(u.String(), 640, nil, nil, func(c Choice) { got = append(got, c) })(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(uri, "profile=Profile_2") || !strings.HasPrefix(uri, "rtsp://admin:") {
+		t.Fatalf("uri = %q", uri)
+	}
+	if len(got) != 1 || got[0].Profile.Token != "Profile_2" || !strings.Contains(got[0].Reason, "covering the 640-pixel model input") {
+		t.Fatalf("reported %+v", got)
+	}
+	if strings.Contains(got[0].Reason, testPass) {
+		t.Fatal("the reason holds the password")
+	}
+}

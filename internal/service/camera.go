@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"image"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -10,8 +11,11 @@ import (
 	"github.com/vigil-cctv/vigil/internal/analysis"
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/deliver"
+	"github.com/vigil-cctv/vigil/internal/detplan"
 	"github.com/vigil-cctv/vigil/internal/event"
+	"github.com/vigil-cctv/vigil/internal/geom"
 	"github.com/vigil-cctv/vigil/internal/media"
+	"github.com/vigil-cctv/vigil/internal/media/segring"
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/snapshot"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -41,6 +45,16 @@ type liveFrame struct {
 	frame  *decode.Frame
 	tracks []track.Track
 	scene  *scene.Scene
+	// decision is the detection plan's for the frame, drawn when the live
+	// view's debug overlay is on.
+	decision detplan.Decision
+}
+
+// inFrame is a decoded frame with what the motion gate saw in it.
+type inFrame struct {
+	frame  *decode.Frame
+	motion []geom.Box
+	global bool
 }
 
 // countsEvery is how much frame time of line counts is batched into one
@@ -63,14 +77,28 @@ type processor struct {
 	mu    sync.Mutex // the chain is used by the camera and by API calls
 	chain *analysis.Chain
 
+	// plan decides per frame what the detector does (nil: the whole frame,
+	// every frame); region detects its crops (nil: crops become the whole
+	// frame). Only the feeder uses plan.
+	plan    *detplan.Policy
+	region  RegionModel
+	crops   chan []float32 // free region tensors
+	cropBuf int
+
 	detected atomic.Int64
+	analysed atomic.Int64
+	mix      mixCounts
 	dropped  atomic.Int64
 	live     atomic.Pointer[liveFrame]
 	tensors  chan []float32
 	results  chan Result
 	ring     *media.Ring    // recent frames, the pre-roll of clips
-	clips    *media.Clipper // nil without snapshots
-	lastPTS  time.Duration  // of the last analysed frame
+	clips    *media.Clipper // nil without snapshots, or with seg
+	// seg keeps an RTSP camera's compressed video; its alert clips are cut
+	// from it by stream copy (cuts tracks them) instead of encoded.
+	seg     *segring.Ring
+	cuts    clipCuts
+	lastPTS time.Duration // of the last analysed frame
 
 	counts     []store.Count // line counts not yet stored
 	countsFrom time.Duration
@@ -114,17 +142,27 @@ func (p *processor) currentScene() (sc *scene.Scene) {
 func (p *processor) recycle(j Job) {
 	p.dropped.Add(1)
 	p.sinks.Metrics.Frames.WithLabelValues(p.id, "dropped").Inc()
-	select {
-	case p.tensors <- j.Tensor:
-	default:
+	p.release(j)
+}
+
+// usePlan gives the camera a detection plan: each frame is then detected
+// whole, in crops (when the pool has a region model) or carried by the
+// tracker, as the plan decides.
+func (p *processor) usePlan(plan *detplan.Policy, region RegionModel, maxRegions int) {
+	p.plan, p.region = plan, region
+	if region != nil {
+		p.crops = make(chan []float32, inFlight*max(maxRegions, 1))
 	}
 }
 
-// feed prepares and submits frames until the channel closes. A live
-// camera drops the frame when every tensor is in flight (the detector is
-// behind); a lossless one waits.
-func (p *processor) feed(ctx context.Context, frames <-chan *decode.Frame) {
-	for f := range frames {
+// feed plans, prepares and submits frames until the channel closes. Every
+// frame in flight holds one of the camera's tensors, carried ones too, so
+// that the frames in flight stay bounded: a live camera drops the frame
+// when every tensor is in flight (the detector is behind); a lossless one
+// waits.
+func (p *processor) feed(ctx context.Context, frames <-chan inFrame) {
+	for in := range frames {
+		f := in.frame
 		p.sinks.Metrics.Frames.WithLabelValues(p.id, "in").Inc()
 		t, ok := p.tensor(ctx)
 		if !ok {
@@ -132,13 +170,82 @@ func (p *processor) feed(ctx context.Context, frames <-chan *decode.Frame) {
 			p.sinks.Metrics.Frames.WithLabelValues(p.id, "dropped").Inc()
 			continue
 		}
-		if err := p.model.Prepare(t, f); err != nil {
-			p.tensors <- t
+		j := Job{Frame: f, Tensor: t, Done: p.results, Keep: p.lossless, Decision: p.decide(in)}
+		if err := p.prepare(&j); err != nil {
+			p.release(j)
 			p.sinks.Log.Warn("frame rejected", "camera", p.id, "err", err)
 			continue
 		}
-		p.pool.Submit(p.id, Job{Frame: f, Tensor: t, Done: p.results, Keep: p.lossless})
+		p.pool.Submit(p.id, j)
 		p.sinks.Metrics.QueueDepth.WithLabelValues(p.id).Set(float64(p.pool.Depth(p.id)))
+	}
+}
+
+// decide asks the plan what to do with a frame, from its motion and the
+// tracks as the chain last left them (a frame or two behind while frames
+// are in flight).
+func (p *processor) decide(in inFrame) detplan.Decision {
+	f := in.frame
+	if p.plan == nil {
+		return detplan.Decision{Mode: detplan.Full, Regions: []image.Rectangle{image.Rect(0, 0, f.Width, f.Height)},
+			Reason: "every frame detected"}
+	}
+	st := detplan.State{PTS: f.PTS, Width: f.Width, Height: f.Height, Motion: in.motion, MotionGlobal: in.global}
+	var ms []track.Motion
+	p.withChain(func(c *analysis.Chain) { ms = c.Motions() })
+	for _, m := range ms {
+		st.Tracks = append(st.Tracks, detplan.Track{Box: m.Box, VX: m.VX, VY: m.VY})
+	}
+	d := p.plan.Decide(st)
+	if d.Mode == detplan.Regions && p.region == nil {
+		d = detplan.Decision{Mode: detplan.Full, Regions: []image.Rectangle{image.Rect(0, 0, f.Width, f.Height)},
+			Reason: d.Reason + "; no region detector"}
+	}
+	return d
+}
+
+// prepare fills the job's tensors as its decision says.
+func (p *processor) prepare(j *Job) error {
+	switch j.Decision.Mode {
+	case detplan.Carry:
+		j.Carry = true
+		return nil
+	case detplan.Regions:
+		for _, r := range j.Decision.Regions {
+			c := Crop{Rect: r, Tensor: p.cropTensor()}
+			j.Crops = append(j.Crops, c)
+			if err := p.region.PrepareRegion(c.Tensor, j.Frame, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	default:
+		return p.model.Prepare(j.Tensor, j.Frame)
+	}
+}
+
+// cropTensor is a free region tensor, a new one when none is free (at most
+// the frames in flight times the crops per frame are ever made).
+func (p *processor) cropTensor() []float32 {
+	select {
+	case t := <-p.crops:
+		return t
+	default:
+		return p.region.NewInput()
+	}
+}
+
+// release returns a job's tensors.
+func (p *processor) release(j Job) {
+	for _, c := range j.Crops {
+		select {
+		case p.crops <- c.Tensor:
+		default:
+		}
+	}
+	select {
+	case p.tensors <- j.Tensor:
+	default:
 	}
 }
 
@@ -193,31 +300,59 @@ func (p *processor) finish(ctx context.Context) {
 }
 
 func (p *processor) handle(ctx context.Context, r Result) {
-	defer func() { p.tensors <- r.Job.Tensor }()
+	defer p.release(r.Job)
 	m := p.sinks.Metrics
 	m.Latency.WithLabelValues(p.id).Observe(r.Latency.Seconds())
 	if r.Err != nil {
 		p.sinks.Log.Warn("inference failed", "camera", p.id, "err", r.Err)
 		return
 	}
-	m.Frames.WithLabelValues(p.id, "detected").Inc()
-	p.detected.Add(1)
-	f := r.Job.Frame
+	f, d := r.Job.Frame, r.Job.Decision
 	var out analysis.Output
 	var sc *scene.Scene
-	p.withChain(func(c *analysis.Chain) { out, sc = c.Step(f, r.Detections), c.Scene() })
+	p.withChain(func(c *analysis.Chain) {
+		if r.Job.Carry {
+			out = c.Carry(f)
+		} else {
+			out = c.Step(f, r.Detections)
+		}
+		sc = c.Scene()
+	})
 	if out.Stale {
 		return // out-of-order frame after a restart; the chain needs rising time
 	}
+	p.count(d)
 	p.lastPTS = f.PTS
-	if p.clips != nil {
+	if p.clips != nil && p.seg == nil {
 		p.ring.Add(f)
 		p.clips.Add(p.id, f)
 	}
-	p.live.Store(&liveFrame{frame: f, tracks: out.Tracks, scene: sc})
+	p.live.Store(&liveFrame{frame: f, tracks: out.Tracks, scene: sc, decision: d})
 	p.deliver(ctx, out, sc)
 	if f.PTS-p.countsFrom >= countsEvery {
 		p.flushCounts(ctx)
+	}
+}
+
+// count records an analysed frame and what the plan did with it.
+func (p *processor) count(d detplan.Decision) {
+	m := p.sinks.Metrics
+	m.Frames.WithLabelValues(p.id, "analysed").Inc()
+	p.analysed.Add(1)
+	m.Decisions.WithLabelValues(p.id, d.Mode.String()).Inc()
+	switch d.Mode {
+	case detplan.Carry:
+		p.mix.carry.Add(1)
+	case detplan.Regions:
+		m.Regions.WithLabelValues(p.id).Add(float64(len(d.Regions)))
+		p.mix.regions.Add(1)
+		p.mix.crops.Add(int64(len(d.Regions)))
+		m.Frames.WithLabelValues(p.id, "detected").Inc()
+		p.detected.Add(1)
+	default:
+		p.mix.full.Add(1)
+		m.Frames.WithLabelValues(p.id, "detected").Inc()
+		p.detected.Add(1)
 	}
 }
 
@@ -289,8 +424,8 @@ func (p *processor) alert(ctx context.Context, ev event.Event, out analysis.Outp
 		return
 	}
 	p.sinks.Metrics.Alerts.WithLabelValues(p.id, ev.Rule).Inc()
-	if p.clips != nil && files.Clip != "" {
-		p.clips.StartAt(context.WithoutCancel(ctx), p.id, files.Clip, out.Frame.PTS, p.ring)
+	if files.Clip != "" {
+		p.clip(ctx, files.Clip, out.Frame.PTS)
 	}
 	if id == 0 {
 		p.sinks.Log.Warn("alert spooled: the store refused it; it is retried", "camera", p.id, "rule", ev.Name)

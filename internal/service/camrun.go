@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/deliver"
 	"github.com/vigil-cctv/vigil/internal/detect"
+	"github.com/vigil-cctv/vigil/internal/detplan"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
 	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/onvif"
@@ -66,6 +67,13 @@ func (s *Service) Apply(_ context.Context, c store.Camera) error {
 		return err
 	}
 	proc := newProcessor(c.ID, chain, s.model, s.pool, fps, s.lossless(c), s.sinks())
+	if proc.clips != nil && (c.Kind == "rtsp" || c.Kind == "onvif") {
+		proc.useSegRing() // clips by stream copy, not re-encoding
+	}
+	if s.planned(c) {
+		cfg := s.planConfig()
+		proc.usePlan(detplan.New(cfg), s.pool.Region, cfg.MaxRegions)
+	}
 	ctx, cancel := context.WithCancel(s.runCtx)
 	r := &camRun{cam: c, proc: proc, cancel: cancel, done: make(chan struct{})}
 	s.mu.Lock()
@@ -83,6 +91,25 @@ func (s *Service) Apply(_ context.Context, c store.Camera) error {
 func (s *Service) lossless(c store.Camera) bool {
 	cc := s.configured(c.ID)
 	return c.Kind == "file" && cc != nil && !cc.Loop
+}
+
+// planned reports whether a camera's frames follow a detection plan
+// (package detplan): every live camera unless detector.every_frame is set.
+// A file analysed in full is detected whole on every frame, like `vigil
+// analyze`.
+func (s *Service) planned(c store.Camera) bool {
+	return !s.cfg.Detector.EveryFrame && !s.lossless(c)
+}
+
+// planConfig is the detection plan's configuration: crops of the region
+// model's size when there is one.
+func (s *Service) planConfig() detplan.Config {
+	cfg := detplan.Config{}
+	if r, ok := s.pool.Region.(interface{ InputSize() (int, int) }); ok {
+		w, h := r.InputSize()
+		cfg.RegionSize = min(w, h)
+	}
+	return cfg
 }
 
 // configured is the camera's entry in the config file, nil for a camera
@@ -141,13 +168,40 @@ func (s *Service) ingestCamera(c store.Camera) ingest.Camera {
 		// connect, with the stream's backoff. A device added through the
 		// API is reached, and may point its stream, only where the
 		// source policy allows; the config file's are trusted.
-		if cc := s.configured(c.ID); cc != nil {
+		// With no profile configured, the smallest H.264 stream covering
+		// the model input is analysed (usually the substream), and the
+		// choice is logged.
+		report := s.streamChoice(c.ID)
+		switch cc := s.configured(c.ID); {
+		case cc != nil && cc.Profile != "":
 			cam.Resolve = onvif.Resolver(c.URL, cc.Profile, nil, nil)
-		} else {
-			cam.Resolve = onvif.Resolver(c.URL, "", s.policy.HTTPClient(20*time.Second), s.policy.Check)
+		case cc != nil:
+			cam.Resolve = onvif.ModelResolver(c.URL, modelLong, nil, nil, report)
+		default:
+			cam.Resolve = onvif.ModelResolver(c.URL, modelLong, s.policy.HTTPClient(20*time.Second), s.policy.Check, report)
 		}
 	}
 	return cam
+}
+
+// modelLong is the model input's longer side an ONVIF stream should
+// cover: Vigil's detector input is 640 pixels wide.
+const modelLong = 640
+
+// streamChoice logs which ONVIF profile a camera analyses, once per
+// change of choice.
+func (s *Service) streamChoice(camera string) func(onvif.Choice) {
+	var mu sync.Mutex
+	last := ""
+	return func(ch onvif.Choice) {
+		mu.Lock()
+		defer mu.Unlock()
+		if ch.Profile.Token == last {
+			return
+		}
+		last = ch.Profile.Token
+		s.log.Info("onvif stream chosen", "camera", camera, "profile", ch.Profile.Token, "reason", ch.Reason)
+	}
 }
 
 func (s *Service) classesFor(id string) detect.ClassSet {
@@ -173,15 +227,20 @@ func (s *Service) runCamera(ctx context.Context, r *camRun) {
 	if cc := s.configured(cam.ID); cc != nil {
 		opt.Decode.ImageFPS = cc.ImageFPS // an image folder's frame rate (0: 25)
 	}
+	if r.proc.seg != nil {
+		opt.Recorder = r.proc.seg
+	}
 	if !lossless {
-		opt.Gate = &ingest.GateOptions{} // a full analysis sees every frame
+		// A full analysis sees every frame. With a detection plan the gate
+		// holds nothing back: it tells the plan where things moved.
+		opt.Gate = &ingest.GateOptions{Annotate: r.proc.plan != nil}
 	}
 	sup := ingest.NewSupervisor(s.ingestCamera(cam), opt)
 	s.mu.Lock()
 	r.sup = sup
 	s.mu.Unlock()
 	frames := make(chan ingest.Frame, 1)
-	decoded := make(chan *decode.Frame, 1)
+	decoded := make(chan inFrame, 1)
 	fed := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -193,7 +252,8 @@ func (s *Service) runCamera(ctx context.Context, r *camRun) {
 	wg.Go(func() {
 		defer close(decoded)
 		for f := range frames {
-			decoded <- &decode.Frame{Index: int(f.Seq), PTS: f.PTS, Width: f.Width, Height: f.Height, Pix: f.Pix, Received: f.Received}
+			decoded <- inFrame{frame: &decode.Frame{Index: int(f.Seq), PTS: f.PTS, Width: f.Width, Height: f.Height, Pix: f.Pix,
+				Received: f.Received}, motion: f.Motion, global: f.MotionGlobal}
 		}
 	})
 	wg.Go(func() { defer close(fed); r.proc.feed(ctx, decoded) })
@@ -204,6 +264,7 @@ func (s *Service) runCamera(ctx context.Context, r *camRun) {
 	if r.proc.clips != nil {
 		_ = r.proc.clips.Close() // finishes clips in progress
 	}
+	r.proc.stopCuts()
 }
 
 func (s *Service) stateChanged(c ingest.StateChange) {

@@ -65,7 +65,7 @@ func TestAlertsSurviveReadOnlyStore(t *testing.T) {
 	model := testModel(t)
 	dir := t.TempDir()
 	var ro *readOnlyStore
-	base, svc, stop := startServiceOn(t, model, plazaConfig(dir, ""), func(st *sqlite.Store) store.Store {
+	base, svc, stop := startServiceOn(t, plazaConfig(dir, ""), Deps{Model: model}, func(st *sqlite.Store) store.Store {
 		ro = &readOnlyStore{Store: st}
 		return ro
 	})

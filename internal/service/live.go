@@ -2,11 +2,15 @@ package service
 
 import (
 	"bytes"
+	"fmt"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/decode"
+	"github.com/vigil-cctv/vigil/internal/detplan"
+	"github.com/vigil-cctv/vigil/internal/geom"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/render"
 	"github.com/vigil-cctv/vigil/internal/scenedraw"
@@ -21,11 +25,14 @@ func (s *Service) liveSource(p *processor) live.Source {
 		if lf == nil || lf.frame.Pix == nil {
 			return nil, nil
 		}
-		return lf, func() ([]byte, error) { return renderLive(lf, p.id, s.cfg.Live.Quality) }
+		return lf, func() ([]byte, error) { return renderLive(lf, p.id, s.cfg.Live.Quality, s.cfg.Live.Debug) }
 	})
 }
 
-func renderLive(lf *liveFrame, name string, quality int) ([]byte, error) {
+// planColor is the debug overlay's colour for the crops detected.
+var planColor = color.RGBA{R: 255, G: 200, A: 255}
+
+func renderLive(lf *liveFrame, name string, quality int, debug bool) ([]byte, error) {
 	f := lf.frame
 	pix := append([]byte(nil), f.Pix...)
 	c := render.FromFrame(&decode.Frame{Width: f.Width, Height: f.Height, Pix: pix})
@@ -37,10 +44,28 @@ func renderLive(lf *liveFrame, name string, quality int) ([]byte, error) {
 		objs[i] = render.Object{ID: t.ID, Class: t.Class, Box: t.Box, Score: t.Score}
 	}
 	render.DrawObjects(c, objs, nil)
-	render.DrawHUD(c, name, f.PTS.Round(time.Millisecond).String())
+	hud := []string{name, f.PTS.Round(time.Millisecond).String()}
+	if debug {
+		hud = append(hud, planLine(lf.decision))
+		if lf.decision.Mode == detplan.Regions {
+			for _, r := range lf.decision.Regions {
+				c.Rect(geom.BoxFromCorners(float64(r.Min.X), float64(r.Min.Y), float64(r.Max.X), float64(r.Max.Y)), planColor, 2)
+			}
+		}
+	}
+	render.DrawHUD(c, hud...)
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, c.RGBA(image.Rect(0, 0, f.Width, f.Height)), &jpeg.Options{Quality: quality}); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// planLine is the debug overlay's line for a plan decision: the mode, the
+// crops and the reason.
+func planLine(d detplan.Decision) string {
+	if d.Mode == detplan.Regions {
+		return fmt.Sprintf("plan: %d regions (%s)", len(d.Regions), d.Reason)
+	}
+	return fmt.Sprintf("plan: %s (%s)", d.Mode, d.Reason)
 }

@@ -7,8 +7,12 @@ import (
 // Metrics are the service's Prometheus series. Labels carry camera ids,
 // never URLs, so no credential can reach a scrape.
 type Metrics struct {
-	Registry   *prometheus.Registry
-	Frames     *prometheus.CounterVec   // camera, stage: in, gated, detected, dropped
+	Registry *prometheus.Registry
+	Frames   *prometheus.CounterVec // camera, stage: in, gated, analysed, detected, dropped
+	// Decisions count the detection plan's decisions per camera and mode
+	// (full, regions, carry); Regions the crops detected.
+	Decisions  *prometheus.CounterVec   // camera, mode
+	Regions    *prometheus.CounterVec   // camera
 	Inference  *prometheus.HistogramVec // camera
 	Latency    *prometheus.HistogramVec // camera: frame submit → result
 	QueueDepth *prometheus.GaugeVec     // camera
@@ -26,8 +30,13 @@ func NewMetrics() *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
 		Frames: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_frames_total",
-			Help: "Frames per camera and stage (in: decoded from the source; gated: skipped by the motion gate; detected: inferred; dropped: lost to a full queue)."},
+			Help: "Frames per camera and stage (in: decoded from the source; gated: skipped by the motion gate; analysed: through the analysis chain, detected or carried by the tracker; detected: inferred, whole or in regions; dropped: lost to a full queue)."},
 			[]string{"camera", "stage"}),
+		Decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_detplan_decisions_total",
+			Help: "Analysed frames per camera by the detection plan's decision (full: whole frame detected; regions: crops around motion and tracks; carry: tracker prediction, no detection)."},
+			[]string{"camera", "mode"}),
+		Regions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_detplan_regions_total",
+			Help: "Crops detected per camera by region detection."}, []string{"camera"}),
 		Inference: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "vigil_inference_seconds",
 			Help: "Detector time per frame.", Buckets: prometheus.ExponentialBuckets(0.005, 1.6, 12)}, []string{"camera"}),
 		Latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "vigil_detect_latency_seconds",
@@ -46,7 +55,7 @@ func NewMetrics() *Metrics {
 		Reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_camera_reconnects_total",
 			Help: "Times a camera's source was restarted."}, []string{"camera"}),
 	}
-	m.Registry.MustRegister(m.Frames, m.Inference, m.Latency, m.QueueDepth, m.Alerts, m.Suppressed, m.State, m.Reconnects, m.AlertLatency,
+	m.Registry.MustRegister(m.Frames, m.Decisions, m.Regions, m.Inference, m.Latency, m.QueueDepth, m.Alerts, m.Suppressed, m.State, m.Reconnects, m.AlertLatency,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

@@ -2,11 +2,13 @@ package service
 
 import (
 	"context"
+	"image"
 	"sync"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/detect"
+	"github.com/vigil-cctv/vigil/internal/detplan"
 	"github.com/vigil-cctv/vigil/internal/pipeline"
 )
 
@@ -14,10 +16,35 @@ import (
 // steps); *onnx.Detector satisfies it.
 type Model = pipeline.Model
 
+// RegionModel detects in crops of a frame (region detection, package
+// detplan): *onnx.Detector made with a small square input satisfies it.
+type RegionModel interface {
+	NewInput() []float32
+	PrepareRegion(tensor []float32, f *decode.Frame, r image.Rectangle) error
+	InferRegion(tensor []float32, r image.Rectangle) ([]detect.Detection, error)
+}
+
+// Crop is one prepared region of a frame.
+type Crop struct {
+	Rect   image.Rectangle
+	Tensor []float32
+}
+
 // Job is one prepared frame waiting for inference.
 type Job struct {
-	Frame  *decode.Frame
+	Frame *decode.Frame
+	// Tensor is the whole frame prepared for the model; unused when Crops
+	// are set or the frame is carried.
 	Tensor []float32
+	// Crops, when set, are detected with the pool's region model instead
+	// of the whole frame, and their detections merged.
+	Crops []Crop
+	// Carry passes the frame through without inference, in its camera's
+	// order: the tracker carries it. A carried job is never dropped and
+	// does not count toward the camera's queue depth.
+	Carry bool
+	// Decision is the detection plan's, kept for metrics and the overlay.
+	Decision detplan.Decision
 	// Done receives the result; it must have room (the camera sizes it).
 	Done chan<- Result
 	// Keep exempts the job from drop-oldest: the camera analyses every
@@ -41,7 +68,9 @@ type Result struct {
 // whatever each camera's frame rate.
 type Pool struct {
 	model Model
-	depth int
+	// Region detects crops; nil: the service plans no region detection.
+	Region RegionModel
+	depth  int
 
 	mu     sync.Mutex
 	queues map[string]*queue
@@ -54,10 +83,75 @@ type Pool struct {
 	OnDrop func(camera string, j Job)
 	// OnInfer observes every inference (metrics).
 	OnInfer func(camera string, d time.Duration)
+
+	costMu sync.Mutex
+	cost   inferCost
+}
+
+// inferCost sums the inference times seen, by kind: the box's measured
+// cost of a whole frame and of a crop.
+type inferCost struct {
+	fullN, cropN     int64
+	fullSum, cropSum time.Duration
+}
+
+// Costs is the mean time of one whole-frame and one crop inference so far
+// (a crop costs as much as a whole frame until one is seen); ok is false
+// before any inference.
+func (p *Pool) Costs() (full, crop time.Duration, ok bool) {
+	p.costMu.Lock()
+	defer p.costMu.Unlock()
+	c := p.cost
+	if c.fullN == 0 && c.cropN == 0 {
+		return 0, 0, false
+	}
+	if c.fullN > 0 {
+		full = c.fullSum / time.Duration(c.fullN)
+	}
+	if c.cropN > 0 {
+		crop = c.cropSum / time.Duration(c.cropN)
+	}
+	if c.fullN == 0 {
+		full = crop
+	}
+	if c.cropN == 0 {
+		crop = full
+	}
+	return full, crop, true
+}
+
+func (p *Pool) observe(j Job, d time.Duration) {
+	p.costMu.Lock()
+	defer p.costMu.Unlock()
+	if n := len(j.Crops); n > 0 && p.Region != nil {
+		p.cost.cropN += int64(n)
+		p.cost.cropSum += d
+		return
+	}
+	p.cost.fullN++
+	p.cost.fullSum += d
 }
 
 type queue struct {
 	jobs []Result
+}
+
+// droppable is the index of the oldest job to drop when depth jobs to
+// infer are waiting, or -1: carried jobs neither count nor are dropped.
+func (q *queue) droppable(depth int) int {
+	n, oldest := 0, -1
+	for i, r := range q.jobs {
+		if !r.Job.Carry {
+			if oldest < 0 {
+				oldest = i
+			}
+			n++
+		}
+	}
+	if n < depth {
+		return -1
+	}
+	return oldest
 }
 
 // NewPool wraps a model; depth ≥ 1 jobs wait per camera.
@@ -76,10 +170,10 @@ func (p *Pool) Submit(camera string, j Job) {
 		p.order = append(p.order, camera)
 	}
 	var dropped *Job
-	if len(q.jobs) >= p.depth && !j.Keep {
-		old := q.jobs[0].Job
+	if i := q.droppable(p.depth); i >= 0 && !j.Keep && !j.Carry {
+		old := q.jobs[i].Job
 		dropped = &old
-		q.jobs = q.jobs[1:]
+		q.jobs = append(q.jobs[:i], q.jobs[i+1:]...)
 	}
 	q.jobs = append(q.jobs, Result{Job: j, submitted: time.Now()})
 	p.mu.Unlock()
@@ -153,11 +247,16 @@ func (p *Pool) Run(ctx context.Context) {
 				continue
 			}
 		}
-		start := time.Now()
-		f := r.Job.Frame
-		r.Detections, r.Err = p.model.Infer(r.Job.Tensor, f.Width, f.Height)
-		if p.OnInfer != nil {
-			p.OnInfer(cam, time.Since(start))
+		if !r.Job.Carry {
+			start := time.Now()
+			r.Detections, r.Err = p.infer(r.Job)
+			d := time.Since(start)
+			if r.Err == nil {
+				p.observe(r.Job, d)
+			}
+			if p.OnInfer != nil {
+				p.OnInfer(cam, d)
+			}
 		}
 		r.Latency = time.Since(r.submitted)
 		// A camera that stopped reading must not stall everyone else.
@@ -169,4 +268,26 @@ func (p *Pool) Run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// regionIoU is the overlap above which two boxes from different crops are
+// one object (detect.MergeRegions).
+const regionIoU = 0.6
+
+// infer runs the model on a job's whole frame or on each of its crops,
+// merging the crops' detections as if the whole frame had been seen.
+func (p *Pool) infer(j Job) ([]detect.Detection, error) {
+	f := j.Frame
+	if len(j.Crops) == 0 || p.Region == nil {
+		return p.model.Infer(j.Tensor, f.Width, f.Height)
+	}
+	parts := make([]detect.RegionDetections, 0, len(j.Crops))
+	for _, c := range j.Crops {
+		dets, err := p.Region.InferRegion(c.Tensor, c.Rect)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, detect.RegionDetections{Rect: c.Rect, Dets: dets})
+	}
+	return detect.MergeRegions(parts, f.Width, f.Height, regionIoU), nil
 }

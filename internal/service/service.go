@@ -39,6 +39,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/capacity"
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
 	"github.com/vigil-cctv/vigil/internal/httpserver"
@@ -70,6 +71,8 @@ type Service struct {
 	janitor *media.Janitor
 	mediaM  *media.Metrics
 
+	fixedCost *capacity.Cost // Deps.Capacity
+
 	mu     sync.Mutex
 	cams   map[string]*camRun
 	runCtx context.Context
@@ -83,6 +86,12 @@ type Deps struct {
 	Log   *slog.Logger
 	// Auth authenticates the API's users (cli builds it over Store).
 	Auth *auth.Service
+	// RegionModel detects crops for the detection plan; nil: the plan
+	// detects whole frames or carries them.
+	RegionModel RegionModel
+	// Capacity fixes the inference costs admission control weighs; nil:
+	// the mean of the inferences the detector pool has run.
+	Capacity *capacity.Cost
 }
 
 // New assembles a service; nothing runs until Run.
@@ -115,6 +124,9 @@ func New(cfg *config.Config, deps Deps) (*Service, error) {
 		return nil, err
 	}
 	s.pool = NewPool(deps.Model, 2)
+	s.pool.Region = deps.RegionModel
+	s.fixedCost = deps.Capacity
+	s.registerCapacityMetrics()
 	s.pool.OnDrop = s.dropped
 	s.pool.OnInfer = func(cam string, d time.Duration) {
 		s.metrics.Inference.WithLabelValues(cam).Observe(d.Seconds())

@@ -127,13 +127,21 @@ cameras:
 // Run's result.
 func startService(t *testing.T, model Model, cfgYAML string) (base string, stop func() error) {
 	t.Helper()
-	base, _, stop = startServiceOn(t, model, cfgYAML, nil)
+	base, _, stop = startServiceOn(t, cfgYAML, Deps{Model: model}, nil)
 	return base, stop
 }
 
-// startServiceOn is startService with the store wrapped by wrap (nil: as
-// opened), returning the service too.
-func startServiceOn(t *testing.T, model Model, cfgYAML string, wrap func(*sqlite.Store) store.Store) (base string, svc *Service, stop func() error) {
+// startServiceWith is startService with the service's dependencies but
+// the store (made here).
+func startServiceWith(t *testing.T, cfgYAML string, deps Deps) (base string, stop func() error) {
+	t.Helper()
+	base, _, stop = startServiceOn(t, cfgYAML, deps, nil)
+	return base, stop
+}
+
+// startServiceOn is startServiceWith with the store wrapped by wrap (nil:
+// as opened), returning the service too.
+func startServiceOn(t *testing.T, cfgYAML string, deps Deps, wrap func(*sqlite.Store) store.Store) (base string, svc *Service, stop func() error) {
 	t.Helper()
 	cfg, err := config.Parse([]byte(cfgYAML), "test.yaml")
 	require.NoError(t, err)
@@ -143,11 +151,11 @@ func startServiceOn(t *testing.T, model Model, cfgYAML string, wrap func(*sqlite
 	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "vigil.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
-	var wrapped store.Store = st
+	deps.Store = st
 	if wrap != nil {
-		wrapped = wrap(st)
+		deps.Store = wrap(st)
 	}
-	svc, err = New(cfg, Deps{Store: wrapped, Model: model})
+	svc, err = New(cfg, deps)
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

@@ -9,8 +9,11 @@ import "github.com/vigil-cctv/vigil/internal/geom"
 // No track is lost or born by a carried frame, but carried frames count
 // toward a lost track's buffer, since they are real time passing. Reported
 // tracks have DetIndex -1 and keep the score of their last detection.
+// Ended then lists only the tracks this frame retired (a lost track whose
+// buffer ran out), like after Update.
 func (t *Tracker) Predict() []Track {
 	t.frame++
+	t.ended = t.ended[:0]
 	t.predict()
 	t.expireLost()
 	t.rebuild(nil)

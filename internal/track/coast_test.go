@@ -39,3 +39,26 @@ func TestPredictCarriesTracksBetweenDetections(t *testing.T) {
 	require.Equal(t, id, out[0].ID, "same id after the carried frames")
 	require.Equal(t, 14, tr.Frame())
 }
+
+// A carried frame reports only the tracks it retired itself: an id ended
+// by the Update before it is not ended a second time, and a lost track
+// whose buffer runs out during carried frames ends exactly once.
+func TestPredictEndsEachTrackOnce(t *testing.T) {
+	cfg := DefaultConfig(5) // 1 s buffer: 5 frames
+	tr, err := New(cfg)
+	require.NoError(t, err)
+	walker := []detect.Detection{{Box: geom.Box{X: 100, Y: 50, W: 20, H: 60}, Class: detect.Person, Score: 0.9}}
+	for range 3 {
+		require.Len(t, tr.Update(walker), 1)
+	}
+	tr.Update(nil) // the walker is lost
+	require.Empty(t, tr.Ended())
+	ended := 0
+	for range 10 {
+		tr.Predict()
+		ended += len(tr.Ended())
+	}
+	require.Equal(t, 1, ended, "the lost walker ends once while carried")
+	tr.Predict()
+	require.Empty(t, tr.Ended())
+}
