@@ -50,3 +50,15 @@ func TestRestartKeepsTheSceneSavedThroughTheAPI(t *testing.T) {
 	require.Equal(t, 3, v.Version)
 	require.Contains(t, v.YAML, "saved by the editor")
 }
+
+// Issue 16 item 10: a missing scene file aborted startup only after
+// "Vigil is serving…" had been printed. New refuses it, naming the camera.
+func TestMissingSceneFileStopsNew(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := config.Parse([]byte(plazaConfig(dir, "")), "test.yaml")
+	require.NoError(t, err)
+	cfg.Cameras[0].Scene = filepath.Join(dir, "missing.yaml")
+	_, err = New(cfg, Deps{})
+	require.ErrorContains(t, err, "camera plaza: scene:")
+	require.ErrorIs(t, err, os.ErrNotExist)
+}

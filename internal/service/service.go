@@ -45,6 +45,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/httpserver"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/media"
+	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/snapshot"
 	"github.com/vigil-cctv/vigil/internal/sourcepolicy"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -96,6 +97,9 @@ type Deps struct {
 
 // New assembles a service; nothing runs until Run.
 func New(cfg *config.Config, deps Deps) (*Service, error) {
+	if err := checkSceneFiles(cfg); err != nil {
+		return nil, err
+	}
 	if _, err := config.EnsureDataDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
@@ -300,6 +304,21 @@ func (s *Service) register(ctx context.Context, c config.Camera) error {
 	}
 	_, err = s.store.SaveScene(ctx, c.ID, string(data), configAuthor+s.cfg.File())
 	return err
+}
+
+// checkSceneFiles loads every scene file the config names, so that a
+// missing or invalid one stops vigil serve before it says it is serving
+// (issue 16 item 10).
+func checkSceneFiles(cfg *config.Config) error {
+	for _, c := range cfg.Cameras {
+		if c.Scene == "" {
+			continue
+		}
+		if _, err := scene.Load(c.Scene); err != nil {
+			return fmt.Errorf("camera %s: %w", c.ID, err) // err names the scene file
+		}
+	}
+	return nil
 }
 
 // configAuthor prefixes the author of a scene version read from a scene
