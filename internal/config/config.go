@@ -64,6 +64,12 @@ type Detector struct {
 	InputSize string  `yaml:"input_size"` // auto or WxH
 	Conf      float32 `yaml:"conf"`
 	NMSIoU    float64 `yaml:"nms_iou"`
+	// Recorded, when set, replaces the model by recorded detections: a
+	// MOTChallenge file or `vigil analyze --jsonl` output, frame n of every
+	// camera getting the file's frame n (class person for MOT rows). For
+	// replay cameras in tests and benchmarks: the analysis chain runs in
+	// full, nothing is inferred.
+	Recorded string `yaml:"recorded"`
 }
 
 // Media bounds what snapshots and clips may use on disk.
