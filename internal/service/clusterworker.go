@@ -254,7 +254,11 @@ func (c clusterSink) pub(camera string) (*cluster.Publisher, cluster.Lease, erro
 func (c clusterSink) AddAlertOnce(ctx context.Context, _ string, e event.Event) (int64, bool, error) {
 	p, l, err := c.pub(e.Camera)
 	if err != nil {
-		return 0, false, err
+		// Spooled before this process restarted, so no lease is known:
+		// an alert's key is its content, not its lease, and fence 0 is
+		// older than any owner's, so it is stored once all the same
+		// (and never blocks the spool behind it).
+		p, l = c.s.clusterNode().Publisher(), cluster.Lease{Camera: e.Camera, Node: c.s.clusterNode().Node()}
 	}
 	if err := p.Event(ctx, l, e); err != nil {
 		return 0, false, err
