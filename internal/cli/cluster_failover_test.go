@@ -186,7 +186,7 @@ func TestClusterFailoverServeKill9(t *testing.T) {
 		total += len(keys)
 	}
 	var n, distinct int
-	require.NoError(t, db.QueryRow(context.Background(), `SELECT count(*), count(DISTINCT msg_id) FROM alerts`).Scan(&n, &distinct))
+	require.NoError(t, db.QueryRow(context.Background(), `SELECT count(*), count(DISTINCT coalesce(msg_id, event_key)) FROM alerts`).Scan(&n, &distinct))
 	require.Equal(t, total, n, "none lost, none duplicated")
 	require.Equal(t, n, distinct)
 	t.Logf("%d alerts (%d per camera) over %d cameras", n, len(got[ref]), failoverCameras)
@@ -357,7 +357,7 @@ type storedAlert struct {
 // storedAlerts reads every alert by camera.
 func storedAlerts(t *testing.T, db *pgx.Conn) map[string][]storedAlert {
 	t.Helper()
-	rows, err := db.Query(context.Background(), `SELECT msg_id, event_json FROM alerts`)
+	rows, err := db.Query(context.Background(), `SELECT coalesce(msg_id, event_key), event_json FROM alerts`)
 	require.NoError(t, err)
 	defer rows.Close()
 	out := map[string][]storedAlert{}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/cluster"
 	"github.com/vigil-cctv/vigil/internal/config"
-	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -117,9 +116,7 @@ func (s *Service) startCluster(ctx context.Context) error {
 		if !ok {
 			return fmt.Errorf("cluster: the store %T cannot take keyed records", s.store)
 		}
-		nc.Consumer = cluster.ConsumerOptions{Writer: cluster.StoreWriter{Store: rs, OnAlert: func(id int64, e event.Event) {
-			s.publishAlert(context.Background(), id, e.Camera)
-		}}}
+		nc.Consumer = cluster.ConsumerOptions{Writer: apiWriter{s: s, rest: cluster.StoreWriter{Store: rs}}}
 	}
 	node, err := cluster.Start(ctx, nc)
 	if err != nil {
@@ -251,4 +248,37 @@ func (s *Service) cameraManager() interface {
 		return clusterCameras{s}
 	}
 	return s
+}
+
+// apiWriter is the api node's store writer. Alerts go through the
+// incident engine, as on a single node: stored once by their record key
+// (alerts.event_key), opened or joined to an incident as the protocols
+// say, their messages committed to the outbox in the same transaction,
+// then put on the event stream. Tracks, counts and baselines go straight
+// to the store by key. With one api node the engine sees every alert of a
+// camera in order; several api nodes share the consumer and would each
+// hold part of a camera's incidents.
+type apiWriter struct {
+	s    *Service
+	rest cluster.StoreWriter
+}
+
+// WriteBatch writes rs; an error makes the consumer deliver them again.
+func (w apiWriter) WriteBatch(ctx context.Context, rs []cluster.Record) error {
+	var rest []cluster.Record
+	for _, r := range rs {
+		if r.Kind != cluster.KindEvent || r.Event == nil {
+			rest = append(rest, r)
+			continue
+		}
+		id, _, err := engineStore{eng: w.s.queue.eng}.AddAlertOnce(ctx, r.Key, *r.Event)
+		if err != nil {
+			return err
+		}
+		w.s.publishAlert(ctx, id, r.Event.Camera)
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	return w.rest.WriteBatch(ctx, rest)
 }
