@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -110,5 +111,68 @@ cameras:
 		st, err := obs.Status(context.Background())
 		return err == nil && st.Cameras["gate-1"] == ""
 	}, hangTimeout, 50*time.Millisecond)
+	require.NoError(t, stop())
+}
+
+// TestClusterLiveRelay: the console on an api node shows a camera that a
+// worker elsewhere runs: its snapshot and live view are relayed over NATS
+// from that worker.
+func TestClusterLiveRelay(t *testing.T) {
+	nc := clustertest.Start(t, 1, clustertest.Options{})
+	frame := []byte("\xff\xd8relayed-frame\xff\xd9")
+	assigned := make(chan cluster.Lease, 1)
+	worker, err := cluster.Start(context.Background(), cluster.NodeConfig{
+		Options: cluster.Options{Node: "remote"}, NATS: cluster.NATSOptions{URLs: nc.URLs()},
+		Roles: []string{cluster.RoleWorker}, Capacity: func() float64 { return 50 },
+		Worker: cluster.WorkerCallbacks{OnAssign: func(l cluster.Lease) { assigned <- l }, OnRevoke: func(cluster.Lease) {}},
+		Frame: func(camera string) ([]byte, error) {
+			if camera != "yard" {
+				return nil, fmt.Errorf("camera %s is not running", camera)
+			}
+			return frame, nil
+		},
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = worker.Close() })
+
+	dir := t.TempDir()
+	base, stop := startService(t, nil, fmt.Sprintf(`version: 1
+listen: "127.0.0.1:0"
+data_dir: %s
+cluster:
+  node: console
+  roles: [api, coordinator]
+  replicas: 1
+  nats: {urls: [%q]}
+cameras:
+  - {id: yard, url: %s, fps: 5}
+`, dir, nc.URLs()[0], filepath.Join(dir, "yard.mp4")))
+	select {
+	case l := <-assigned:
+		require.Equal(t, "yard", l.Camera)
+	case <-time.After(hangTimeout):
+		t.Fatal("camera not placed on the worker")
+	}
+
+	resp, err := http.Get(base + "/api/v1/cameras/yard/snapshot.jpg")
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	require.Equal(t, frame, body)
+
+	resp, err = http.Get(base + "/api/v1/cameras/yard/live.mjpeg")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	buf := make([]byte, 0, 4096)
+	for !strings.Contains(string(buf), "relayed-frame") {
+		chunk := make([]byte, 512)
+		n, err := resp.Body.Read(chunk)
+		require.NoError(t, err)
+		buf = append(buf, chunk[:n]...)
+	}
+	resp.Body.Close()
 	require.NoError(t, stop())
 }

@@ -225,9 +225,12 @@ func (s *Service) specChanged(camera string, raw []byte) bool {
 	return !bytes.Equal(a, b)
 }
 
+// relayWidth bounds the frames a worker relays to the console.
+const relayWidth = 1280
+
 // liveJPEG answers the live relay with a camera's latest frame.
 func (s *Service) liveJPEG(camera string) ([]byte, error) {
-	jpg, _, err := s.Snapshot(context.Background(), camera, 0)
+	jpg, _, err := s.Snapshot(context.Background(), camera, relayWidth)
 	return jpg, err
 }
 

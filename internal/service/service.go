@@ -144,10 +144,11 @@ func (s *Service) sinks() Sinks {
 // Handler is the console at "/" and the HTTP API, with the service
 // behind them.
 func (s *Service) Handler() http.Handler {
+	feed, snaps := s.liveFeeds()
 	api := httpapi.New(httpapi.Deps{
-		Store: s.store, Cameras: s.cameraManager(), Scenes: s.cameraManager(), Live: s.hub, Broker: s.broker, Feedback: s, Baselines: s,
+		Store: s.store, Cameras: s.cameraManager(), Scenes: s.cameraManager(), Live: feed, Broker: s.broker, Feedback: s, Baselines: s,
 		Metrics: promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}),
-		Ready:   s.ready, Logger: s.log, Auth: s.auth, Snapshots: s, Sources: s.policy, Previewer: s,
+		Ready:   s.ready, Logger: s.log, Auth: s.auth, Snapshots: snaps, Sources: s.policy, Previewer: s,
 		Incidents: s.queue.eng, Outbox: s.queue.st, Redeliver: s.queue.worker.Notify,
 	}, s.apiOptions())
 	mux := http.NewServeMux()
