@@ -42,8 +42,9 @@ func greyFrames(t *testing.T, n int) string {
 // TestClusterAllRolesInOneNode runs `vigil serve` as a one-node cluster
 // (api, worker and coordinator over one NATS server): the config file's
 // camera is published to the config bucket and placed on the node, its
-// alerts travel worker → JetStream → store writer → store → SSE, and
-// scene and camera changes made through the API land in the bucket.
+// alerts travel worker → JetStream → store writer → store → SSE, scene
+// and camera changes made through the API land in the bucket, and the
+// stopped camera's baseline and motion model are in the handover store.
 func TestClusterAllRolesInOneNode(t *testing.T) {
 	nc := clustertest.Start(t, 1, clustertest.Options{})
 	model, err := NewRecordedModel(filepath.Join(lineCrossing, "tracks.txt"))
@@ -54,7 +55,6 @@ func TestClusterAllRolesInOneNode(t *testing.T) {
 	base, stop := startService(t, model, fmt.Sprintf(`version: 1
 listen: "127.0.0.1:0"
 data_dir: %s
-anomaly: {disabled: true}
 cluster:
   node: solo
   roles: [api, worker, coordinator]
@@ -110,6 +110,11 @@ cameras:
 	require.Eventually(t, func() bool {
 		st, err := obs.Status(context.Background())
 		return err == nil && st.Cameras["gate-1"] == ""
+	}, hangTimeout, 50*time.Millisecond)
+	// Stopping it handed what it learned over, for its next owner.
+	require.Eventually(t, func() bool {
+		ho, _, err := obs.Handover().Load(context.Background(), "gate-1")
+		return err == nil && len(ho.Baseline) > 0 && len(ho.Motion) > 0
 	}, hangTimeout, 50*time.Millisecond)
 	require.NoError(t, stop())
 }
