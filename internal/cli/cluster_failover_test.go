@@ -31,7 +31,7 @@ import (
 const (
 	failoverScenario = "../../testdata/scenarios/line-crossing"
 	failoverFrames   = 301 // frames in its tracks.txt
-	failoverCameras  = 9
+	failoverCameras  = 6
 	failoverTTL      = 5 * time.Second
 )
 
@@ -45,7 +45,7 @@ type vigilProc struct {
 
 // TestClusterFailoverServeKill9 runs real `vigil serve` processes: three
 // workers and one api+coordinator node over a 3-server NATS cluster, with
-// PostgreSQL as the store. Nine replay cameras (recorded detections
+// PostgreSQL as the store. Six replay cameras (recorded detections
 // through the full analysis chain, each a file played once) are placed on
 // the workers; the worker holding the most cameras is killed with -9
 // while they run. Its cameras must run elsewhere within 15 s, and the
