@@ -129,6 +129,9 @@ func (s *Service) startCluster(ctx context.Context) error {
 		if err := s.seedCluster(ctx); err != nil {
 			return err
 		}
+	} else if len(s.cfg.Cameras) > 0 {
+		s.log.Warn("cluster: the config file's cameras are ignored on a node without the api role; an api node's config or the API configures them",
+			"cameras", len(s.cfg.Cameras))
 	}
 	if s.clu.worker() {
 		s.wg.Go(func() { s.watchClusterConfig(ctx) })
@@ -147,6 +150,9 @@ func (s *Service) stopCluster() {
 	node := s.clu.node
 	s.clu.mu.Unlock()
 	if node != nil {
+		if s.clu.worker() {
+			s.handOverAll()
+		}
 		if err := node.Close(); err != nil {
 			s.log.Warn("cluster: leaving", "err", err)
 		}

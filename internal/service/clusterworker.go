@@ -105,15 +105,35 @@ func (s *Service) takeOver(ctx context.Context, camera string) {
 }
 
 // clusterRevoke stops a camera (its last results published, its baseline
-// saved locally) and hands what it learned over to its next owner.
+// saved locally), then hands what it learned over to its next owner in the
+// background: a worker that fences itself because NATS is unreachable must
+// stop every camera at once, not wait on a handover per camera. (A
+// graceful stop hands over first, in handOverAll.)
 func (s *Service) clusterRevoke(l cluster.Lease) {
 	_ = s.Remove(context.Background(), l.Camera)
-	ctx, cancel := context.WithTimeout(context.Background(), clusterCallTimeout)
-	defer cancel()
-	s.handOver(ctx, l)
 	s.clu.mu.Lock()
 	delete(s.clu.specs, l.Camera)
 	s.clu.mu.Unlock()
+	s.wg.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), clusterCallTimeout)
+		defer cancel()
+		s.handOver(ctx, l)
+	})
+}
+
+// handOverAll stops every leased camera and hands its state over while
+// the node is still connected: the first step of a graceful stop.
+func (s *Service) handOverAll() {
+	for _, r := range s.running() {
+		l, ok := s.clu.lease(r.cam.ID)
+		if !ok {
+			continue
+		}
+		_ = s.Remove(context.Background(), l.Camera)
+		ctx, cancel := context.WithTimeout(context.Background(), clusterCallTimeout)
+		s.handOver(ctx, l)
+		cancel()
+	}
 }
 
 // handOver saves a camera's locally saved baseline and motion model to
