@@ -278,3 +278,30 @@ func mirrorMatch(rev []motfile.Row, fwd map[int][]motfile.Row, frames int) int {
 	}
 	return best
 }
+
+// TestDemoQueueAcceptance replays configs/demo.yaml through the chain and
+// the protocols (vigil eval queue) for a quarter of the hour the README
+// reports, and checks its figure: the plaza camera stores thousands of
+// events an hour but queues 3 items in the hour, and the highway none.
+// Queue items only grow with time, so a quarter hour queues at most 3.
+func TestDemoQueueAcceptance(t *testing.T) {
+	skipShort(t)
+	needSetup(t)
+	shared(t, "data/cdnet-highway/input")
+	t.Chdir("../..") // the demo config names its files from the repository root
+	code, stdout, stderr := vigil(t, "eval", "queue", "--config", "configs/demo.yaml", "--hours", "0.25", "--json")
+	require.Equal(t, 0, code, stderr)
+	var rep queueReport
+	require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
+	got := map[string]queueCamera{}
+	for _, c := range rep.Cameras {
+		got[c.Camera] = c
+		t.Logf("%s: %.2f h, %d events, %d queue items (%.1f per hour)", c.Camera, c.Hours, c.Events, c.QueueItems, c.QueuePerHour)
+	}
+	plaza := got["plaza"]
+	require.InDelta(t, 2162/4.0, plaza.Events, 2162/4.0*0.1, "events scale with the hours replayed")
+	require.Positive(t, plaza.QueueItems)
+	require.LessOrEqual(t, plaza.QueueItems, 3, "the hour queued 3 items")
+	require.LessOrEqual(t, plaza.QueuePerHour, 30.0, "the issue's target")
+	require.Zero(t, got["highway"].QueueItems)
+}

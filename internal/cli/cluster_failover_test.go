@@ -172,7 +172,7 @@ func TestClusterFailoverServeKill9(t *testing.T) {
 		}
 		// The last frame is counted before its results are published:
 		// wait for the scenario's alerts on every camera too.
-		stored := storedAlerts(t, db)
+		stored := clusterAlertsByCamera(t, db)
 		for _, id := range ids {
 			if len(stored[id]) < wantPerCamera {
 				return false
@@ -181,7 +181,7 @@ func TestClusterFailoverServeKill9(t *testing.T) {
 		return true
 	})
 
-	got := storedAlerts(t, db)
+	got := clusterAlertsByCamera(t, db)
 	var ref string
 	for _, id := range ids {
 		if !slices.Contains(moved, id) {
@@ -368,19 +368,19 @@ func alertCount(t *testing.T, db *pgx.Conn) int {
 	return n
 }
 
-type storedAlert struct {
+type clusterAlert struct {
 	key, rule, name string
 	track           int
 	start           float64
 }
 
-// storedAlerts reads every alert by camera.
-func storedAlerts(t *testing.T, db *pgx.Conn) map[string][]storedAlert {
+// clusterAlertsByCamera reads every alert by camera.
+func clusterAlertsByCamera(t *testing.T, db *pgx.Conn) map[string][]clusterAlert {
 	t.Helper()
 	rows, err := db.Query(context.Background(), `SELECT coalesce(msg_id, event_key), event_json FROM alerts`)
 	require.NoError(t, err)
 	defer rows.Close()
-	out := map[string][]storedAlert{}
+	out := map[string][]clusterAlert{}
 	for rows.Next() {
 		var key string
 		var ev struct {
@@ -395,7 +395,7 @@ func storedAlerts(t *testing.T, db *pgx.Conn) map[string][]storedAlert {
 		if len(ev.Tracks) > 0 {
 			track = ev.Tracks[0]
 		}
-		out[ev.Camera] = append(out[ev.Camera], storedAlert{key: key, rule: ev.Rule, name: ev.Name, track: track, start: ev.Start})
+		out[ev.Camera] = append(out[ev.Camera], clusterAlert{key: key, rule: ev.Rule, name: ev.Name, track: track, start: ev.Start})
 	}
 	require.NoError(t, rows.Err())
 	return out

@@ -133,7 +133,9 @@ func TestRTSPReadInProcess(t *testing.T) {
 	srv := startCamera(t, 25, rtsptest.Options{User: "admin", Pass: "s3cret"})
 	var mu sync.Mutex
 	var aus []AccessUnit
-	opt := Options{FPS: 5, MaxFrames: 6, Timeout: 5 * time.Second, OnAccessUnit: func(au AccessUnit) {
+	// Backlog: a starved machine may start ffmpeg late; every picture is
+	// still expected here (the drop policy has its own test).
+	opt := Options{FPS: 5, MaxFrames: 6, Timeout: time.Minute, Backlog: time.Hour, OnAccessUnit: func(au AccessUnit) {
 		mu.Lock()
 		aus = append(aus, au)
 		mu.Unlock()

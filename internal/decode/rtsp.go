@@ -296,6 +296,14 @@ func auBytes(au AccessUnit) int {
 	return n
 }
 
+// backlog is the queue's span in stream time.
+func (r *rtspReader) backlog() time.Duration {
+	if r.opt.Backlog > 0 {
+		return r.opt.Backlog
+	}
+	return streamQueueSpan
+}
+
 // enqueue queues a picture for ffmpeg; r.mu is held. A full queue is
 // emptied, and pictures are dropped up to the next key picture.
 func (r *rtspReader) enqueue(au AccessUnit) {
@@ -305,7 +313,7 @@ func (r *rtspReader) enqueue(au AccessUnit) {
 		return
 	}
 	full := len(r.queue) >= streamQueueUnits || r.queued+size > streamQueueBytes ||
-		(len(r.queue) > 0 && au.DTS-r.queue[0].DTS > streamQueueSpan)
+		(len(r.queue) > 0 && au.DTS-r.queue[0].DTS > r.backlog())
 	if full {
 		r.dropped += int64(len(r.queue)) + 1
 		clear(r.queue)

@@ -51,6 +51,11 @@ type Options struct {
 	// reader's goroutine, so it must return quickly. The NAL units are not
 	// reused and may be kept. Files and image sequences never call it.
 	OnAccessUnit func(au AccessUnit)
+	// Backlog is how far (in stream time) the decoder of an RTSP stream
+	// may fall behind the camera before the queue is emptied and pictures
+	// are dropped up to the next key picture (default 3 s). Tests that
+	// check every picture set it long: a starved machine is not a fault.
+	Backlog time.Duration
 }
 
 func (o Options) imageFPS() float64 {

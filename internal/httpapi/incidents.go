@@ -136,6 +136,9 @@ func (a *api) listIncidents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	list, next := page(list, limit, func(in incident.Incident) int64 { return in.ID })
+	// A user limited to camera groups sees only their cameras' incidents
+	// (a page may then be short; the cursor still goes on).
+	list = onlyVisible(r.Context(), list, func(in incident.Incident) string { return in.Camera })
 	out := make([]incidentView, len(list))
 	for i, in := range list {
 		out[i] = viewIncident(in)
@@ -162,7 +165,7 @@ func (a *api) getIncident(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	in, err := inc.Get(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !canSee(r.Context(), in.Camera)) {
 		return notFound("incident %d not found", id)
 	}
 	if err != nil {
@@ -198,6 +201,9 @@ func (a *api) transitionIncident(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
+	if cur, err := inc.Get(r.Context(), id); errors.Is(err, store.ErrNotFound) || (err == nil && !canSee(r.Context(), cur.Camera)) {
+		return notFound("incident %d not found", id)
+	}
 	ctx, cancel := detach(r)
 	defer cancel()
 	ch := incident.Change{To: in.To, UnitType: in.UnitType, UnitID: in.UnitID, Note: in.Note}
@@ -213,6 +219,9 @@ func (a *api) transitionIncident(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.log.Info("incident transition", "incident", id, "to", out.State, "by", by)
+	a.audit(r, "incident.transition", "incident/"+strconv.FormatInt(id, 10),
+		map[string]any{"state": previousState(out), "camera": out.Camera},
+		map[string]any{"state": out.State, "camera": out.Camera, "unit_type": in.UnitType, "unit_id": in.UnitID, "note": in.Note})
 	for _, alertID := range judged {
 		if al, err := a.deps.Store.GetAlert(ctx, alertID); err == nil {
 			a.verdict(ctx, al, by)
@@ -221,10 +230,19 @@ func (a *api) transitionIncident(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if p, ok := a.deps.Broker.(Publisher); ok {
-		p.Publish(Message{Type: MessageIncident, Data: viewIncident(out)})
+		p.Publish(Message{Type: MessageIncident, Data: viewIncident(out), Camera: out.Camera})
 	}
 	writeJSON(w, http.StatusOK, viewIncident(out))
 	return nil
+}
+
+// previousState is the state an incident was in before its latest
+// transition (its history is oldest first).
+func previousState(in incident.Incident) incident.State {
+	if n := len(in.History); n > 0 {
+		return in.History[n-1].From
+	}
+	return ""
 }
 
 func (a *api) illegalIncidentMove(ctx context.Context, inc Incidents, id int64, to incident.State) error {
@@ -315,6 +333,7 @@ func (a *api) putProtocols(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.log.Info("protocols replaced", "version", v, "by", by)
+	a.audit(r, "protocols.replace", "protocols", nil, map[string]int{"version": v})
 	writeJSON(w, http.StatusOK, map[string]any{"version": v})
 	return nil
 }
@@ -350,6 +369,7 @@ func (a *api) listDeadLetters(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	list, next := page(list, limit, func(m deliver.Message) int64 { return m.Seq })
+	list = onlyVisible(r.Context(), list, func(m deliver.Message) string { return m.Camera })
 	for i := range list {
 		list[i].Payload = nil
 	}
@@ -384,6 +404,8 @@ func (a *api) retryDeadLetter(w http.ResponseWriter, r *http.Request) error {
 		a.deps.Redeliver()
 	}
 	a.log.Info("dead letter retried", "seq", seq, "destination", m.Destination, "id", m.ID, "by", by)
+	a.audit(r, "delivery.retry", "delivery/"+strconv.FormatInt(seq, 10), map[string]string{"state": "dead"},
+		map[string]string{"state": "pending", "destination": m.Destination, "id": m.ID})
 	m.Payload = nil
 	writeJSON(w, http.StatusOK, m)
 	return nil

@@ -80,6 +80,11 @@ func newIncidentHarness(t *testing.T) *incidentHarness {
 		_, err := ta.svc.CreateUser(context.Background(), sys, auth.NewUser{Name: name, Role: role, Password: testPassword})
 		require.NoError(t, err)
 	}
+	// nora is an operator limited to another camera.
+	_, err = ta.svc.PutGroup(context.Background(), sys, auth.CameraGroup{Name: "elsewhere", Cameras: []string{"gate"}})
+	require.NoError(t, err)
+	_, err = ta.svc.CreateUser(context.Background(), sys, auth.NewUser{Name: "nora", Role: auth.Operator, Groups: []string{"elsewhere"}, Password: testPassword})
+	require.NoError(t, err)
 	ih.h = New(Deps{Store: st, Incidents: ih.eng, Outbox: st, Feedback: ih.fb, Broker: ih.broker, Auth: ta.svc,
 		Redeliver: func() { ih.redeliver++ }, Logger: newTestLogger(ih.logs)},
 		Options{Now: func() time.Time { return time.Date(2026, 3, 1, 12, 5, 0, 0, time.UTC) },
@@ -239,6 +244,10 @@ func TestDeadLettersAPI(t *testing.T) {
 	require.Len(t, out.Dead, 1)
 	require.Equal(t, "incident-1-opened", out.Dead[0].ID)
 	require.Equal(t, int64(1), out.Backlog.Dead)
+	w = ih.do("GET", "/api/v1/deliveries/dead", "", "nora")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &out))
+	require.Empty(t, out.Dead, "another camera's dead letters are not listed")
 
 	retry := fmt.Sprintf("/api/v1/deliveries/dead/%d/retry", due[0].Seq)
 	require.Equal(t, http.StatusForbidden, ih.do("POST", retry, "", "ana").Code, "retrying a dead letter is a supervisor's")
@@ -291,4 +300,43 @@ func FuzzIncidentRequests(f *testing.F) {
 		checkResponse(t, ih.do("GET", "/api/v1/incidents?"+s, "", ""))
 		checkResponse(t, ih.do("POST", path+"/transition", s, "fuzzer"))
 	})
+}
+
+// TestIncidentAuditAndScope: each operator transition is in the audit log
+// under the session's user with before → after, and a user limited to
+// other cameras neither sees nor moves the incident.
+func TestIncidentAuditAndScope(t *testing.T) {
+	ih := newIncidentHarness(t)
+	r := ih.event(t, 1, tAPI)
+	path := fmt.Sprintf("/api/v1/incidents/%d", r.Incident.ID)
+
+	var list struct {
+		Incidents []incidentView `json:"incidents"`
+	}
+	w := ih.do("GET", "/api/v1/incidents", "", "nora")
+	require.Equal(t, http.StatusOK, w.Code)
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &list))
+	require.Empty(t, list.Incidents, "another camera's incident is not listed")
+	require.Equal(t, http.StatusNotFound, ih.do("GET", path, "", "nora").Code)
+	require.Equal(t, http.StatusNotFound, ih.do("POST", path+"/transition", `{"to":"acknowledged"}`, "nora").Code)
+
+	for _, to := range []string{"acknowledged", "resolved"} {
+		w = ih.do("POST", path+"/transition", `{"to":"`+to+`","note":"seen"}`, "ana")
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	}
+	w = ih.do("GET", "/api/v1/audit?action=incident.transition", "", "sup")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	var audit struct {
+		Entries []auth.AuditEntry `json:"entries"`
+	}
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &audit))
+	require.Len(t, audit.Entries, 2, "nora's refused move is not a change")
+	obj := fmt.Sprintf("incident/%d", r.Incident.ID)
+	for i, want := range [][2]string{{"acknowledged", "resolved"}, {"new", "acknowledged"}} { // newest first
+		e := audit.Entries[i]
+		require.Equal(t, "ana", e.Actor)
+		require.Equal(t, obj, e.Object)
+		require.JSONEq(t, `{"camera":"ramp","state":"`+want[0]+`"}`, string(e.Before))
+		require.JSONEq(t, `{"camera":"ramp","state":"`+want[1]+`","note":"seen","unit_id":"","unit_type":""}`, string(e.After))
+	}
 }

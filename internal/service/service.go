@@ -263,8 +263,9 @@ func (s *Service) startConfigured(ctx context.Context) error {
 	return nil
 }
 
-// register saves a configured camera and, if it has a scene file newer
-// than the stored version, that scene.
+// register saves a configured camera and its scene file as a new scene
+// version when the file changed, unless the stored scene was saved
+// through the API since: the stored one wins (issue 16 item 10).
 func (s *Service) register(ctx context.Context, c config.Camera) error {
 	now := time.Now()
 	cam := store.Camera{ID: c.ID, Name: c.Name, URL: c.URL, Kind: kindOf(c.URL), Enabled: !c.Disabled, FPS: c.FPS,
@@ -282,12 +283,24 @@ func (s *Service) register(ctx context.Context, c config.Camera) error {
 	if err != nil {
 		return fmt.Errorf("camera %s: scene: %w", c.ID, err)
 	}
-	if latest, err := s.store.LatestScene(ctx, c.ID); err == nil && latest.YAML == string(data) {
+	latest, err := s.store.LatestScene(ctx, c.ID)
+	switch {
+	case err == nil && latest.YAML == string(data):
+		return nil
+	case err == nil && !strings.HasPrefix(latest.Author, configAuthor):
+		// Someone saved the scene through the API since the file was last
+		// read: the stored scene wins, so a restart never reverts an edit.
+		s.log.Warn("scene file differs from the scene saved through the API; the saved one is used",
+			"camera", c.ID, "file", c.Scene, "version", latest.Version, "by", latest.Author)
 		return nil
 	}
-	_, err = s.store.SaveScene(ctx, c.ID, string(data), "config:"+s.cfg.File())
+	_, err = s.store.SaveScene(ctx, c.ID, string(data), configAuthor+s.cfg.File())
 	return err
 }
+
+// configAuthor prefixes the author of a scene version read from a scene
+// file named by the config.
+const configAuthor = "config:"
 
 func kindOf(url string) string {
 	switch {

@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/detect/onnx"
+	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/store/sqlite"
 )
 
@@ -126,6 +127,14 @@ cameras:
 // Run's result.
 func startService(t *testing.T, model Model, cfgYAML string) (base string, stop func() error) {
 	t.Helper()
+	base, _, stop = startServiceOn(t, model, cfgYAML, nil)
+	return base, stop
+}
+
+// startServiceOn is startService with the store wrapped by wrap (nil: as
+// opened), returning the service too.
+func startServiceOn(t *testing.T, model Model, cfgYAML string, wrap func(*sqlite.Store) store.Store) (base string, svc *Service, stop func() error) {
+	t.Helper()
 	cfg, err := config.Parse([]byte(cfgYAML), "test.yaml")
 	require.NoError(t, err)
 	cfg.Auth.Disabled = true // the API is driven without logging in (loopback only)
@@ -134,13 +143,17 @@ func startService(t *testing.T, model Model, cfgYAML string) (base string, stop 
 	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "vigil.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
-	svc, err := New(cfg, Deps{Store: st, Model: model})
+	var wrapped store.Store = st
+	if wrap != nil {
+		wrapped = wrap(st)
+	}
+	svc, err = New(cfg, Deps{Store: wrapped, Model: model})
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx, ln) }()
-	return "http://" + ln.Addr().String(), func() error { cancel(); return <-done }
+	return "http://" + ln.Addr().String(), svc, func() error { cancel(); return <-done }
 }
 
 // subscribe opens the SSE stream.

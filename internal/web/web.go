@@ -1,6 +1,7 @@
 // Package web is the operator console served at "/": the login page, the
-// camera wall, the alert queue, the alert view, the scene editor, the
-// dashboard and the administration pages. It is plain ES modules talking
+// camera wall, the incident queue, the incident and alert views, the
+// scene editor, the dashboard and the administration pages (audit log,
+// alert protocols, dead letters, users, tokens, groups). It is plain ES modules talking
 // only to the public HTTP API (no server-side rendering, no build step,
 // nothing from a CDN), embedded in the binary so one file runs a site.
 // Every response carries the security headers, including a CSP that

@@ -1,20 +1,23 @@
-// Administration: the audit log (supervisors and admins), users, API
-// tokens and camera groups (admins).
+// Administration: the audit log, alert protocols and dead letters
+// (supervisors and admins), users, API tokens and camera groups (admins).
 import { api, query, enc } from './api.js';
 import { el, select, failed, toast, fmtTime } from './dom.js';
 import { can } from './app.js';
+import * as protocols from './protocols.js';
+import * as deliveries from './deliveries.js';
 
 const roles = ['viewer', 'operator', 'supervisor', 'admin'];
 
 export async function show(root, [tab]) {
-  const tabs = [['audit', 'Audit log', 'supervisor'], ['users', 'Users', 'admin'], ['tokens', 'API tokens', 'admin'], ['groups', 'Camera groups', 'admin']]
+  const tabs = [['audit', 'Audit log', 'supervisor'], ['protocols', 'Alert protocols', 'supervisor'],
+    ['deliveries', 'Dead letters', 'supervisor'], ['users', 'Users', 'admin'], ['tokens', 'API tokens', 'admin'], ['groups', 'Camera groups', 'admin']]
     .filter(t => can(t[2]));
   const current = tabs.find(t => t[0] === tab) ? tab : 'audit';
   const body = el('div');
   root.append(el('h2', {}, 'Administration'),
     el('nav', { class: 'bar', 'aria-label': 'Administration' }, tabs.map(([id, label]) =>
       el('a', { href: `#/admin/${id}`, 'aria-current': id === current ? 'page' : undefined }, label))), body);
-  await ({ audit, users, tokens, groups }[current])(body);
+  await ({ audit, users, tokens, groups, protocols: protocols.show, deliveries: deliveries.show }[current])(body);
 }
 
 async function audit(root) {

@@ -4,7 +4,7 @@
 // response times, the actions and the dispatch form.
 import { api, enc } from './api.js';
 import { el, select, failed, fmtTime, fmtDuration, toast } from './dom.js';
-import { source } from './source.js';
+import { alertsSource as source } from './source.js';
 import { can, onEvent } from './app.js';
 import { drawScene } from './scene.js';
 
@@ -12,7 +12,7 @@ export async function show(root, [id]) {
   let it = await source.get(id);
   // The scene is drawn over the snapshot; without one it is not needed.
   const doc = it.links.snapshot ? await api(`/cameras/${enc(it.camera)}/scene?format=json`).then(v => v.document, () => null) : null;
-  const canvas = el('canvas', { 'aria-label': `snapshot of ${it.title} with the track path and zones`, role: 'img' });
+  const canvas = el('canvas', { 'aria-label': `snapshot of ${it.title} with the track path and zones`, role: 'img', tabindex: 0 });
   const side = el('div');
   const body = el('div', { class: 'alert-view' }, el('div', {}, canvas, clip(it)), side);
   root.append(el('p', {}, el('a', { href: '#/queue' }, '‹ Back to the queue')), el('h2', { class: `sev-${it.severity}` }, it.title), body);
@@ -28,7 +28,7 @@ export async function show(root, [id]) {
   return off;
 }
 
-function clip(it) {
+export function clip(it) {
   if (!it.links.clip) return el('p', { class: 'dim' }, 'No clip was recorded.');
   const v = el('video', { controls: true, preload: 'metadata', src: it.links.clip, 'aria-label': 'alert clip' });
   const note = el('p', { class: 'dim', hidden: true }, 'The clip is not available (still recording, or removed by retention).');
@@ -36,7 +36,7 @@ function clip(it) {
   return el('div', {}, v, note);
 }
 
-function drawSnapshot(canvas, it, doc) {
+export function drawSnapshot(canvas, it, doc) {
   const img = new Image();
   img.onload = () => {
     canvas.width = img.naturalWidth;

@@ -1,5 +1,5 @@
 // Vigil console: boot, session, navigation, the live event stream, the
-// unreviewed count in the title and notifications for critical alerts.
+// unreviewed count in the title and notifications for critical incidents.
 // Pages are modules with show(root, args) returning an optional cleanup.
 import { api, setCSRF, onAuthLost, cookie } from './api.js';
 import { el, toast, failed, debounce } from './dom.js';
@@ -8,17 +8,18 @@ import { source } from './source.js';
 import * as wall from './wall.js';
 import * as queue from './queue.js';
 import * as alertView from './alert.js';
+import * as incidentView from './incident.js';
 import * as scenes from './scene.js';
 import * as dashboard from './dashboard.js';
 import * as admin from './admin.js';
 
 const roles = ['public', 'viewer', 'operator', 'supervisor', 'admin'];
 const pages = {
-  wall: wall.show, queue: queue.show, alert: alertView.show, scenes: scenes.showList, scene: scenes.show,
+  wall: wall.show, queue: queue.show, alert: alertView.show, incident: incidentView.show, scenes: scenes.showList, scene: scenes.show,
   dashboard: dashboard.show, admin: admin.show,
 };
 
-const state = { me: null, events: null, listeners: new Set(), cleanup: null, audio: null };
+const state = { me: null, events: null, listeners: new Set(), cleanup: null, audio: null, notified: new Set() };
 
 // me is the logged-in user, as /api/v1/me answers.
 export function me() { return state.me; }
@@ -68,7 +69,7 @@ async function route() {
   const [, name = 'wall', ...args] = location.hash.split('/');
   const show = pages[name] || pages.wall;
   for (const a of document.querySelectorAll('header nav a')) {
-    a.classList.toggle('current', a.dataset.page === name || (name === 'alert' && a.dataset.page === 'queue') ||
+    a.classList.toggle('current', a.dataset.page === name || (['alert', 'incident'].includes(name) && a.dataset.page === 'queue') ||
       (name === 'scene' && a.dataset.page === 'scenes'));
     if (a.classList.contains('current')) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
@@ -102,7 +103,7 @@ function listen() {
 
 const countSoon = debounce(refreshCount, 500);
 
-// refreshCount puts the number of unreviewed alerts in the title and nav.
+// refreshCount puts the number of unreviewed incidents in the title and nav.
 async function refreshCount() {
   try {
     const n = await source.unreviewed();
@@ -120,18 +121,23 @@ function setupNotifications() {
     state.audio = state.audio || new AudioContext();
     const p = await Notification.requestPermission();
     b.hidden = p === 'granted';
-    toast(p === 'granted' ? 'Critical alerts will notify you.' : 'Notifications are blocked by the browser.');
+    toast(p === 'granted' ? 'Critical incidents will notify you.' : 'Notifications are blocked by the browser.');
   };
 }
 
-// notify announces a critical or high alert: a system notification and,
-// for critical ones, a tone.
+// notify announces, once each, an unreviewed critical or high incident
+// (opened so, or escalated to it): a system notification and, for
+// critical ones, a tone.
 function notify(data) {
   const it = source.normalize(data);
-  if (!['critical', 'high'].includes(it.severity)) return;
+  if (!['critical', 'high'].includes(it.severity) || it.state !== source.unreviewedState) return;
+  const key = `${it.kind}-${it.id}-${it.severity}`;
+  if (state.notified.has(key)) return;
+  if (state.notified.size > 10000) state.notified.clear(); // a long shift stays bounded
+  state.notified.add(key);
   if ('Notification' in window && Notification.permission === 'granted') {
     const n = new Notification(`Vigil: ${it.title}`, { body: it.explanation, tag: `${it.kind}-${it.id}` });
-    n.onclick = () => { window.focus(); location.hash = `#/alert/${it.id}`; };
+    n.onclick = () => { window.focus(); location.hash = `#/${it.kind}/${it.id}`; };
   }
   if (it.severity === 'critical' && state.audio) beep(state.audio);
 }

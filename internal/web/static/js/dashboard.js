@@ -1,6 +1,8 @@
-// The dashboard: alerts per hour, per camera and per rule, line counts by
-// direction, per-rule precision from operators' verdicts, and what each
-// camera learned to be normal. Charts are SVG drawn in the page.
+// The dashboard: incidents (the operator queue) and alerts (every event)
+// per hour, per camera and per rule, incident response times (median and
+// p90 per camera, rule and unit type), line counts by direction, per-rule
+// precision from operators' verdicts, and what each camera learned to be
+// normal. Charts are SVG drawn in the page.
 import { api, query, enc } from './api.js';
 import { el, svg, select, fmtDuration } from './dom.js';
 
@@ -13,36 +15,64 @@ export async function show(root) {
     const until = new Date();
     const since = new Date(until - hours * 3600e3);
     const range = { since: since.toISOString(), until: until.toISOString() };
-    const [stats, counts, verdicts, alerts, { cameras }] = await Promise.all([
+    const [stats, counts, verdicts, alerts, { cameras }, incidents, response] = await Promise.all([
       api('/stats' + query(range)), api('/counts' + query(range)), api('/stats/verdicts' + query(range)),
-      recentAlerts(range), api('/cameras')]);
+      recentAlerts(range), api('/cameras'), recent('/incidents', 'incidents', range), api('/stats/response' + query(range))]);
+    const names = new Map(cameras.map(c => [c.id, c.name || c.id]));
     body.replaceChildren(
+      panel(`Incidents per hour (${incidents.length}${incidents.more ? '+' : ''})`, perHour(incidents.map(i => Date.parse(i.opened)), since, hours)),
+      panel('Incidents per camera', bars(tally(incidents, i => names.get(i.camera) || i.camera))),
+      panel('Incidents per rule', bars(tally(incidents, i => i.rule))),
+      panel('Incident response times (median / p90)', incidentTimes(response.groups, names), 'wide'),
       panel(`Alerts per hour (${stats.total}${stats.truncated ? '+' : ''})`, perHour(alerts.map(a => Date.parse(a.created)), since, hours)),
       panel('Alerts per camera', bars(Object.entries(stats.by_camera))),
       panel('Alerts per rule', bars(Object.entries(stats.by_rule).map(([r, s]) => [r, Object.values(s).reduce((a, b) => a + b, 0)]))),
       panel('Line crossings by direction', lineCounts(counts.counts)),
       panel('Precision per rule (operators\' verdicts)', precision(verdicts.rules)),
-      panel('Response times per rule (median)', responseTimes(alerts)),
+      panel('Alert response times per rule (median)', responseTimes(alerts)),
       panel('Learned normal', heatmaps(cameras)));
   };
   windowSel.onchange = render;
   await render();
 }
 
-function panel(title, content) {
-  return el('section', { class: 'panel' }, el('h3', {}, title), content);
+function panel(title, content, cls = '') {
+  return el('section', { class: `panel ${cls}`.trim() }, el('h3', {}, title), content);
 }
 
 // recentAlerts reads up to 2000 alerts of the range, with their history.
-async function recentAlerts(range) {
+function recentAlerts(range) { return recent('/alerts', 'alerts', range); }
+
+// recent reads up to 2000 items of a paged list in the range; more is set
+// on the result when there were more.
+async function recent(path, key, range) {
   const out = [];
   let cursor = '';
   for (let page = 0; page < 4; page++) {
-    const res = await api('/alerts' + query({ ...range, limit: 500, cursor }));
-    out.push(...res.alerts);
+    const res = await api(path + query({ ...range, limit: 500, cursor }));
+    out.push(...res[key]);
     if (!(cursor = res.next_cursor)) break;
   }
+  out.more = !!cursor;
   return out;
+}
+
+// tally counts items by key, largest first.
+function tally(items, key) {
+  const m = new Map();
+  for (const it of items) m.set(key(it), (m.get(key(it)) || 0) + 1);
+  return [...m.entries()].sort((a, b) => b[1] - a[1] || String(a[0]).localeCompare(String(b[0])));
+}
+
+// incidentTimes tabulates GET /stats/response: per camera, rule and unit
+// type, each response stage's median and p90 with its sample count.
+function incidentTimes(groups, names) {
+  if (!groups.length) return el('p', { class: 'dim' }, 'No incidents in this period.');
+  const stages = [['acknowledge', 'To acknowledge'], ['dispatch', 'To dispatch'], ['on_scene', 'Dispatch to on scene'], ['resolve', 'To resolve']];
+  const cell = q => (q ? `${fmtDuration(q.median_s * 1000)} / ${fmtDuration(q.p90_s * 1000)} (${q.n})` : '–');
+  return el('table', { class: 'response' }, el('thead', {}, el('tr', {}, ['Camera', 'Rule', 'Unit', ...stages.map(s => s[1])].map(h => el('th', {}, h)))),
+    el('tbody', {}, groups.map(g => el('tr', {}, el('td', {}, names.get(g.camera) || g.camera), el('td', {}, g.rule),
+      el('td', {}, (g.unit_type || '–').replace('_', ' ')), stages.map(([k]) => el('td', { 'data-stage': k }, cell(g.stages[k])))))));
 }
 
 function perHour(times, since, hours) {
