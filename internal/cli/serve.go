@@ -35,6 +35,12 @@ func (c *serveCmd) Run(e *env) error {
 			return fmt.Errorf("--listen: %w", err)
 		}
 	}
+	if cfg.Cluster != nil {
+		// A wrong NATS URL or credentials fail here, before anything opens.
+		if err := service.CheckCluster(e.ctx, cfg.Cluster); err != nil {
+			return err
+		}
+	}
 	st, err := openStore(e.ctx, cfg)
 	if err != nil {
 		return err
@@ -48,16 +54,18 @@ func (c *serveCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
-	model, err := openServeModel(cfg.Detector)
+	model, closeModel, err := serveModel(cfg)
 	if err != nil {
 		return err
 	}
-	defer model.Close()
+	defer closeModel()
 	deps := service.Deps{Store: st, Model: model, Log: e.log, Auth: accounts}
-	if deps.RegionModel, err = openRegionModel(cfg.Detector); err != nil {
-		return err
+	if model != nil && cfg.Detector.Recorded == "" {
+		if deps.RegionModel, err = openRegionModel(cfg.Detector); err != nil {
+			return err
+		}
+		defer closeRegionModel(deps.RegionModel)
 	}
-	defer closeRegionModel(deps.RegionModel)
 	svc, err := service.New(cfg, deps)
 	if err != nil {
 		return err

@@ -71,6 +71,12 @@ type Detector struct {
 	// RegionSize is the input side of the region detector (default 320;
 	// -1: no region detector, the plan detects whole frames or carries).
 	RegionSize int `yaml:"region_size"`
+	// Recorded, when set, replaces the model by recorded detections: a
+	// MOTChallenge file or `vigil analyze --jsonl` output, frame n of every
+	// camera getting the file's frame n (class person for MOT rows). For
+	// replay cameras in tests and benchmarks: the analysis chain runs in
+	// full, nothing is inferred.
+	Recorded string `yaml:"recorded"`
 }
 
 // Media bounds what snapshots and clips may use on disk.

@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/vigil-cctv/vigil/internal/camurl"
+	"github.com/vigil-cctv/vigil/internal/cluster"
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -115,6 +116,12 @@ func (a *api) createCamera(w http.ResponseWriter, r *http.Request) error {
 	c, err := in.camera()
 	if err != nil {
 		return err
+	}
+	// A new camera's id must also be a NATS subject token and KV key, so
+	// the same camera can run in a cluster ('.' would split the subject).
+	// Cameras stored before keep their ids.
+	if err := cluster.ValidID(c.ID); err != nil {
+		return badRequest("field \"id\": %v", err)
 	}
 	ctx, cancel := detach(r)
 	defer cancel()

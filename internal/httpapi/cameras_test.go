@@ -149,3 +149,17 @@ func TestCameraApplyFailure(t *testing.T) {
 	_, err := hs.store.GetCamera(context.Background(), "a")
 	require.NoError(t, err, "saved even though not started")
 }
+
+// TestCameraIDMustBeSubjectToken: a new camera's id must be usable as a
+// NATS subject token (the cluster publishes on vigil.<kind>.<camera>),
+// so '.' and wildcards are refused before anything is stored.
+func TestCameraIDMustBeSubjectToken(t *testing.T) {
+	hs := newHarness(t, Options{})
+	for _, id := range []string{"gate.1", "gate.*", "a.>", "x" + strings.Repeat("y", 64)} {
+		body := `{"id":"` + id + `","url":"rtsp://h/"}`
+		e := requireError(t, hs.do("POST", "/api/v1/cameras", body), http.StatusBadRequest, codeBadRequest)
+		require.Contains(t, e.Error.Message, `"id"`, id)
+		requireError(t, hs.do("GET", "/api/v1/cameras/"+id, ""), http.StatusNotFound, codeNotFound)
+	}
+	require.Equal(t, http.StatusCreated, hs.do("POST", "/api/v1/cameras", `{"id":"gate-1_b","url":"rtsp://h/"}`).Code)
+}

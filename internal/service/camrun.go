@@ -115,6 +115,9 @@ func (s *Service) planConfig() detplan.Config {
 // configured is the camera's entry in the config file, nil for a camera
 // created through the API.
 func (s *Service) configured(id string) *config.Camera {
+	if cc := s.clu.spec(id); cc != nil {
+		return cc // a camera the cluster leased to this worker
+	}
 	for i := range s.cfg.Cameras {
 		if s.cfg.Cameras[i].ID == id {
 			return &s.cfg.Cameras[i]
@@ -205,6 +208,10 @@ func (s *Service) streamChoice(camera string) func(onvif.Choice) {
 }
 
 func (s *Service) classesFor(id string) detect.ClassSet {
+	if cc := s.clu.spec(id); cc != nil {
+		set, _ := detect.ParseClassSet(cc.Classes)
+		return set
+	}
 	for _, cc := range s.cfg.Cameras {
 		if cc.ID == id {
 			if set, err := detect.ParseClassSet(cc.Classes); err == nil {

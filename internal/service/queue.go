@@ -71,7 +71,10 @@ func (s *Service) newQueue() (*opQueue, error) {
 	}
 	q.eng = incident.NewEngine(st, set, yaml, incident.Options{OnChange: s.incidentChanged, Committed: q.worker.Notify,
 		Destination: s.destinationKnown, Logger: s.log})
-	keyed := engineStore{eng: q.eng}
+	var keyed spool.AlertStore = engineStore{eng: q.eng}
+	if s.clu.worker() {
+		keyed = clusterSink{Store: s.store, s: s} // published, not stored here
+	}
 	q.alerts, err = spool.OpenAlerts(filepath.Join(s.cfg.DataDir, "alerts.spool"), keyed, s.spooledAlertStored,
 		spool.Options{Registerer: s.metrics.Registry})
 	if err != nil {

@@ -69,6 +69,7 @@ type Service struct {
 	auth    *auth.Service
 	queue   *opQueue
 	policy  *sourcepolicy.Policy
+	clu     *clusterRole // nil: single node
 	janitor *media.Janitor
 	mediaM  *media.Metrics
 
@@ -112,7 +113,8 @@ func New(cfg *config.Config, deps Deps) (*Service, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{cfg: cfg, log: log, store: deps.Store, model: deps.Model, broker: live.NewBroker[Message](cfg.Limits.MaxEventClients),
-		metrics: NewMetrics(), media: mediaDir, cams: map[string]*camRun{}, supp: suppress.NewSet(), auth: deps.Auth}
+		metrics: NewMetrics(), media: mediaDir, cams: map[string]*camRun{}, supp: suppress.NewSet(), auth: deps.Auth,
+		clu: newClusterRole(cfg.Cluster)}
 	s.hub = live.NewHub(live.Options{FPS: cfg.Live.FPS, MaxPerCamera: cfg.Limits.MaxViewersPerCamera, MaxTotal: cfg.Limits.MaxViewers,
 		OnEncodeError: func(camera string, err error) { log.Warn("live view not encoded", "camera", camera, "err", err) }})
 	s.metrics.Registry.MustRegister(newSupervisorCollector(s))
@@ -150,7 +152,7 @@ func (s *Service) dropped(cam string, j Job) {
 }
 
 func (s *Service) sinks() Sinks {
-	return Sinks{Store: s.store, Queue: s.queue, Published: s.publishAlert, MediaFailed: s.mediaFailed,
+	return Sinks{Store: s.resultStore(), Queue: s.queue, Published: s.published, MediaFailed: s.mediaFailed,
 		Metrics: s.metrics, Snapshot: &snapshot.Writer{Dir: s.media}, Log: s.log,
 		Media: s.media, PreRoll: time.Duration(s.cfg.Media.PreRoll), PostRoll: time.Duration(s.cfg.Media.PostRoll)}
 }
@@ -158,16 +160,21 @@ func (s *Service) sinks() Sinks {
 // Handler is the console at "/" and the HTTP API, with the service
 // behind them.
 func (s *Service) Handler() http.Handler {
+	feed, snaps := s.liveFeeds()
 	api := httpapi.New(httpapi.Deps{
-		Store: s.store, Cameras: s, Scenes: s, Live: s.hub, Broker: s.broker, Feedback: s, Baselines: s,
+		Store: s.store, Cameras: s.cameraManager(), Scenes: s.cameraManager(), Live: feed, Broker: s.broker, Feedback: s, Baselines: s,
 		Metrics: promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}),
-		Ready:   s.ready, Logger: s.log, Auth: s.auth, Snapshots: s, Sources: s.policy, Previewer: s,
+		Ready:   s.ready, Logger: s.log, Auth: s.auth, Snapshots: snaps, Sources: s.policy, Previewer: s,
 		Incidents: s.queue.eng, Outbox: s.queue.st, Redeliver: s.queue.worker.Notify,
 	}, s.apiOptions())
 	mux := http.NewServeMux()
-	for _, p := range []string{"/api/", "/metrics", "/healthz", "/readyz"} {
+	for _, p := range []string{"/metrics", "/healthz", "/readyz"} {
 		mux.Handle(p, api)
 	}
+	if s.clu != nil && !s.clu.has(config.RoleAPI) {
+		return mux // a worker or coordinator: the console is on the api nodes
+	}
+	mux.Handle("/api/", api)
 	mux.Handle("/", web.Handler())
 	return mux
 }
@@ -195,13 +202,14 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	// stopped by then, and the cameras before it.
 	defer func() { stopPool(); <-poolDone }()
 	defer s.stopAll()
+	defer s.stopCluster() // a worker's cameras stop and hand over first
 	if err := s.loadSuppressions(ctx); err != nil {
 		return err
 	}
 	if err := s.queue.start(ctx); err != nil {
 		return err
 	}
-	if err := s.startConfigured(ctx); err != nil {
+	if err := s.startCameras(ctx); err != nil {
 		return err
 	}
 	var g run.Group

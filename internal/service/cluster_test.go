@@ -1,0 +1,183 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-cctv/vigil/internal/cluster"
+	"github.com/vigil-cctv/vigil/internal/cluster/clustertest"
+)
+
+const lineCrossing = "../../testdata/scenarios/line-crossing"
+
+// greyFrames writes n identical small PNG frames (hard links of one):
+// the recorded detections keep the scene's own coordinates.
+func greyFrames(t *testing.T, n int) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "frames")
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	first := filepath.Join(dir, "f0001.png")
+	f, err := os.Create(first)
+	require.NoError(t, err)
+	require.NoError(t, png.Encode(f, image.NewGray(image.Rect(0, 0, 48, 32))))
+	require.NoError(t, f.Close())
+	for i := 2; i <= n; i++ {
+		require.NoError(t, os.Link(first, filepath.Join(dir, fmt.Sprintf("f%04d.png", i))))
+	}
+	return dir
+}
+
+// TestClusterAllRolesInOneNode runs `vigil serve` as a one-node cluster
+// (api, worker and coordinator over one NATS server): the config file's
+// camera is published to the config bucket and placed on the node, its
+// alerts travel worker → JetStream → store writer → store → SSE, scene
+// and camera changes made through the API land in the bucket, and the
+// stopped camera's baseline and motion model are in the handover store.
+func TestClusterAllRolesInOneNode(t *testing.T) {
+	nc := clustertest.Start(t, 1, clustertest.Options{})
+	model, err := NewRecordedModel(filepath.Join(lineCrossing, "tracks.txt"))
+	require.NoError(t, err)
+	sceneFile, err := filepath.Abs(filepath.Join(lineCrossing, "scene.yaml"))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	base, stop := startService(t, model, fmt.Sprintf(`version: 1
+listen: "127.0.0.1:0"
+data_dir: %s
+cluster:
+  node: solo
+  roles: [api, worker, coordinator]
+  replicas: 1
+  nats: {urls: [%q]}
+cameras:
+  - {id: gate-1, url: %s, loop: false, fps: 10, image_fps: 10, scene: %s, start_time: "2026-01-05T12:00:00Z"}
+`, dir, nc.URLs()[0], greyFrames(t, 301), sceneFile))
+	events := subscribe(t, base)
+	for range 4 { // the scenario's four crossings
+		e := waitFor(t, events, func(e sseEvent) bool { return e.typ == "alert" }, hangTimeout)
+		require.Contains(t, e.data, `"camera":"gate-1"`)
+	}
+
+	conn, err := cluster.Connect(context.Background(), cluster.NATSOptions{URLs: nc.URLs()})
+	require.NoError(t, err)
+	defer conn.Close()
+	obs, err := cluster.Open(context.Background(), conn, cluster.Options{Node: "observer"})
+	require.NoError(t, err)
+	st, err := obs.Status(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, "solo", st.Cameras["gate-1"], "the camera was placed on the node")
+
+	// A scene saved through the API goes to the bucket.
+	scene, err := os.ReadFile(sceneFile)
+	require.NoError(t, err)
+	edited := string(scene) + "\n# edited through the API\n"
+	req, err := http.NewRequest(http.MethodPut, base+"/api/v1/cameras/gate-1/scene", strings.NewReader(edited))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/yaml")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	got, _, err := obs.Config().Get(context.Background(), cluster.ConfigScene, "gate-1")
+	require.NoError(t, err)
+	require.Equal(t, edited, string(got))
+
+	// Disabling the camera through the API disables it in the bucket, and
+	// the coordinator takes it off the node.
+	req, err = http.NewRequest(http.MethodPut, base+"/api/v1/cameras/gate-1", strings.NewReader(`{"enabled":false}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	raw, _, err := obs.Config().Get(context.Background(), cluster.ConfigCamera, "gate-1")
+	require.NoError(t, err)
+	var cc cluster.CameraConfig
+	require.NoError(t, json.Unmarshal(raw, &cc))
+	require.True(t, cc.Disabled)
+	require.Eventually(t, func() bool {
+		st, err := obs.Status(context.Background())
+		return err == nil && st.Cameras["gate-1"] == ""
+	}, hangTimeout, 50*time.Millisecond)
+	// Stopping it handed what it learned over, for its next owner.
+	require.Eventually(t, func() bool {
+		ho, _, err := obs.Handover().Load(context.Background(), "gate-1")
+		return err == nil && len(ho.Baseline) > 0 && len(ho.Motion) > 0
+	}, hangTimeout, 50*time.Millisecond)
+	require.NoError(t, stop())
+}
+
+// TestClusterLiveRelay: the console on an api node shows a camera that a
+// worker elsewhere runs: its snapshot and live view are relayed over NATS
+// from that worker.
+func TestClusterLiveRelay(t *testing.T) {
+	nc := clustertest.Start(t, 1, clustertest.Options{})
+	frame := []byte("\xff\xd8relayed-frame\xff\xd9")
+	assigned := make(chan cluster.Lease, 1)
+	worker, err := cluster.Start(context.Background(), cluster.NodeConfig{
+		Options: cluster.Options{Node: "remote"}, NATS: cluster.NATSOptions{URLs: nc.URLs()},
+		Roles: []string{cluster.RoleWorker}, Capacity: func() float64 { return 50 },
+		Worker: cluster.WorkerCallbacks{OnAssign: func(l cluster.Lease) { assigned <- l }, OnRevoke: func(cluster.Lease) {}},
+		Frame: func(camera string) ([]byte, error) {
+			if camera != "yard" {
+				return nil, fmt.Errorf("camera %s is not running", camera)
+			}
+			return frame, nil
+		},
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = worker.Close() })
+
+	dir := t.TempDir()
+	base, stop := startService(t, nil, fmt.Sprintf(`version: 1
+listen: "127.0.0.1:0"
+data_dir: %s
+cluster:
+  node: console
+  roles: [api, coordinator]
+  replicas: 1
+  nats: {urls: [%q]}
+cameras:
+  - {id: yard, url: %s, fps: 5}
+`, dir, nc.URLs()[0], filepath.Join(dir, "yard.mp4")))
+	select {
+	case l := <-assigned:
+		require.Equal(t, "yard", l.Camera)
+	case <-time.After(hangTimeout):
+		t.Fatal("camera not placed on the worker")
+	}
+
+	resp, err := http.Get(base + "/api/v1/cameras/yard/snapshot.jpg")
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	require.Equal(t, frame, body)
+
+	resp, err = http.Get(base + "/api/v1/cameras/yard/live.mjpeg")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	buf := make([]byte, 0, 4096)
+	for !strings.Contains(string(buf), "relayed-frame") {
+		chunk := make([]byte, 512)
+		n, err := resp.Body.Read(chunk)
+		require.NoError(t, err)
+		buf = append(buf, chunk[:n]...)
+	}
+	resp.Body.Close()
+	require.NoError(t, stop())
+}

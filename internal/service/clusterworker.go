@@ -1,0 +1,333 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/cluster"
+	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/event"
+	"github.com/vigil-cctv/vigil/internal/scene"
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// clusterCallTimeout bounds one call a worker makes to the buckets while
+// starting or stopping a camera.
+const clusterCallTimeout = 30 * time.Second
+
+// clusterAssign starts a camera leased to this worker: its config and
+// scene come from the config bucket, what it learned from the handover
+// store (into the local store, where the chain reads it), then it runs
+// like any camera.
+func (s *Service) clusterAssign(l cluster.Lease) {
+	ctx, cancel := context.WithTimeout(context.Background(), clusterCallTimeout)
+	defer cancel()
+	if err := s.startLeased(ctx, l); err != nil {
+		s.log.Warn("cluster: camera not started", "camera", l.Camera, "err", err)
+	}
+}
+
+func (s *Service) startLeased(ctx context.Context, l cluster.Lease) error {
+	node := s.clusterNode()
+	raw, _, err := node.Config().Get(ctx, cluster.ConfigCamera, l.Camera)
+	if err != nil {
+		return err
+	}
+	var cc cluster.CameraConfig
+	var spec config.Camera
+	if err := json.Unmarshal(raw, &cc); err != nil {
+		return fmt.Errorf("camera config: %w", err)
+	}
+	if err := json.Unmarshal(cc.Spec, &spec); err != nil {
+		return fmt.Errorf("camera spec: %w", err)
+	}
+	spec.ID = l.Camera
+	s.clu.mu.Lock()
+	s.clu.leases[l.Camera] = l
+	s.clu.specs[l.Camera] = &spec
+	s.clu.mu.Unlock()
+	if err := s.syncScene(ctx, l.Camera); err != nil {
+		s.log.Warn("cluster: scene not loaded", "camera", l.Camera, "err", err)
+	}
+	s.takeOver(ctx, l.Camera)
+	now := time.Now()
+	cam := store.Camera{ID: spec.ID, Name: spec.Name, URL: spec.URL, Kind: kindOf(spec.URL), Enabled: !spec.Disabled,
+		FPS: spec.FPS, Created: now, Updated: now}
+	if err := s.store.PutCamera(ctx, cam); err != nil {
+		return err
+	}
+	return s.Apply(ctx, cam)
+}
+
+// syncScene copies the bucket's scene of a camera into the local store
+// (a new version only when it changed); it reports whether it changed.
+func (s *Service) syncScene(ctx context.Context, camera string) error {
+	yaml, _, err := s.clusterNode().Config().Get(ctx, cluster.ConfigScene, camera)
+	if errors.Is(err, cluster.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if v, err := s.store.LatestScene(ctx, camera); err == nil && v.YAML == string(yaml) {
+		return nil
+	}
+	_, err = s.store.SaveScene(ctx, camera, string(yaml), "cluster")
+	return err
+}
+
+// takeOver loads a camera's handed-over baseline and motion model into
+// the local store, where the chain reads them when it starts.
+func (s *Service) takeOver(ctx context.Context, camera string) {
+	st, _, err := s.clusterNode().Handover().Load(ctx, camera)
+	if errors.Is(err, cluster.ErrNotFound) {
+		return
+	}
+	if err != nil {
+		s.log.Warn("cluster: handover not loaded; the camera learns afresh", "camera", camera, "err", err)
+		return
+	}
+	for key, data := range map[string][]byte{camera: st.Baseline, motionKey(camera): st.Motion} {
+		if len(data) == 0 {
+			continue
+		}
+		if err := s.store.PutBaseline(ctx, key, data); err != nil {
+			s.log.Warn("cluster: handover not applied", "camera", key, "err", err)
+		}
+	}
+	s.clu.mu.Lock()
+	s.clu.saved[camera] = string(st.Baseline) + "\x00" + string(st.Motion)
+	s.clu.mu.Unlock()
+}
+
+// clusterRevoke stops a camera (its last results published, its baseline
+// saved locally), then hands what it learned over to its next owner in the
+// background: a worker that fences itself because NATS is unreachable must
+// stop every camera at once, not wait on a handover per camera. (A
+// graceful stop hands over first, in handOverAll.)
+func (s *Service) clusterRevoke(l cluster.Lease) {
+	_ = s.Remove(context.Background(), l.Camera)
+	s.clu.mu.Lock()
+	delete(s.clu.specs, l.Camera)
+	s.clu.mu.Unlock()
+	s.wg.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), clusterCallTimeout)
+		defer cancel()
+		s.handOver(ctx, l)
+	})
+}
+
+// handOverAll stops every leased camera and hands its state over while
+// the node is still connected: the first step of a graceful stop.
+func (s *Service) handOverAll() {
+	for _, r := range s.running() {
+		l, ok := s.clu.lease(r.cam.ID)
+		if !ok {
+			continue
+		}
+		_ = s.Remove(context.Background(), l.Camera)
+		ctx, cancel := context.WithTimeout(context.Background(), clusterCallTimeout)
+		s.handOver(ctx, l)
+		cancel()
+	}
+}
+
+// handOver saves a camera's locally saved baseline and motion model to
+// the handover store (unless unchanged since the last save) and publishes
+// the baseline as a snapshot for the system of record.
+func (s *Service) handOver(ctx context.Context, l cluster.Lease) {
+	base, _, berr := s.store.GetBaseline(ctx, l.Camera)
+	mot, _, merr := s.store.GetBaseline(ctx, motionKey(l.Camera))
+	if (berr != nil && !errors.Is(berr, store.ErrNotFound)) || (merr != nil && !errors.Is(merr, store.ErrNotFound)) {
+		s.log.Warn("cluster: baseline not read for handover", "camera", l.Camera, "err", errors.Join(berr, merr))
+		return
+	}
+	if base == nil && mot == nil {
+		return
+	}
+	sum := string(base) + "\x00" + string(mot)
+	s.clu.mu.Lock()
+	same := s.clu.saved[l.Camera] == sum
+	s.clu.mu.Unlock()
+	if same {
+		return
+	}
+	node := s.clusterNode()
+	if err := node.Handover().Save(ctx, l, cluster.HandoverState{Baseline: base, Motion: mot}); err != nil {
+		s.log.Warn("cluster: handover not saved", "camera", l.Camera, "err", err)
+		return
+	}
+	s.clu.mu.Lock()
+	s.clu.saved[l.Camera] = sum
+	s.clu.mu.Unlock()
+	if len(base) > 0 {
+		if err := node.Publisher().Baseline(ctx, l, s.clu.nextSeq(l.Camera), base); err != nil {
+			s.log.Warn("cluster: baseline snapshot not published", "camera", l.Camera, "err", err)
+		}
+	}
+}
+
+// saveHandovers hands over every running camera's learning every
+// interval (the local saver writes it first), so a worker that dies
+// loses at most about two intervals of it.
+func (s *Service) saveHandovers(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, r := range s.running() {
+			if l, ok := s.clu.lease(r.cam.ID); ok {
+				s.handOver(ctx, l)
+			}
+		}
+	}
+}
+
+// watchClusterConfig applies config bucket changes to the cameras this
+// worker runs: a new scene is hot-reloaded, a changed camera restarts.
+// (Added and removed cameras reach the worker as assignments.)
+func (s *Service) watchClusterConfig(ctx context.Context) {
+	err := s.clusterNode().Config().Watch(ctx, func(ch cluster.ConfigChange) {
+		l, ok := s.clu.lease(ch.ID)
+		if !ok || s.clu.spec(ch.ID) == nil || ch.Deleted {
+			return
+		}
+		cctx, cancel := context.WithTimeout(ctx, clusterCallTimeout)
+		defer cancel()
+		switch ch.Kind {
+		case cluster.ConfigScene:
+			s.applyClusterScene(cctx, ch.ID, ch.Value)
+		case cluster.ConfigCamera:
+			if s.specChanged(ch.ID, ch.Value) {
+				if err := s.startLeased(cctx, l); err != nil {
+					s.log.Warn("cluster: camera not restarted", "camera", ch.ID, "err", err)
+				}
+			}
+		}
+	}, nil)
+	if err != nil {
+		s.log.Warn("cluster: config watch ended", "err", err)
+	}
+}
+
+func (s *Service) applyClusterScene(ctx context.Context, camera string, yaml []byte) {
+	if err := s.syncScene(ctx, camera); err != nil {
+		s.log.Warn("cluster: scene not stored", "camera", camera, "err", err)
+	}
+	sc, err := scene.Parse(yaml, camera+" scene (cluster)")
+	if err == nil {
+		err = s.ApplyScene(ctx, camera, sc, string(yaml))
+	}
+	if err != nil {
+		s.log.Warn("cluster: scene not applied", "camera", camera, "err", err)
+	}
+}
+
+// specChanged reports whether a camera entry differs from what runs.
+func (s *Service) specChanged(camera string, raw []byte) bool {
+	var cc cluster.CameraConfig
+	var spec config.Camera
+	if json.Unmarshal(raw, &cc) != nil || json.Unmarshal(cc.Spec, &spec) != nil {
+		return false
+	}
+	spec.ID = camera
+	cur := s.clu.spec(camera)
+	a, _ := json.Marshal(spec)
+	b, _ := json.Marshal(cur)
+	return !bytes.Equal(a, b)
+}
+
+// relayWidth bounds the frames a worker relays to the console.
+const relayWidth = 1280
+
+// liveJPEG answers the live relay with a camera's latest frame.
+func (s *Service) liveJPEG(camera string) ([]byte, error) {
+	jpg, _, err := s.Snapshot(context.Background(), camera, relayWidth)
+	return jpg, err
+}
+
+// clusterSink is where a worker's cameras put their results: published to
+// JetStream under the camera's lease instead of written to the store.
+// Records keep their deterministic keys, so a camera that restarts on
+// another node and raises an alert again adds nothing.
+type clusterSink struct {
+	store.Store
+	s *Service
+}
+
+func (c clusterSink) pub(camera string) (*cluster.Publisher, cluster.Lease, error) {
+	l, ok := c.s.clu.lease(camera)
+	if !ok {
+		return nil, l, fmt.Errorf("cluster: camera %s is not leased to this node", camera)
+	}
+	return c.s.clusterNode().Publisher(), l, nil
+}
+
+// AddAlertOnce publishes an alert (the spool's store on a worker; the
+// spool keeps it on disk while JetStream refuses it). The alert's ID is
+// the api node's: -1 here.
+func (c clusterSink) AddAlertOnce(ctx context.Context, _ string, e event.Event) (int64, bool, error) {
+	p, l, err := c.pub(e.Camera)
+	if err != nil {
+		// Spooled before this process restarted, so no lease is known:
+		// an alert's key is its content, not its lease, and fence 0 is
+		// older than any owner's, so it is stored once all the same
+		// (and never blocks the spool behind it).
+		p, l = c.s.clusterNode().Publisher(), cluster.Lease{Camera: e.Camera, Node: c.s.clusterNode().Node()}
+	}
+	if err := p.Event(ctx, l, e); err != nil {
+		return 0, false, err
+	}
+	return publishedID, true, nil
+}
+
+// publishedID is the alert ID a worker reports: the api node's store
+// numbers it.
+const publishedID = -1
+
+// AddTrack publishes a finished track.
+func (c clusterSink) AddTrack(ctx context.Context, t store.TrackSummary) error {
+	p, l, err := c.pub(t.Camera)
+	if err != nil {
+		return err
+	}
+	return p.Track(ctx, l, t)
+}
+
+// AddCounts publishes a flush of line counts.
+func (c clusterSink) AddCounts(ctx context.Context, cs []store.Count) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	p, l, err := c.pub(cs[0].Camera)
+	if err != nil {
+		return err
+	}
+	return p.Counts(ctx, l, c.s.clu.nextSeq(l.Camera), cs)
+}
+
+// resultStore is where the cameras' results go: the store, or the
+// cluster on a worker.
+func (s *Service) resultStore() store.Store {
+	if s.clu.worker() {
+		return clusterSink{Store: s.store, s: s}
+	}
+	return s.store
+}
+
+// published puts a stored alert on the event stream; a worker's alerts
+// reach it on the api node.
+func (s *Service) published(ctx context.Context, id int64, camera string) {
+	if id == publishedID {
+		return
+	}
+	s.publishAlert(ctx, id, camera)
+}
