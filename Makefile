@@ -7,7 +7,7 @@ OUT     := out
 BIN     := bin/vigil
 GO      ?= go
 
-.PHONY: all setup build run analyze test test-short bench bench-serve eval-pets eval-public eval-events eval-highway eval-anomaly eval-motion eval-ped2 vet fmt clean
+.PHONY: all setup build run analyze test test-short bench bench-serve eval-pets eval-reid eval-public eval-events eval-highway eval-anomaly eval-motion eval-ped2 vet fmt clean
 
 all: build
 
@@ -57,6 +57,10 @@ eval-pets: setup build
 	@mkdir -p $(OUT)
 	$(BIN) analyze $(VTEST) --classes person --mot $(OUT)/pets-tracks.txt --progress none
 	$(BIN) eval mot --gt $(PETS_GT) --pred $(OUT)/pets-tracks.txt
+
+# Re-identification: OSNet on PETS09-S2L1 ground-truth crops, segment retrieval.
+eval-reid: setup build
+	$(BIN) eval reid --gt $(PETS_GT) --input $(VTEST) --reid-model ../shared/models/osnet_x0_25_msmt17.dynbatch.onnx
 
 # The tracker alone on public Faster R-CNN detections (evaluation-only data).
 eval-public: build
