@@ -141,3 +141,18 @@ func (g *Gallery) Mean() []float32 {
 	}
 	return Mean(embs)
 }
+
+// Item is one kept embedding and its crop quality.
+type Item struct {
+	Quality float64
+	Emb     []float32
+}
+
+// Items lists the kept embeddings, best first.
+func (g *Gallery) Items() []Item {
+	out := make([]Item, len(g.items))
+	for i, s := range g.items {
+		out[i] = Item{s.q, s.e}
+	}
+	return out
+}

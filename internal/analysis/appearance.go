@@ -1,0 +1,335 @@
+package analysis
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/vigil-cctv/vigil/internal/decode"
+	"github.com/vigil-cctv/vigil/internal/detect"
+	"github.com/vigil-cctv/vigil/internal/geom"
+	"github.com/vigil-cctv/vigil/internal/reid"
+	"github.com/vigil-cctv/vigil/internal/track"
+)
+
+// Embedder computes one L2-normalised appearance embedding per box
+// (reid.Embedder); a nil entry means the box gave none.
+type Embedder interface {
+	Embed(f *decode.Frame, boxes []geom.Box) ([][]float32, error)
+}
+
+// AppearanceConfig tunes Appearance. Zero fields take the defaults,
+// chosen on principles rather than fitted to the evaluation footage (see
+// DefaultAppearance).
+type AppearanceConfig struct {
+	FPS float64
+	// Relink is how long an ended track's id stays open for a new track
+	// to take it back.
+	Relink float64 // seconds
+	// MinSim is the cosine similarity a re-link needs.
+	MinSim float32
+	// Refresh is how often a visible track's appearance is sampled.
+	Refresh float64 // seconds
+	// Speed bounds how far a person can have gone while unseen, in box
+	// heights per second (a 1.7 m person walking at 1.5 m/s moves about
+	// one height a second; twice that allows for running and for the box
+	// height shrinking with distance).
+	Speed float64
+	// Probe is how long a new track may wait for a good crop before it is
+	// given up as a re-link candidate.
+	Probe float64 // seconds
+}
+
+// DefaultAppearance: BoT-SORT's appearance threshold (cosine distance
+// 0.25, i.e. similarity 0.75), a re-link window of 3 s (three times the
+// tracker's 1 s lost buffer), one appearance sample per half second, a
+// walking-pace gate.
+func DefaultAppearance(fps float64) AppearanceConfig {
+	return AppearanceConfig{FPS: fps, Relink: 3, MinSim: 0.75, Refresh: 0.5, Speed: 2, Probe: 1}
+}
+
+func (c AppearanceConfig) frames(sec float64) int {
+	return max(1, int(math.Round(sec*c.FPS)))
+}
+
+// Appearance wraps the ByteTrack tracker with appearance: ByteTrack
+// associates by motion exactly as it does alone, and this layer keeps a
+// small gallery of embeddings per track (sampled from good, unoccluded
+// crops) and gives a newly confirmed track the id of a track that ended or
+// was lost on the same camera shortly before, when the new box lies where
+// the old one could have walked and their appearance agrees. Embeddings
+// are computed only for new tracks and at the refresh rate for visible
+// ones, so the cost stays bounded. Track ends are reported Relink seconds
+// after the track was last seen, once no new track has taken its id back.
+type Appearance struct {
+	T   *track.Tracker
+	E   Embedder
+	cfg AppearanceConfig
+
+	frame   int
+	nextOut int
+	live    map[int]*appTrack // by ByteTrack id
+	held    []*appTrack       // ended in ByteTrack, id still open
+	ended   []int
+	err     error
+	// Relinks counts the ids given back.
+	Relinks int
+}
+
+type appTrack struct {
+	out        int // id reported
+	reported   bool
+	gallery    reid.Gallery
+	box        geom.Box // last seen
+	last       int      // frame last seen
+	vel        geom.Point
+	born       int
+	lastSample int
+	probing    bool // new, not yet tried for a re-link
+}
+
+// NewAppearance wraps t; e computes the embeddings.
+func NewAppearance(t *track.Tracker, e Embedder, cfg AppearanceConfig) *Appearance {
+	d := DefaultAppearance(cfg.FPS)
+	cfg.Relink = cmp.Or(cfg.Relink, d.Relink)
+	cfg.MinSim = cmp.Or(cfg.MinSim, d.MinSim)
+	cfg.Refresh = cmp.Or(cfg.Refresh, d.Refresh)
+	cfg.Speed = cmp.Or(cfg.Speed, d.Speed)
+	cfg.Probe = cmp.Or(cfg.Probe, d.Probe)
+	return &Appearance{T: t, E: e, cfg: cfg, live: map[int]*appTrack{}}
+}
+
+// Err is the first embedding error; after one, tracking goes on by
+// motion alone.
+func (a *Appearance) Err() error { return a.err }
+
+// Update tracks the detections and maps ByteTrack's ids to stable ones.
+func (a *Appearance) Update(f *decode.Frame, dets []detect.Detection) []track.Track {
+	a.frame++
+	a.ended = a.ended[:0]
+	ts := a.T.Update(dets)
+	a.retire(a.T.Ended())
+	fresh := a.observe(ts, dets)
+	a.sample(f, ts, dets)
+	a.relink(fresh)
+	a.expire()
+	out := make([]track.Track, len(ts))
+	for i, t := range ts {
+		at := a.live[t.ID]
+		at.reported = true
+		t.ID = at.out
+		out[i] = t
+	}
+	slices.SortFunc(out, func(x, y track.Track) int { return cmp.Compare(x.ID, y.ID) })
+	slices.Sort(a.ended)
+	return out
+}
+
+// observe updates the state of the reported tracks and returns the new
+// ones.
+func (a *Appearance) observe(ts []track.Track, dets []detect.Detection) []*appTrack {
+	var fresh []*appTrack
+	for _, t := range ts {
+		box := detBox(t, dets)
+		at, ok := a.live[t.ID]
+		if !ok {
+			a.nextOut++
+			at = &appTrack{out: a.nextOut, born: a.frame, probing: true, lastSample: -1 << 30}
+			a.live[t.ID] = at
+		} else if gap := a.frame - at.last; gap > 0 {
+			v := geom.Point{X: (box.Center().X - at.box.Center().X) / float64(gap), Y: (box.Center().Y - at.box.Center().Y) / float64(gap)}
+			at.vel = geom.Point{X: 0.7*at.vel.X + 0.3*v.X, Y: 0.7*at.vel.Y + 0.3*v.Y}
+		}
+		at.box, at.last = box, a.frame
+		if at.probing {
+			fresh = append(fresh, at)
+		}
+	}
+	return fresh
+}
+
+// detBox is the detection box of a matched track (tighter than the
+// filtered one), else its reported box.
+func detBox(t track.Track, dets []detect.Detection) geom.Box {
+	if t.DetIndex >= 0 && t.DetIndex < len(dets) {
+		return dets[t.DetIndex].Box
+	}
+	return t.Box
+}
+
+// sample embeds the good crops of tracks that are new or due a refresh.
+func (a *Appearance) sample(f *decode.Frame, ts []track.Track, dets []detect.Detection) {
+	if a.err != nil || f == nil || f.Pix == nil {
+		return
+	}
+	all := make([]geom.Box, len(ts))
+	for i, t := range ts {
+		all[i] = a.live[t.ID].box
+	}
+	var boxes []geom.Box
+	var who []*appTrack
+	for _, t := range ts {
+		at := a.live[t.ID]
+		due := at.probing || a.frame-at.lastSample >= a.cfg.frames(a.cfg.Refresh)
+		if q := reid.Quality(at.box, f.Width, f.Height, all); due && q > 0 && t.DetIndex >= 0 && t.Class == detect.Person {
+			boxes, who = append(boxes, at.box), append(who, at)
+		}
+	}
+	if len(boxes) == 0 {
+		return
+	}
+	embs, err := a.E.Embed(f, boxes)
+	if err != nil {
+		a.err = err
+		return
+	}
+	for i, at := range who {
+		at.gallery.Add(embs[i], reid.Quality(at.box, f.Width, f.Height, all)+float64(a.frame)*1e-6)
+		at.lastSample = a.frame
+	}
+}
+
+// relink gives each new track with an embedding the id of the most
+// similar candidate that passes the motion gate and the similarity
+// threshold; candidates are tracks ended but still open, and tracks lost
+// this frame. New tracks without a good crop wait up to Probe seconds.
+func (a *Appearance) relink(fresh []*appTrack) {
+	type option struct {
+		n, c *appTrack
+		sim  float32
+	}
+	cands := a.candidates()
+	var opts []option
+	for _, n := range fresh {
+		emb := n.gallery.Mean()
+		if emb == nil {
+			if a.frame-n.born >= a.cfg.frames(a.cfg.Probe) {
+				n.probing = false
+			}
+			continue
+		}
+		n.probing = false
+		for _, c := range cands {
+			if !a.reachable(c, n) {
+				continue
+			}
+			if s := reid.Cosine(emb, c.gallery.Mean()); s >= a.cfg.MinSim {
+				opts = append(opts, option{n, c, s})
+			}
+		}
+	}
+	slices.SortStableFunc(opts, func(x, y option) int { return cmp.Compare(y.sim, x.sim) })
+	used := map[*appTrack]bool{}
+	for _, o := range opts {
+		if used[o.n] || used[o.c] {
+			continue
+		}
+		used[o.n], used[o.c] = true, true
+		a.take(o.n, o.c)
+	}
+}
+
+// candidates are the tracks a new one may continue: ended ones still
+// held, and live ones not seen this frame (ByteTrack's lost tracks).
+func (a *Appearance) candidates() []*appTrack {
+	var cs []*appTrack
+	for _, h := range a.held {
+		if h.gallery.Len() > 0 {
+			cs = append(cs, h)
+		}
+	}
+	ids := make([]int, 0, len(a.live))
+	for id := range a.live {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids) // deterministic order
+	for _, id := range ids {
+		if at := a.live[id]; at.last < a.frame && at.reported && at.gallery.Len() > 0 {
+			cs = append(cs, at)
+		}
+	}
+	return cs
+}
+
+// reachable is the motion gate: the new box is where the old track could
+// have walked in the gap, and of a similar size.
+func (a *Appearance) reachable(old, n *appTrack) bool {
+	gap := float64(n.born - old.last)
+	if gap <= 0 || gap > float64(a.cfg.frames(a.cfg.Relink)) {
+		return false
+	}
+	if r := n.box.H / old.box.H; r < 0.67 || r > 1.5 {
+		return false
+	}
+	h := math.Max(old.box.H, n.box.H)
+	secs := gap / a.cfg.FPS
+	pred := geom.Point{X: old.box.Center().X + old.vel.X*gap, Y: old.box.Center().Y + old.vel.Y*gap}
+	c := n.box.Center()
+	d := math.Min(math.Hypot(c.X-pred.X, c.Y-pred.Y), math.Hypot(c.X-old.box.Center().X, c.Y-old.box.Center().Y))
+	return d <= h*(0.5+a.cfg.Speed*secs)
+}
+
+// take gives n the id of old. old stops being a candidate; if it was a
+// live (lost) track that ByteTrack finds again, it gets a new id.
+func (a *Appearance) take(n, old *appTrack) {
+	if n.reported {
+		a.ended = append(a.ended, n.out)
+	}
+	n.out = old.out
+	for _, e := range old.gallery.Items() {
+		n.gallery.Add(e.Emb, e.Quality)
+	}
+	a.Relinks++
+	if i := slices.Index(a.held, old); i >= 0 {
+		a.held = slices.Delete(a.held, i, i+1)
+		return
+	}
+	a.nextOut++
+	old.out, old.reported = a.nextOut, false
+	old.gallery = reid.Gallery{}
+}
+
+// retire moves ByteTrack's ended tracks to the held list.
+func (a *Appearance) retire(ids []int) {
+	for _, id := range ids {
+		at, ok := a.live[id]
+		if !ok {
+			continue
+		}
+		delete(a.live, id)
+		if at.reported {
+			a.held = append(a.held, at)
+		}
+	}
+}
+
+// expire ends the held ids nobody took back in time.
+func (a *Appearance) expire() {
+	a.held = slices.DeleteFunc(a.held, func(h *appTrack) bool {
+		if a.frame-h.last > a.cfg.frames(a.cfg.Relink) {
+			a.ended = append(a.ended, h.out)
+			return true
+		}
+		return false
+	})
+}
+
+// Ended lists the ids whose tracks ended for good in the latest Update.
+func (a *Appearance) Ended() []int { return a.ended }
+
+// Close ends every open id: live and held.
+func (a *Appearance) Close() []int {
+	a.T.Close()
+	var ids []int
+	for _, at := range a.live {
+		if at.reported {
+			ids = append(ids, at.out)
+		}
+	}
+	for _, h := range a.held {
+		ids = append(ids, h.out)
+	}
+	a.live, a.held = map[int]*appTrack{}, nil
+	slices.Sort(ids)
+	return ids
+}
