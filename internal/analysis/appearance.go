@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"cmp"
+	"maps"
 	"math"
 	"slices"
 
@@ -72,11 +73,13 @@ type Appearance struct {
 	held    []*appTrack       // ended in ByteTrack, id still open
 	ended   []int
 	err     error
-	// Relinks counts the ids given back.
-	Relinks int
+	// Relinks counts the ids given back; Swaps the pairs of ids swapped
+	// back after ByteTrack exchanged them.
+	Relinks, Swaps int
 }
 
 type appTrack struct {
+	key        int // ByteTrack id: a stable order
 	out        int // id reported
 	reported   bool
 	gallery    reid.Gallery
@@ -85,7 +88,13 @@ type appTrack struct {
 	vel        geom.Point
 	born       int
 	lastSample int
-	probing    bool // new, not yet tried for a re-link
+	probing    bool      // new, not yet tried for a re-link
+	cur        []float32 // embedding of the latest sample
+	// ref is the gallery mean when the track first touched another;
+	// partners are the tracks touched since, by the frame of the contact.
+	ref      []float32
+	partners map[*appTrack]int
+	touching bool // overlaps another track this frame
 }
 
 // NewAppearance wraps t; e computes the embeddings.
@@ -110,7 +119,9 @@ func (a *Appearance) Update(f *decode.Frame, dets []detect.Detection) []track.Tr
 	ts := a.T.Update(dets)
 	a.retire(a.T.Ended())
 	fresh := a.observe(ts, dets)
+	a.contacts(ts)
 	a.sample(f, ts, dets)
+	a.verify(ts)
 	a.relink(fresh)
 	a.expire()
 	out := make([]track.Track, len(ts))
@@ -134,7 +145,7 @@ func (a *Appearance) observe(ts []track.Track, dets []detect.Detection) []*appTr
 		at, ok := a.live[t.ID]
 		if !ok {
 			a.nextOut++
-			at = &appTrack{out: a.nextOut, born: a.frame, probing: true, lastSample: -1 << 30}
+			at = &appTrack{key: t.ID, out: a.nextOut, born: a.frame, probing: true, lastSample: -1 << 30}
 			a.live[t.ID] = at
 		} else if gap := a.frame - at.last; gap > 0 {
 			v := geom.Point{X: (box.Center().X - at.box.Center().X) / float64(gap), Y: (box.Center().Y - at.box.Center().Y) / float64(gap)}
@@ -170,8 +181,8 @@ func (a *Appearance) sample(f *decode.Frame, ts []track.Track, dets []detect.Det
 	var who []*appTrack
 	for _, t := range ts {
 		at := a.live[t.ID]
-		due := at.probing || a.frame-at.lastSample >= a.cfg.frames(a.cfg.Refresh)
-		if q := reid.Quality(at.box, f.Width, f.Height, all); due && q > 0 && t.DetIndex >= 0 && t.Class == detect.Person {
+		due := at.probing || len(at.partners) > 0 || a.frame-at.lastSample >= a.cfg.frames(a.cfg.Refresh)
+		if q := reid.Quality(at.box, f.Width, f.Height, all); due && !at.touching && q > 0 && t.DetIndex >= 0 && t.Class == detect.Person {
 			boxes, who = append(boxes, at.box), append(who, at)
 		}
 	}
@@ -184,6 +195,11 @@ func (a *Appearance) sample(f *decode.Frame, ts []track.Track, dets []detect.Det
 		return
 	}
 	for i, at := range who {
+		at.cur = embs[i]
+		if len(at.partners) > 0 {
+			at.lastSample = a.frame
+			continue // checked against ref first (verify)
+		}
 		at.gallery.Add(embs[i], reid.Quality(at.box, f.Width, f.Height, all)+float64(a.frame)*1e-6)
 		at.lastSample = a.frame
 	}
@@ -276,6 +292,7 @@ func (a *Appearance) take(n, old *appTrack) {
 		a.ended = append(a.ended, n.out)
 	}
 	n.out = old.out
+	n.ref, n.partners = nil, nil
 	for _, e := range old.gallery.Items() {
 		n.gallery.Add(e.Emb, e.Quality)
 	}
@@ -287,6 +304,93 @@ func (a *Appearance) take(n, old *appTrack) {
 	a.nextOut++
 	old.out, old.reported = a.nextOut, false
 	old.gallery = reid.Gallery{}
+	old.ref, old.partners = nil, nil
+}
+
+// contacts records which visible tracks overlap: from the first contact
+// a track's appearance before it is kept as its reference, and its crops
+// are not added to its gallery until verify has checked it.
+func (a *Appearance) contacts(ts []track.Track) {
+	for _, t := range ts {
+		a.live[t.ID].touching = false
+	}
+	for i := range ts {
+		x := a.live[ts[i].ID]
+		for j := i + 1; j < len(ts); j++ {
+			y := a.live[ts[j].ID]
+			if x.box.Intersection(y.box) <= 0 {
+				continue
+			}
+			x.touching, y.touching = true, true
+			for _, p := range [2][2]*appTrack{{x, y}, {y, x}} {
+				if p[0].partners == nil {
+					p[0].partners, p[0].ref = map[*appTrack]int{}, p[0].gallery.Mean()
+				}
+				p[0].partners[p[1]] = a.frame
+			}
+		}
+	}
+}
+
+// verify checks, once two tracks that touched are apart and both freshly
+// sampled, whether ByteTrack swapped them: if each now looks more like the
+// other's reference than its own, by swapMargin in total, their ids
+// swap. A track whose partners are gone or stale is released.
+func (a *Appearance) verify(ts []track.Track) {
+	stale := a.cfg.frames(a.cfg.Relink)
+	for _, t := range ts {
+		x := a.live[t.ID]
+		ys := slices.SortedFunc(maps.Keys(x.partners), func(p, q *appTrack) int { return cmp.Compare(p.key, q.key) })
+		for _, y := range ys {
+			at, ok := x.partners[y]
+			if !ok {
+				continue
+			}
+			ready := x.lastSample == a.frame && y.lastSample == a.frame && y.last == a.frame && !x.touching && !y.touching
+			switch {
+			case ready:
+				a.settle(x, y)
+			case a.frame-at > stale || y.last < a.frame-stale:
+				delete(x.partners, y)
+			}
+		}
+		if len(x.partners) == 0 && x.partners != nil {
+			x.release()
+		}
+	}
+}
+
+// swapMargin is how much more similar (summed cosine) the crossed
+// assignment must be before two ids are swapped.
+const swapMargin = 0.1
+
+// settle decides one pair and releases both from it.
+func (a *Appearance) settle(x, y *appTrack) {
+	delete(x.partners, y)
+	delete(y.partners, x)
+	if x.ref != nil && y.ref != nil && x.cur != nil && y.cur != nil {
+		straight := reid.Cosine(x.cur, x.ref) + reid.Cosine(y.cur, y.ref)
+		crossed := reid.Cosine(x.cur, y.ref) + reid.Cosine(y.cur, x.ref)
+		if crossed > straight+swapMargin {
+			x.out, y.out = y.out, x.out
+			x.gallery, y.gallery = y.gallery, x.gallery
+			x.ref, y.ref = y.ref, x.ref
+			a.Swaps++
+		}
+	}
+	for _, t := range []*appTrack{x, y} {
+		if len(t.partners) == 0 {
+			t.release()
+		}
+	}
+}
+
+// release ends a track's watch: its latest crop joins its gallery.
+func (t *appTrack) release() {
+	if t.cur != nil {
+		t.gallery.Add(t.cur, 0.5)
+	}
+	t.partners, t.ref = nil, nil
 }
 
 // retire moves ByteTrack's ended tracks to the held list.
