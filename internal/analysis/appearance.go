@@ -43,10 +43,10 @@ type AppearanceConfig struct {
 
 // DefaultAppearance: BoT-SORT's appearance threshold (cosine distance
 // 0.25, i.e. similarity 0.75), a re-link window of 3 s (three times the
-// tracker's 1 s lost buffer), one appearance sample per half second, a
+// tracker's 1 s lost buffer), one appearance sample per second, a
 // walking-pace gate.
 func DefaultAppearance(fps float64) AppearanceConfig {
-	return AppearanceConfig{FPS: fps, Relink: 3, MinSim: 0.75, Refresh: 0.5, Speed: 2, Probe: 1}
+	return AppearanceConfig{FPS: fps, Relink: 3, MinSim: 0.75, Refresh: 1, Speed: 2, Probe: 1}
 }
 
 func (c AppearanceConfig) frames(sec float64) int {
@@ -76,6 +76,8 @@ type Appearance struct {
 	// Relinks counts the ids given back; Swaps the pairs of ids swapped
 	// back after ByteTrack exchanged them.
 	Relinks, Swaps int
+	// Crops counts the boxes embedded.
+	Crops int
 }
 
 type appTrack struct {
@@ -189,6 +191,7 @@ func (a *Appearance) sample(f *decode.Frame, ts []track.Track, dets []detect.Det
 	if len(boxes) == 0 {
 		return
 	}
+	a.Crops += len(boxes)
 	embs, err := a.E.Embed(f, boxes)
 	if err != nil {
 		a.err = err

@@ -1,6 +1,7 @@
 package reid
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -154,4 +155,24 @@ func TestEmbedModel(t *testing.T) {
 func TestNewErrors(t *testing.T) {
 	_, err := New(Config{Model: "/nonexistent.onnx", Library: "/nonexistent.so"})
 	require.ErrorContains(t, err, "not found")
+}
+
+// BenchmarkEmbed measures one crop and a batch of eight.
+func BenchmarkEmbed(b *testing.B) {
+	e, err := New(modelConfig(b, ModelFile))
+	require.NoError(b, err)
+	defer e.Close()
+	f := patterned()
+	for _, n := range []int{1, 8} {
+		boxes := make([]geom.Box, n)
+		for i := range boxes {
+			boxes[i] = geom.Box{X: float64(10 + 30*i), Y: 20, W: 40, H: 100}
+		}
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			for range b.N {
+				_, err := e.Embed(f, boxes)
+				require.NoError(b, err)
+			}
+		})
+	}
 }
