@@ -43,10 +43,10 @@ type AppearanceConfig struct {
 
 // DefaultAppearance: BoT-SORT's appearance threshold (cosine distance
 // 0.25, i.e. similarity 0.75), a re-link window of 3 s (three times the
-// tracker's 1 s lost buffer), one appearance sample per second, a
+// tracker's 1 s lost buffer), one appearance sample per half second, a
 // walking-pace gate.
 func DefaultAppearance(fps float64) AppearanceConfig {
-	return AppearanceConfig{FPS: fps, Relink: 3, MinSim: 0.75, Refresh: 1, Speed: 2, Probe: 1}
+	return AppearanceConfig{FPS: fps, Relink: 3, MinSim: 0.75, Refresh: 0.5, Speed: 2, Probe: 1}
 }
 
 func (c AppearanceConfig) frames(sec float64) int {

@@ -171,6 +171,6 @@ func TestAppearanceBoundsEmbeddings(t *testing.T) {
 		f, dets := draw(stroll(50, i, red), stroll(300, i, green))
 		a.Update(f, dets)
 	}
-	require.LessOrEqual(t, e.crops, 2*(1+40/10+1), "two people, one crop each at birth and every second")
+	require.LessOrEqual(t, e.crops, 2*(1+40/5+1), "two people, one crop each at birth and every half second")
 	require.Equal(t, e.crops, a.Crops)
 }
