@@ -2,9 +2,12 @@ package cli
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-cctv/vigil/internal/moteval"
 )
 
 // TestEvalReIDPETS09 embeds the good ground-truth crops of PETS09-S2L1
@@ -24,4 +27,25 @@ func TestEvalReIDPETS09(t *testing.T) {
 	require.Equal(t, 19, rep.Result.Identities)
 	require.InDelta(t, 0.592, rep.Result.Rank1, 0.02)
 	require.InDelta(t, 0.674, rep.Result.MAP, 0.02)
+}
+
+// TestPETS09Appearance runs the full pipeline with --appearance on
+// vtest.avi and checks the README's tracking figures. Like the motion-only
+// run, it is deterministic on one machine; the margin covers ONNX
+// Runtime's floating point on other CPUs.
+func TestPETS09Appearance(t *testing.T) {
+	skipShort(t)
+	needSetup(t)
+	gt := shared(t, "data/mot/PETS09-S2L1/gt.txt")
+	model := shared(t, "models/osnet_x0_25_msmt17.dynbatch.onnx")
+	pred := filepath.Join(t.TempDir(), "pets.txt")
+	analyze(t, "--classes", "person", "--mot", pred, "--appearance", "--reid-model", model, vtest)
+	code, stdout, stderr := vigil(t, "eval", "mot", "--gt", gt, "--pred", pred, "--json")
+	require.Equal(t, 0, code, stderr)
+	var res moteval.Result
+	require.NoError(t, json.Unmarshal([]byte(stdout), &res))
+	t.Logf("PETS09-S2L1 with appearance: MOTA %.3f IDF1 %.3f HOTA %.3f IDSW %d", res.MOTA, res.IDF1, res.HOTA, res.IDSW)
+	require.InDelta(t, 0.790, res.MOTA, 0.005)
+	require.InDelta(t, 0.815, res.IDF1, 0.01)
+	require.InDelta(t, 0.604, res.HOTA, 0.01)
 }
