@@ -76,6 +76,8 @@ type Appearance struct {
 	// Relinks counts the ids given back; Swaps the pairs of ids swapped
 	// back after ByteTrack exchanged them.
 	Relinks, Swaps int
+	// Splits counts re-found tracks that turned out to be someone else.
+	Splits int
 	// Crops counts the boxes embedded.
 	Crops int
 }
@@ -97,6 +99,11 @@ type appTrack struct {
 	ref      []float32
 	partners map[*appTrack]int
 	touching bool // overlaps another track this frame
+	// refound is set when ByteTrack finds a lost track again; prevBox and
+	// prevLast are where and when it was seen before.
+	refound  bool
+	prevBox  geom.Box
+	prevLast int
 }
 
 // NewAppearance wraps t; e computes the embeddings.
@@ -124,6 +131,7 @@ func (a *Appearance) Update(f *decode.Frame, dets []detect.Detection) []track.Tr
 	a.contacts(ts)
 	a.sample(f, ts, dets)
 	a.verify(ts)
+	fresh = a.recheck(ts, fresh)
 	a.relink(fresh)
 	a.expire()
 	out := make([]track.Track, len(ts))
@@ -152,6 +160,9 @@ func (a *Appearance) observe(ts []track.Track, dets []detect.Detection) []*appTr
 		} else if gap := a.frame - at.last; gap > 0 {
 			v := geom.Point{X: (box.Center().X - at.box.Center().X) / float64(gap), Y: (box.Center().Y - at.box.Center().Y) / float64(gap)}
 			at.vel = geom.Point{X: 0.7*at.vel.X + 0.3*v.X, Y: 0.7*at.vel.Y + 0.3*v.Y}
+		}
+		if ok && a.frame-at.last > 1 && at.reported {
+			at.refound, at.prevBox, at.prevLast = true, at.box, at.last
 		}
 		at.box, at.last = box, a.frame
 		if at.probing {
@@ -183,7 +194,7 @@ func (a *Appearance) sample(f *decode.Frame, ts []track.Track, dets []detect.Det
 	var who []*appTrack
 	for _, t := range ts {
 		at := a.live[t.ID]
-		due := at.probing || len(at.partners) > 0 || a.frame-at.lastSample >= a.cfg.frames(a.cfg.Refresh)
+		due := at.probing || at.refound || len(at.partners) > 0 || a.frame-at.lastSample >= a.cfg.frames(a.cfg.Refresh)
 		if q := reid.Quality(at.box, f.Width, f.Height, all); due && !at.touching && q > 0 && t.DetIndex >= 0 && t.Class == detect.Person {
 			boxes, who = append(boxes, at.box), append(who, at)
 		}
@@ -199,9 +210,9 @@ func (a *Appearance) sample(f *decode.Frame, ts []track.Track, dets []detect.Det
 	}
 	for i, at := range who {
 		at.cur = embs[i]
-		if len(at.partners) > 0 {
+		if len(at.partners) > 0 || at.refound {
 			at.lastSample = a.frame
-			continue // checked against ref first (verify)
+			continue // checked first (verify, recheck)
 		}
 		at.gallery.Add(embs[i], reid.Quality(at.box, f.Width, f.Height, all)+float64(a.frame)*1e-6)
 		at.lastSample = a.frame
@@ -394,6 +405,40 @@ func (t *appTrack) release() {
 		t.gallery.Add(t.cur, 0.5)
 	}
 	t.partners, t.ref = nil, nil
+}
+
+// splitSim is the similarity below which a re-found track is taken to be
+// someone else: well under the 0.75 a re-link needs.
+const splitSim = 0.5
+
+// recheck compares a track ByteTrack found again after losing it with its
+// gallery. When the crop looks like someone else, the old identity is
+// held (it may be re-linked) and the track goes on as a new one, itself a
+// re-link candidate.
+func (a *Appearance) recheck(ts []track.Track, fresh []*appTrack) []*appTrack {
+	for _, t := range ts {
+		at := a.live[t.ID]
+		if !at.refound || at.lastSample != a.frame {
+			if at.refound && a.frame-at.prevLast > a.cfg.frames(a.cfg.Probe) {
+				at.refound = false
+			}
+			continue
+		}
+		at.refound = false
+		ref := at.gallery.Mean()
+		if ref == nil || at.cur == nil || reid.Cosine(at.cur, ref) >= splitSim {
+			at.gallery.Add(at.cur, 0.5)
+			continue
+		}
+		a.held = append(a.held, &appTrack{key: at.key, out: at.out, reported: true, gallery: at.gallery, box: at.prevBox, last: at.prevLast, vel: at.vel})
+		a.nextOut++
+		at.out, at.reported, at.gallery, at.born, at.probing = a.nextOut, false, reid.Gallery{}, a.frame, true
+		at.gallery.Add(at.cur, 0.5)
+		at.ref, at.partners = nil, nil
+		a.Splits++
+		fresh = append(fresh, at)
+	}
+	return fresh
 }
 
 // retire moves ByteTrack's ended tracks to the held list.

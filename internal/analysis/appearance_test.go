@@ -174,3 +174,41 @@ func TestAppearanceBoundsEmbeddings(t *testing.T) {
 	require.LessOrEqual(t, e.crops, 2*(1+40/5+1), "two people, one crop each at birth and every half second")
 	require.Equal(t, e.crops, a.Crops)
 }
+
+// ByteTrack finds a track again after a short gap by motion alone; when
+// the re-found person looks like someone else, the track is split and the
+// old id is kept for its owner.
+func TestAppearanceSplitsWrongRefind(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		back   [3]byte
+		splits int
+	}{{"same person", red, 0}, {"someone else", green, 1}} {
+		t.Run(c.name, func(t *testing.T) {
+			a, _ := newApp(t)
+			var first, later int
+			for i := 0; i < 30; i++ {
+				var dets []detect.Detection
+				var f *decode.Frame
+				switch {
+				case i < 10:
+					f, dets = draw(stroll(50, i, red))
+				case i < 15:
+					f, dets = draw()
+				default:
+					f, dets = draw(stroll(50, i, c.back))
+				}
+				ts := a.Update(f, dets)
+				if i == 0 {
+					first = ts[0].ID
+				}
+				if i == 20 {
+					require.Len(t, ts, 1)
+					later = ts[0].ID
+				}
+			}
+			require.Equal(t, c.splits, a.Splits)
+			require.Equal(t, c.splits == 0, first == later)
+		})
+	}
+}

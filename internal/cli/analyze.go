@@ -364,7 +364,7 @@ func (r *run) execute(e *env, mode string) error {
 		fmt.Fprintf(e.stdout, "alerts raised: %d %v\n", r.events.Raised, r.events.ByRule)
 	}
 	if r.app != nil {
-		fmt.Fprintf(e.stdout, "appearance: %d ids taken back, %d swaps undone, %d crops embedded\n", r.app.Relinks, r.app.Swaps, r.app.Crops)
+		fmt.Fprintf(e.stdout, "appearance: %d ids taken back, %d swaps undone, %d re-found tracks split, %d crops embedded\n", r.app.Relinks, r.app.Swaps, r.app.Splits, r.app.Crops)
 		if aerr := r.app.Err(); aerr != nil && err == nil {
 			err = fmt.Errorf("appearance embedding: %w", aerr)
 		}
