@@ -7,7 +7,7 @@ OUT     := out
 BIN     := bin/vigil
 GO      ?= go
 
-.PHONY: all setup build run analyze test test-short bench bench-serve eval-pets eval-reid eval-appearance eval-public eval-events eval-highway eval-anomaly eval-motion eval-ped2 vet fmt clean
+.PHONY: all setup build run analyze test test-short bench bench-serve eval-pets eval-public eval-events eval-highway eval-anomaly eval-motion eval-ped2 vet fmt clean
 
 all: build
 
@@ -57,6 +57,8 @@ eval-pets: setup build
 	@mkdir -p $(OUT)
 	$(BIN) analyze $(VTEST) --classes person --mot $(OUT)/pets-tracks.txt --progress none
 	$(BIN) eval mot --gt $(PETS_GT) --pred $(OUT)/pets-tracks.txt
+
+.PHONY: eval-reid eval-appearance
 
 # Re-identification: OSNet on PETS09-S2L1 ground-truth crops, segment retrieval.
 eval-reid: setup build
