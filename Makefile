@@ -64,6 +64,23 @@ eval-pets: setup build
 	$(BIN) analyze $(VTEST) --classes person --mot $(OUT)/pets-tracks.txt --progress none
 	$(BIN) eval mot --gt $(PETS_GT) --pred $(OUT)/pets-tracks.txt
 
+.PHONY: eval-reid eval-appearance
+
+# Re-identification: OSNet on PETS09-S2L1 ground-truth crops, segment retrieval.
+eval-reid: setup build
+	$(BIN) eval reid --gt $(PETS_GT) --input $(VTEST) --reid-model ../shared/models/osnet_x0_25_msmt17.dynbatch.onnx
+
+# PETS09-S2L1 with appearance (--appearance) at 10 fps and at 5 fps; the
+# 5 fps run is scored against the gt of the analysed frames (1, 3, 5, ...).
+REID_MODEL := ../shared/models/osnet_x0_25_msmt17.dynbatch.onnx
+eval-appearance: setup build
+	@mkdir -p $(OUT)
+	$(BIN) analyze $(VTEST) --classes person --appearance --reid-model $(REID_MODEL) --mot $(OUT)/pets-app.txt --progress none
+	$(BIN) eval mot --gt $(PETS_GT) --pred $(OUT)/pets-app.txt
+	$(BIN) analyze $(VTEST) --classes person --fps 5 --appearance --reid-model $(REID_MODEL) --mot $(OUT)/pets-app5.txt --progress none
+	awk -F, '($$1-1)%2==0' $(PETS_GT) > $(OUT)/pets-gt5.txt
+	$(BIN) eval mot --gt $(OUT)/pets-gt5.txt --pred $(OUT)/pets-app5.txt
+
 # The tracker alone on public Faster R-CNN detections (evaluation-only data).
 eval-public: build
 	@mkdir -p $(OUT)

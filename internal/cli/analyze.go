@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/motion"
 	"github.com/vigil-cctv/vigil/internal/output"
 	"github.com/vigil-cctv/vigil/internal/pipeline"
+	"github.com/vigil-cctv/vigil/internal/reid"
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/track"
 )
@@ -49,8 +50,10 @@ type analyzeCmd struct {
 	RTSPTransport string        `name:"rtsp-transport" help:"RTSP transport: tcp or udp." default:"tcp" enum:"tcp,udp"`
 	Timeout       time.Duration `help:"Stream connect/read timeout." default:"10s"`
 
-	Track trackFlags `embed:"" prefix:"track-"`
+	Track      trackFlags `embed:"" prefix:"track-"`
+	Appearance bool       `help:"Track with appearance: OSNet embeddings of new and visible people let a track that ended or was lost take its id back (see --reid-model)."`
 	modelFlags
+	reidFlags
 }
 
 // trackFlags expose the ByteTrack settings; zero means the default.
@@ -121,6 +124,8 @@ type run struct {
 	pipe     *pipeline.Pipeline
 	chain    *analysis.Chain
 	model    *onnx.Detector
+	reid     *reid.Embedder
+	app      *analysis.Appearance
 	outputs  []string
 	scene    *scene.Scene
 	events   *output.Events
@@ -130,6 +135,9 @@ type run struct {
 func (r *run) close() {
 	if r.model != nil {
 		_ = r.model.Close()
+	}
+	if r.reid != nil {
+		_ = r.reid.Close()
 	}
 }
 
@@ -219,6 +227,11 @@ func (a *analyzeCmd) newChain(r *run, classes detect.ClassSet, fps float64) (*an
 			return nil, err
 		}
 		cfg.Tracker = rec
+	} else if a.Appearance {
+		if err := a.appearance(r, cfg.Track, fps); err != nil {
+			return nil, err
+		}
+		cfg.Tracker = r.app
 	}
 	if a.Baseline != "" {
 		cfg.Baseline = &baseline.Config{Warmup: a.Warmup}
@@ -233,6 +246,24 @@ func (a *analyzeCmd) newChain(r *run, classes detect.ClassSet, fps float64) (*an
 		cfg.Motion = &motion.ModelOptions{Warmup: cmp.Or(a.Warmup, 30*time.Minute)}
 	}
 	return analysis.New(cfg)
+}
+
+// appearance loads the ReID model and wraps ByteTrack with it.
+func (a *analyzeCmd) appearance(r *run, tc track.Config, fps float64) error {
+	if a.Input == "" {
+		return fmt.Errorf("--appearance needs a video input to crop people from")
+	}
+	t, err := track.New(tc)
+	if err != nil {
+		return err
+	}
+	emb, err := reid.New(reid.Config{Model: a.reidFlags.modelPath(), Library: a.libPath(), Threads: 1})
+	if err != nil {
+		return err
+	}
+	r.reid = emb
+	r.app = analysis.NewAppearance(t, emb, analysis.DefaultAppearance(fps))
+	return nil
 }
 
 // loadRecorded reads --tracks-from; without a video, its frames are the
@@ -331,6 +362,12 @@ func (r *run) execute(e *env, mode string) error {
 	}
 	if r.events != nil {
 		fmt.Fprintf(e.stdout, "alerts raised: %d %v\n", r.events.Raised, r.events.ByRule)
+	}
+	if r.app != nil {
+		fmt.Fprintf(e.stdout, "appearance: %d ids taken back, %d swaps undone, %d re-found tracks split, %d crops embedded\n", r.app.Relinks, r.app.Swaps, r.app.Splits, r.app.Crops)
+		if aerr := r.app.Err(); aerr != nil && err == nil {
+			err = fmt.Errorf("appearance embedding: %w", aerr)
+		}
 	}
 	if r.baseFile != "" {
 		if serr := r.saveBaseline(e); serr != nil {

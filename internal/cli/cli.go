@@ -38,6 +38,7 @@ type root struct {
 
 type evalCmd struct {
 	MOT     evalMOTCmd     `cmd:"" name:"mot" help:"CLEAR-MOT, identity (IDF1) and HOTA metrics of a MOTChallenge track file."`
+	ReID    evalReIDCmd    `cmd:"" name:"reid" help:"Re-identification rank-1 and mAP: segments of each ground-truth identity retrieved among the others."`
 	Events  evalEventsCmd  `cmd:"" help:"Event-level precision, recall and F1 per rule."`
 	Ped2    evalPed2Cmd    `cmd:"" name:"ped2" help:"Frame-level anomaly ROC AUC on UCSD Ped2 (learn on Train, score Test)."`
 	Anomaly evalAnomalyCmd `cmd:"" help:"Learn a camera's baseline from replayed tracks; count anomaly alerts per camera-hour and on other footage."`

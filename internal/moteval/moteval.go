@@ -37,6 +37,10 @@ type Options struct {
 	// a match in CLEAR-MOT and the identity measures; 0 means DefaultIoU.
 	// HOTA does not use it: it integrates over all thresholds.
 	IoU float64
+	// Benchmark is the gt convention: MOT15 (the zero value) or, for 9
+	// column gt with classes, MOT17 or MOT20, which add TrackEval's
+	// distractor preprocessing (see preprocessClasses).
+	Benchmark Benchmark
 }
 
 // Evaluate scores pred against gt for one sequence. Both slices are taken as
@@ -52,6 +56,12 @@ func Evaluate(gt, pred []motfile.Row, opts Options) (Result, error) {
 	}
 	if !(thr > 0 && thr <= 1) {
 		return Result{}, fmt.Errorf("moteval: IoU threshold %v outside (0, 1]", opts.IoU)
+	}
+	if opts.Benchmark != MOT15 {
+		var err error
+		if gt, pred, err = preprocessClasses(gt, pred, opts.Benchmark); err != nil {
+			return Result{}, err
+		}
 	}
 	seq, err := prepare(gt, pred)
 	if err != nil {

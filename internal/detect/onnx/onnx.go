@@ -41,6 +41,20 @@ var env struct {
 	users int
 }
 
+// AcquireEnv loads ONNX Runtime from lib once per process and counts the
+// user; other packages that run ONNX models (reid) share it this way.
+// Each successful call is paired with one ReleaseEnv.
+func AcquireEnv(lib string) error { return acquireEnv(lib) }
+
+// ReleaseEnv drops one AcquireEnv user; the last one unloads the runtime.
+func ReleaseEnv() { releaseEnv() }
+
+// SessionOptions are the options Vigil runs every session with: threads
+// intra-op threads, one inter-op thread, spinning off unless spin.
+func SessionOptions(threads int, spin bool) (*ort.SessionOptions, error) {
+	return sessionOptions(threads, spin)
+}
+
 func acquireEnv(lib string) error {
 	env.Lock()
 	defer env.Unlock()
