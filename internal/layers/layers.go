@@ -18,7 +18,7 @@ var Levels = map[string]int{
 	// Build and CI tools (make test's skip checker, the CI scripts' tests).
 	"tools/testskips": 0, "tools/citest": 0, "trafficref": 2,
 	// What turns tracks into events; configuration; alert protocols.
-	"scenedraw": 3, "rules": 3, "baseline": 3, "config": 3, "protocol": 3, "auth": 3, "web": 4,
+	"scenedraw": 3, "attrs": 3, "rules": 3, "baseline": 3, "config": 3, "protocol": 3, "auth": 3, "web": 4,
 	// The one per-camera analysis chain, the pictures of its events, the
 	// operator queue (incidents), the city-scale cluster.
 	"analysis": 4, "snapshot": 4, "incident": 4, "cluster": 4,
