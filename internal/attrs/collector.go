@@ -90,12 +90,19 @@ type crop struct {
 // New makes a collector for one camera.
 func New(cfg Config) *Collector {
 	c := &Collector{cfg: cfg.withDefaults(), open: map[int]*trackState{}}
-	if sc := cfg.Scene; sc != nil && sc.Homography != nil {
+	c.SetScene(cfg.Scene)
+	return c
+}
+
+// SetScene replaces the scene (zones, ground plane); open tracks keep
+// what they gathered.
+func (c *Collector) SetScene(sc *scene.Scene) {
+	c.cfg.Scene, c.cam = sc, nil
+	if sc != nil && sc.Homography != nil {
 		if cam, err := CameraFrom(*sc.Homography, float64(sc.Image.Width)/2, float64(sc.Image.Height)/2); err == nil {
 			c.cam = cam
 		}
 	}
-	return c
 }
 
 // pendingEmbed is a crop waiting for its vector.
