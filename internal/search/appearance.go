@@ -106,8 +106,9 @@ func dot8(a, b []int8) int32 {
 
 // Similarity is the cosine similarity of two quantised vectors.
 func Similarity(a, b []int8) float64 {
-	if len(a) != len(b) || len(a) == 0 {
+	d := float64(norm8(a)) * float64(norm8(b))
+	if len(a) != len(b) || d == 0 {
 		return 0
 	}
-	return float64(dot8(a, b)) / (quantScale * quantScale)
+	return float64(dot8(a, b)) / d
 }

@@ -3,6 +3,7 @@ package search
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"sync"
 )
@@ -47,8 +48,9 @@ type Index struct {
 	cams, classes, zones intern
 
 	dim       int
-	vecs      []int8   // vector rows, dim each
-	codes     []uint64 // sign codes, words() each
+	vecs      []int8    // vector rows, dim each
+	norms     []float32 // Euclidean norm of each vector row
+	codes     []uint64  // sign codes, words() each
 	centre    []float32
 	centredAt int // vectors when the centre was last computed
 }
@@ -114,7 +116,7 @@ func (ix *Index) Bytes() int64 {
 	n := int64(cap(ix.ids))*8 + int64(cap(ix.cam)+cap(ix.class))*2 + int64(cap(ix.start)+cap(ix.end))*8 +
 		int64(cap(ix.upper)+cap(ix.lower)+cap(ix.colours)+cap(ix.carried))*4 + int64(cap(ix.heading)) +
 		int64(cap(ix.height))*4 + int64(cap(ix.zoneOff))*4 + int64(cap(ix.zoneIDs))*2 + int64(cap(ix.vecRow))*4 +
-		int64(cap(ix.vecs)) + int64(cap(ix.codes))*8 + int64(len(ix.row))*24
+		int64(cap(ix.vecs)) + int64(cap(ix.norms))*4 + int64(cap(ix.codes))*8 + int64(len(ix.row))*24
 	return n
 }
 
@@ -191,6 +193,7 @@ func (ix *Index) addVec(v []int8, centre bool) int32 {
 	}
 	row := int32(len(ix.vecs) / ix.dim)
 	ix.vecs = append(ix.vecs, v...)
+	ix.norms = append(ix.norms, norm8(v))
 	ix.codes = append(ix.codes, make([]uint64, ix.words())...)
 	n := int(row) + 1
 	if centre && n <= centreCap && n >= 2*ix.centredAt {
@@ -246,3 +249,6 @@ func hamming(a, b []uint64) int {
 	}
 	return d
 }
+
+// norm8 is the Euclidean norm of an int8 vector.
+func norm8(v []int8) float32 { return float32(math.Sqrt(float64(dot8(v, v)))) }

@@ -254,6 +254,10 @@ func (ix *Index) rank(rows []int32, like []int8, c *compiled, limit int, res *Re
 		rows = ix.shortlist(rows, like, max(minShortlist, 40*limit))
 	}
 	hits := make([]Hit, len(rows))
+	var qn float32
+	if like != nil {
+		qn = norm8(like)
+	}
 	for k, i := range rows {
 		h := Hit{ID: ix.ids[i], Start: time.Unix(0, ix.start[i]).UTC(), End: time.Unix(0, ix.end[i]).UTC(), Score: 1}
 		if c.asked > 0 {
@@ -261,7 +265,9 @@ func (ix *Index) rank(rows []int32, like []int8, c *compiled, limit int, res *Re
 		}
 		if like != nil {
 			v := int(ix.vecRow[i])
-			h.Similarity = Similarity(like, ix.vecs[v*ix.dim:(v+1)*ix.dim])
+			if d := qn * ix.norms[v]; d > 0 {
+				h.Similarity = float64(dot8(like, ix.vecs[v*ix.dim:(v+1)*ix.dim])) / float64(d)
+			}
 			res.Ranked++
 		}
 		hits[k] = h
