@@ -98,7 +98,7 @@ func TestSearchRoutes(t *testing.T) {
 	w = viewer.do(http.MethodGet, "/api/v1/tracks/"+itoa(ids[0]), "")
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	var tv struct {
-		Track   store.TrackSummary `json:"track"`
+		Track   store.TrackSummary   `json:"track"`
 		Similar []struct{ ID int64 } `json:"similar"`
 	}
 	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &tv))
