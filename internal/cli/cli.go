@@ -26,6 +26,7 @@ type root struct {
 	Serve    serveCmd        `cmd:"" help:"Run the always-on service: many cameras, alerts stored and served over HTTP."`
 	Cameras  camerasCmd      `cmd:"" help:"Camera tools (ONVIF discovery)."`
 	Scene    sceneCmd        `cmd:"" help:"Check and draw scene files (zones, lines, lanes, calibration, rules)."`
+	Search   searchCmd       `cmd:"" help:"Suspect search: find stored tracks by colours, carried objects, heading, time and camera, or by likeness to a track."`
 	Baseline baselineCmd     `cmd:"" help:"Inspect a learned baseline: heatmaps and state."`
 	Bench    benchCmd        `cmd:"" help:"Measure decode, detector, tracker and full-pipeline speed on one input."`
 	Detplan  benchDetplanCmd `cmd:"" name:"bench-detplan" help:"Measure the detection policy: analysed fps per core and MOTA, every frame vs policy."`
