@@ -115,7 +115,7 @@ func fill(f *decode.Frame, b geom.Box, c [3]byte) {
 // meanColour embeds a box as its mean colour: a real, if weak, embedder.
 type meanColour struct{ calls int }
 
-func (m *meanColour) Embed(f *decode.Frame, boxes []geom.Box) [][]float32 {
+func (m *meanColour) Embed(f *decode.Frame, boxes []geom.Box) ([][]float32, error) {
 	m.calls++
 	out := make([][]float32, len(boxes))
 	for i, b := range boxes {
@@ -131,7 +131,7 @@ func (m *meanColour) Embed(f *decode.Frame, boxes []geom.Box) [][]float32 {
 		}
 		out[i] = v
 	}
-	return out
+	return out, nil
 }
 
 func TestCollectorPerson(t *testing.T) {

@@ -20,7 +20,7 @@ import (
 // for boxes of one frame: one vector per box, nil for a box it could not
 // embed. internal/reid's OSNet model is one.
 type Embedder interface {
-	Embed(f *decode.Frame, boxes []geom.Box) [][]float32
+	Embed(f *decode.Frame, boxes []geom.Box) ([][]float32, error)
 }
 
 // Config tunes a Collector; the zero value plus defaults works.
@@ -220,7 +220,8 @@ func (c *Collector) measureHeight(f *decode.Frame, st *trackState, box geom.Box)
 	}
 }
 
-// embed computes the vectors of this frame's new crops in one batch.
+// embed computes the vectors of this frame's new crops in one batch; a
+// failed batch leaves them without vectors.
 func (c *Collector) embed(f *decode.Frame, pend []pendingEmbed) {
 	if len(pend) == 0 {
 		return
@@ -229,7 +230,10 @@ func (c *Collector) embed(f *decode.Frame, pend []pendingEmbed) {
 	for i, p := range pend {
 		boxes[i] = p.box
 	}
-	vecs := c.cfg.Embedder.Embed(f, boxes)
+	vecs, err := c.cfg.Embedder.Embed(f, boxes)
+	if err != nil {
+		vecs = nil
+	}
 	for i, p := range pend {
 		if i < len(vecs) {
 			p.c.vec = vecs[i]
