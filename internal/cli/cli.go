@@ -39,12 +39,13 @@ type root struct {
 }
 
 type evalCmd struct {
-	MOT     evalMOTCmd     `cmd:"" name:"mot" help:"CLEAR-MOT, identity (IDF1) and HOTA metrics of a MOTChallenge track file."`
-	Events  evalEventsCmd  `cmd:"" help:"Event-level precision, recall and F1 per rule."`
-	Ped2    evalPed2Cmd    `cmd:"" name:"ped2" help:"Frame-level anomaly ROC AUC on UCSD Ped2 (learn on Train, score Test)."`
-	Anomaly evalAnomalyCmd `cmd:"" help:"Learn a camera's baseline from replayed tracks; count anomaly alerts per camera-hour and on other footage."`
-	Motion  evalMotionCmd  `cmd:"" help:"Loop normal footage with its tracks through the motion cue; count its alerts per camera-hour."`
-	Queue   evalQueueCmd   `cmd:"" help:"Replay each file camera of a config for hours through the analysis chain and the alert protocols; count events and queue items per camera-hour."`
+	MOT        evalMOTCmd        `cmd:"" name:"mot" help:"CLEAR-MOT, identity (IDF1) and HOTA metrics of a MOTChallenge track file."`
+	Events     evalEventsCmd     `cmd:"" help:"Event-level precision, recall and F1 per rule."`
+	Ped2       evalPed2Cmd       `cmd:"" name:"ped2" help:"Frame-level anomaly ROC AUC on UCSD Ped2 (learn on Train, score Test)."`
+	Anomaly    evalAnomalyCmd    `cmd:"" help:"Learn a camera's baseline from replayed tracks; count anomaly alerts per camera-hour and on other footage."`
+	Motion     evalMotionCmd     `cmd:"" help:"Loop normal footage with its tracks through the motion cue; count its alerts per camera-hour."`
+	Attributes evalAttributesCmd `cmd:"" help:"Accuracy per attribute (clothing colours, carried objects) of the PETS09 identities against testdata/attributes."`
+	Queue      evalQueueCmd      `cmd:"" help:"Replay each file camera of a config for hours through the analysis chain and the alert protocols; count events and queue items per camera-hour."`
 }
 
 type versionCmd struct{}
