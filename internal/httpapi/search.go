@@ -239,7 +239,8 @@ func (a *api) visibleTrack(ctx context.Context, ss store.SearchStore, id int64) 
 }
 
 // getTrack is one stored track (its path and appearance) with its other
-// sightings: the tracks most like it, on every camera the user sees.
+// sightings: the tracks most like it, on every camera the user sees (by
+// appearance vector; without one, those with its main colours).
 func (a *api) getTrack(w http.ResponseWriter, r *http.Request) error {
 	ix, ss, err := a.searchDeps()
 	if err != nil {
@@ -256,6 +257,9 @@ func (a *api) getTrack(w http.ResponseWriter, r *http.Request) error {
 	similar := []searchHit{}
 	if t.Appearance != nil {
 		hits, _, err := a.search(r.Context(), ix, ss, search.Query{LikeID: id, Limit: similarSightings + 1})
+		if err != nil { // no appearance vector: the same description
+			hits, _, err = a.search(r.Context(), ix, ss, sameLook(t))
+		}
 		if err == nil {
 			similar = slices.DeleteFunc(hits, func(h searchHit) bool { return h.ID == id })
 		}
@@ -285,4 +289,21 @@ func (a *api) trackThumb(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "private, max-age=86400")
 	_, _ = w.Write(jpg)
 	return nil
+}
+
+// sameLook asks for tracks of t's class with its main colours: the other
+// sightings of a track that has no appearance vector.
+func sameLook(t store.TrackSummary) search.Query {
+	a := t.Appearance
+	q := search.Query{Classes: []string{t.Class}, Limit: similarSightings + 1}
+	if len(a.Upper) > 0 {
+		q.Upper = a.Upper[:1]
+	}
+	if len(a.Lower) > 0 {
+		q.Lower = a.Lower[:1]
+	}
+	if len(a.Colours) > 0 {
+		q.Colours = a.Colours[:1]
+	}
+	return q
 }

@@ -108,6 +108,11 @@ func TestSearchRoutes(t *testing.T) {
 	require.Equal(t, http.StatusOK, w.Code)
 	require.Equal(t, "image/jpeg", w.Header().Get("Content-Type"))
 	require.Equal(t, http.StatusNotFound, viewer.do(http.MethodGet, "/api/v1/tracks/"+itoa(ids[2])+"/thumb.jpg", "").Code)
+	// Without a vector, the other sightings are those with the same colours.
+	w = viewer.do(http.MethodGet, "/api/v1/tracks/"+itoa(ids[3]), "")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &tv))
+	require.Empty(t, tv.Similar, "the only white car")
 	require.Equal(t, http.StatusNotFound, viewer.do(http.MethodGet, "/api/v1/tracks/999/thumb.jpg", "").Code)
 
 	// Bad input.
