@@ -27,6 +27,7 @@ type benchSearchCmd struct {
 	SQLite   string `name:"sqlite" help:"SQLite database to fill (default: a temporary file)."`
 	Postgres string `name:"postgres" help:"Also measure through this PostgreSQL database (DSN); its tracks are replaced."`
 	Reuse    bool   `help:"Reuse the records already in the databases instead of writing new ones."`
+	NoSQLite bool   `name:"no-sqlite" help:"Measure PostgreSQL only."`
 	JSON     bool   `name:"json" help:"Print the report as JSON."`
 }
 
@@ -57,16 +58,18 @@ func (c *benchSearchCmd) Run(e *env) error {
 		path = filepath.Join(dir, "vigil.db")
 	}
 	var reps []searchBenchReport
-	st, err := sqlite.Open(e.ctx, path)
-	if err != nil {
-		return err
+	if !c.NoSQLite {
+		st, err := sqlite.Open(e.ctx, path)
+		if err != nil {
+			return err
+		}
+		rep, err := c.measure(e, "sqlite", st)
+		st.Close()
+		if err != nil {
+			return err
+		}
+		reps = append(reps, rep)
 	}
-	rep, err := c.measure(e, "sqlite", st)
-	st.Close()
-	if err != nil {
-		return err
-	}
-	reps = append(reps, rep)
 	if c.Postgres != "" {
 		pg, err := postgres.Open(e.ctx, c.Postgres)
 		if err != nil {
