@@ -190,9 +190,9 @@ func pct(v []float64, p float64) float64 {
 }
 
 // trackGen makes realistic track records: 50 cameras over 30 days,
-// people and vehicles, clothing colours and carried objects in the
-// proportions of the labelled PETS09 set, embeddings clustered by
-// identity (each identity seen several times).
+// people and vehicles, clothing colours and carried objects in
+// proportions like the labelled PETS09 set's, synthetic embeddings
+// clustered by identity (each identity seen several times).
 type trackGen struct {
 	dim        int
 	r          *rand.Rand
@@ -207,8 +207,9 @@ const (
 	benchIdentities = 20000
 )
 
-// Colour and object frequencies (weights), as counted in
-// testdata/attributes/pets09.csv and the vehicle labels.
+// Colour and object frequencies (weights), set by hand to resemble the
+// labelled PETS09 set (mostly black and blue clothing) widened to the
+// other colours; vehicle colours as commonly reported for car fleets.
 var (
 	upperFreq   = map[string]int{"black": 30, "white": 10, "grey": 14, "red": 8, "blue": 12, "brown": 8, "green": 5, "yellow": 3, "pink": 3, "purple": 2, "orange": 2}
 	lowerFreq   = map[string]int{"black": 40, "blue": 25, "grey": 15, "brown": 8, "white": 5, "green": 3, "red": 2}
