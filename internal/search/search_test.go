@@ -190,3 +190,18 @@ func FuzzParse(f *testing.F) {
 		require.LessOrEqual(t, len(p.Query.Upper)+len(p.Query.Lower)+len(p.Query.Colours), 3*len(Colours))
 	})
 }
+
+// TestParseBounded: the worst inputs of the largest allowed size parse
+// with a bounded number of allocations (the parser's work is linear in
+// the at most 64 words it reads; no clock is used to bound it).
+func TestParseBounded(t *testing.T) {
+	ref := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	for _, unit := range []string{"a ", "red ", "red top ", "camera ", "taller than ", "between 14:00 and ", "xyzzy-"} {
+		s := ""
+		for len(s)+len(unit) <= MaxTextLen {
+			s += unit
+		}
+		allocs := testing.AllocsPerRun(20, func() { _, _ = Parse(s, ref) })
+		require.Less(t, allocs, 600.0, "%q×%d", unit, len(s)/len(unit))
+	}
+}
