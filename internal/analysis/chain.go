@@ -6,6 +6,7 @@ import (
 	"image"
 	"time"
 
+	"github.com/vigil-cctv/vigil/internal/attrs"
 	"github.com/vigil-cctv/vigil/internal/baseline"
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/detect"
@@ -57,6 +58,9 @@ type Config struct {
 	SavedMotion []byte
 	// Suppress hides dismissed situations; nil hides nothing.
 	Suppress Suppressor
+	// Attributes, when set, describes each person and vehicle track for
+	// the suspect search (Summary.Appearance); its Scene is the chain's.
+	Attributes *attrs.Config
 }
 
 // Output is what one step of the chain produced.
@@ -113,6 +117,7 @@ type Chain struct {
 	baseDirty bool
 	cue       *motionCue
 	summ      *summaries
+	attrs     *attrs.Collector
 	notices   []string
 }
 
@@ -127,6 +132,9 @@ func New(cfg Config) (*Chain, error) {
 			return nil, fmt.Errorf("tracker: %w", err)
 		}
 		c.tracker = ByteTrack{T: bt}
+	}
+	if cfg.Attributes != nil {
+		c.attrs = attrs.New(*cfg.Attributes)
 	}
 	if cfg.Baseline != nil {
 		if err := cfg.Baseline.Defaults().Validate(); err != nil {
@@ -168,6 +176,9 @@ func (c *Chain) SetScene(sc *scene.Scene) error {
 		}
 	}
 	c.scene, c.engine = sc, eng
+	if c.attrs != nil {
+		c.attrs.SetScene(sc)
+	}
 	if c.base != nil {
 		c.moveBaseline(sc)
 	}
@@ -275,6 +286,9 @@ func (c *Chain) step(f *decode.Frame, dets []detect.Detection, carry bool) Outpu
 		}
 	}
 	c.summ.observe(f.PTS, out.Tracks)
+	if c.attrs != nil {
+		c.attrs.Observe(f, out.Tracks, out.Detections)
+	}
 	raised = c.end(&out, f.PTS, c.tracker.Ended(), raised)
 	c.finish(&out, raised)
 	return out
@@ -313,7 +327,26 @@ func (c *Chain) end(out *Output, pts time.Duration, ids []int, raised []event.Ev
 		c.base.End(ids)
 	}
 	out.Summaries = c.summ.end(ids, c.clock)
+	c.describe(out.Summaries, ids)
 	return raised
+}
+
+// describe gives the summaries of ended tracks ids their appearance.
+func (c *Chain) describe(sums []Summary, ids []int) {
+	if c.attrs == nil {
+		return
+	}
+	for _, id := range ids {
+		a, ok := c.attrs.End(id)
+		if !ok {
+			continue
+		}
+		for i := range sums {
+			if sums[i].TrackID == id {
+				sums[i].Appearance = &a
+			}
+		}
+	}
 }
 
 // finish names, suppresses and counts what the step raised.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vigil-cctv/vigil/internal/attrs"
 	"github.com/vigil-cctv/vigil/internal/baseline"
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/detect"
@@ -299,4 +300,40 @@ func TestCarriedFramesKeepTracksAndRules(t *testing.T) {
 	}
 	require.Len(t, ids, 1, "one walker, one id through the carried frames")
 	require.Len(t, ended, 1, "ends once")
+}
+
+// TestChainDescribesTracks: with Attributes set, the summary of an ended
+// person track carries its appearance, read from the frame's pixels.
+func TestChainDescribesTracks(t *testing.T) {
+	c, err := New(Config{Track: track.DefaultConfig(10), Scene: loadPlaza(t), Attributes: &attrs.Config{}})
+	require.NoError(t, err)
+	var sums []Summary
+	for i := range 60 {
+		f := frameAt(i)
+		f.Pix = make([]byte, f.Width*f.Height*3)
+		paint(f, geom.Box{W: 1000, H: 800}, [3]byte{120, 120, 118})
+		var dets []detect.Detection
+		if i < 30 {
+			d := person(200+10*float64(i), 300)
+			paint(f, d.Box, [3]byte{210, 30, 30})
+			dets = append(dets, d)
+		}
+		sums = append(sums, c.Step(f, dets).Summaries...)
+	}
+	sums = append(sums, c.Close().Summaries...)
+	require.Len(t, sums, 1)
+	a := sums[0].Appearance
+	require.NotNil(t, a)
+	require.Equal(t, []string{"red"}, a.Upper)
+	require.Equal(t, "east", a.Heading)
+	require.Equal(t, []string{"lawn"}, a.Zones)
+	require.NotEmpty(t, a.Thumb)
+}
+
+func paint(f *decode.Frame, b geom.Box, c [3]byte) {
+	for y := int(b.Y); y < int(b.Y2()); y++ {
+		for x := int(b.X); x < int(b.X2()); x++ {
+			copy(f.Pix[(y*f.Width+x)*3:], c[:])
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/event"
+	"github.com/vigil-cctv/vigil/internal/search"
 	"github.com/vigil-cctv/vigil/internal/track"
 )
 
@@ -21,6 +22,9 @@ type Summary struct {
 	Start, End time.Time
 	Frames     int
 	Path       []event.PathPoint
+	// Appearance is set when the chain describes tracks
+	// (Config.Attributes) and this is a person or vehicle.
+	Appearance *search.Appearance
 }
 
 // trackAcc accumulates one open track.

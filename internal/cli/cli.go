@@ -21,29 +21,32 @@ var Version = "dev"
 type root struct {
 	LogLevel string `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error"`
 
-	Analyze  analyzeCmd      `cmd:"" help:"Detect and track people and vehicles in a video, image sequence or RTSP stream."`
-	Eval     evalCmd         `cmd:"" help:"Score results against ground truth."`
-	Serve    serveCmd        `cmd:"" help:"Run the always-on service: many cameras, alerts stored and served over HTTP."`
-	Cameras  camerasCmd      `cmd:"" help:"Camera tools (ONVIF discovery)."`
-	Scene    sceneCmd        `cmd:"" help:"Check and draw scene files (zones, lines, lanes, calibration, rules)."`
-	Baseline baselineCmd     `cmd:"" help:"Inspect a learned baseline: heatmaps and state."`
-	Bench    benchCmd        `cmd:"" help:"Measure decode, detector, tracker and full-pipeline speed on one input."`
-	Detplan  benchDetplanCmd `cmd:"" name:"bench-detplan" help:"Measure the detection policy: analysed fps per core and MOTA, every frame vs policy."`
-	Secrets  secretsCmd      `cmd:"" help:"Manage the key that encrypts camera credentials at rest."`
-	Cluster  clusterCmd      `cmd:"" help:"City-scale cluster tools (status)."`
-	User     userCmd         `cmd:"" help:"Manage console users: add, passwd, disable, enable, list."`
-	Token    tokenCmd        `cmd:"" help:"Manage API tokens for machine clients: create, revoke, list."`
-	Version  versionCmd      `cmd:"" help:"Print the version."`
+	Analyze     analyzeCmd      `cmd:"" help:"Detect and track people and vehicles in a video, image sequence or RTSP stream."`
+	Eval        evalCmd         `cmd:"" help:"Score results against ground truth."`
+	Serve       serveCmd        `cmd:"" help:"Run the always-on service: many cameras, alerts stored and served over HTTP."`
+	Cameras     camerasCmd      `cmd:"" help:"Camera tools (ONVIF discovery)."`
+	Scene       sceneCmd        `cmd:"" help:"Check and draw scene files (zones, lines, lanes, calibration, rules)."`
+	Search      searchCmd       `cmd:"" help:"Suspect search: find stored tracks by colours, carried objects, heading, time and camera, or by likeness to a track."`
+	Baseline    baselineCmd     `cmd:"" help:"Inspect a learned baseline: heatmaps and state."`
+	Bench       benchCmd        `cmd:"" help:"Measure decode, detector, tracker and full-pipeline speed on one input."`
+	Detplan     benchDetplanCmd `cmd:"" name:"bench-detplan" help:"Measure the detection policy: analysed fps per core and MOTA, every frame vs policy."`
+	BenchSearch benchSearchCmd  `cmd:"" name:"bench-search" help:"Measure suspect search at scale: write realistic track records, build the index, time attribute and similarity queries on SQLite (and PostgreSQL)."`
+	Secrets     secretsCmd      `cmd:"" help:"Manage the key that encrypts camera credentials at rest."`
+	Cluster     clusterCmd      `cmd:"" help:"City-scale cluster tools (status)."`
+	User        userCmd         `cmd:"" help:"Manage console users: add, passwd, disable, enable, list."`
+	Token       tokenCmd        `cmd:"" help:"Manage API tokens for machine clients: create, revoke, list."`
+	Version     versionCmd      `cmd:"" help:"Print the version."`
 }
 
 type evalCmd struct {
-	MOT     evalMOTCmd     `cmd:"" name:"mot" help:"CLEAR-MOT, identity (IDF1) and HOTA metrics of a MOTChallenge track file."`
-	ReID    evalReIDCmd    `cmd:"" name:"reid" help:"Re-identification rank-1 and mAP: segments of each ground-truth identity retrieved among the others."`
-	Events  evalEventsCmd  `cmd:"" help:"Event-level precision, recall and F1 per rule."`
-	Ped2    evalPed2Cmd    `cmd:"" name:"ped2" help:"Frame-level anomaly ROC AUC on UCSD Ped2 (learn on Train, score Test)."`
-	Anomaly evalAnomalyCmd `cmd:"" help:"Learn a camera's baseline from replayed tracks; count anomaly alerts per camera-hour and on other footage."`
-	Motion  evalMotionCmd  `cmd:"" help:"Loop normal footage with its tracks through the motion cue; count its alerts per camera-hour."`
-	Queue   evalQueueCmd   `cmd:"" help:"Replay each file camera of a config for hours through the analysis chain and the alert protocols; count events and queue items per camera-hour."`
+	MOT        evalMOTCmd        `cmd:"" name:"mot" help:"CLEAR-MOT, identity (IDF1) and HOTA metrics of a MOTChallenge track file."`
+	ReID       evalReIDCmd       `cmd:"" name:"reid" help:"Re-identification rank-1 and mAP: segments of each ground-truth identity retrieved among the others."`
+	Events     evalEventsCmd     `cmd:"" help:"Event-level precision, recall and F1 per rule."`
+	Ped2       evalPed2Cmd       `cmd:"" name:"ped2" help:"Frame-level anomaly ROC AUC on UCSD Ped2 (learn on Train, score Test)."`
+	Anomaly    evalAnomalyCmd    `cmd:"" help:"Learn a camera's baseline from replayed tracks; count anomaly alerts per camera-hour and on other footage."`
+	Motion     evalMotionCmd     `cmd:"" help:"Loop normal footage with its tracks through the motion cue; count its alerts per camera-hour."`
+	Attributes evalAttributesCmd `cmd:"" help:"Accuracy per attribute (clothing colours, carried objects) of the PETS09 identities against testdata/attributes."`
+	Queue      evalQueueCmd      `cmd:"" help:"Replay each file camera of a config for hours through the analysis chain and the alert protocols; count events and queue items per camera-hour."`
 }
 
 type versionCmd struct{}

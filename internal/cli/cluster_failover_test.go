@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -101,7 +102,7 @@ func TestClusterFailoverServeKill9(t *testing.T) {
 		for _, n := range st.Cameras {
 			per[n]++
 		}
-		return len(st.Cameras) == failoverCameras && len(per) == 3 && !slices.Contains(slices.Collect(mapKeys(per)), "") &&
+		return len(st.Cameras) == failoverCameras && len(per) == 3 && !slices.Contains(slices.Collect(maps.Keys(per)), "") &&
 			alertCount(t, db) > 0
 	})
 
@@ -328,16 +329,6 @@ func liveNodes(t *testing.T, c *cluster.Cluster) []string {
 		out = append(out, n.Node)
 	}
 	return out
-}
-
-func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
-	return func(yield func(K) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // waitFor polls cond until it holds; limit only bounds a hung test.

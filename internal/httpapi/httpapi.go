@@ -159,6 +159,9 @@ type Deps struct {
 	// Previewer replays stored tracks through an edited scene; nil: the
 	// preview route answers 503.
 	Previewer ScenePreviewer
+	// Search is the suspect-search index; nil (or a Store that is not a
+	// store.SearchStore): the search and track routes answer 503.
+	Search SearchIndex
 }
 
 // Options tune the API; the zero value is usable.
@@ -326,6 +329,10 @@ func routeTable() []route {
 		{http.MethodGet, "/api/v1/openapi.yaml", auth.Viewer, (*api).openAPI},
 		{http.MethodGet, "/api/v1/cameras/{id}/snapshot.jpg", auth.Viewer, (*api).cameraSnapshot},
 		{http.MethodPost, "/api/v1/cameras/{id}/scene/preview", auth.Supervisor, (*api).previewScene},
+		{http.MethodGet, "/api/v1/search", auth.Viewer, (*api).searchGet},
+		{http.MethodPost, "/api/v1/search", auth.Viewer, (*api).searchPost},
+		{http.MethodGet, "/api/v1/tracks/{id}", auth.Viewer, (*api).getTrack},
+		{http.MethodGet, "/api/v1/tracks/{id}/thumb.jpg", auth.Viewer, (*api).trackThumb},
 		{http.MethodPost, "/api/v1/login", auth.Public, (*api).login},
 		{http.MethodPost, "/api/v1/logout", auth.Viewer, (*api).logout},
 		{http.MethodGet, "/api/v1/me", auth.Viewer, (*api).me},

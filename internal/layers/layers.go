@@ -10,7 +10,7 @@ package layers
 var Levels = map[string]int{
 	// Plain data, maths and leaf adapters.
 	"geom": 0, "event": 0, "assign": 0, "motion": 0, "onvif": 0, "videoout": 0, "camurl": 0, "yamlguard": 0,
-	"secrets": 0, "httpserver": 0, "ingest/rtsptest": 0, "cluster/clustertest": 0, "layers": 0,
+	"secrets": 0, "search": 0, "httpserver": 0, "ingest/rtsptest": 0, "cluster/clustertest": 0, "layers": 0,
 	// Domain vocabulary on top of those.
 	"decode": 1, "detect": 1, "motfile": 1, "footpath": 1, "store": 1, "eventeval": 1, "detplan": 1, "deliver": 1,
 	"sourcepolicy": 1, "spool": 1,
@@ -18,7 +18,7 @@ var Levels = map[string]int{
 	// Build and CI tools (make test's skip checker, the CI scripts' tests).
 	"tools/testskips": 0, "tools/citest": 0, "trafficref": 2,
 	// What turns tracks into events; configuration; alert protocols.
-	"scenedraw": 3, "rules": 3, "baseline": 3, "config": 3, "protocol": 3, "auth": 3, "web": 4,
+	"scenedraw": 3, "attrs": 3, "rules": 3, "baseline": 3, "config": 3, "protocol": 3, "auth": 3, "web": 4,
 	// The one per-camera analysis chain, the pictures of its events, the
 	// operator queue (incidents), the city-scale cluster.
 	"analysis": 4, "snapshot": 4, "incident": 4, "cluster": 4,

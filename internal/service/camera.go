@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/media"
 	"github.com/vigil-cctv/vigil/internal/media/segring"
 	"github.com/vigil-cctv/vigil/internal/scene"
+	"github.com/vigil-cctv/vigil/internal/search"
 	"github.com/vigil-cctv/vigil/internal/snapshot"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/track"
@@ -38,6 +39,8 @@ type Sinks struct {
 	// Media is where alert clips go; PreRoll/PostRoll bound them.
 	Media             string
 	PreRoll, PostRoll time.Duration
+	// Search indexes described track summaries; nil: not indexed.
+	Search *search.Index
 }
 
 // liveFrame is the latest analysed frame, for the MJPEG view.
@@ -369,8 +372,9 @@ func (p *processor) deliver(ctx context.Context, out analysis.Output, sc *scene.
 		p.alert(ctx, ev, out, sc)
 	}
 	for _, s := range out.Summaries {
-		t := store.TrackSummary{Camera: p.id, TrackID: s.TrackID, Class: s.Class, Start: s.Start, End: s.End, Path: s.Path}
-		if err := p.sinks.Store.AddTrack(ctx, t); err != nil {
+		t := store.TrackSummary{Camera: p.id, TrackID: s.TrackID, Class: s.Class, Start: s.Start, End: s.End, Path: s.Path,
+			Appearance: s.Appearance}
+		if err := p.storeTrack(ctx, t); err != nil {
 			p.sinks.Log.Warn("storing track summary failed", "camera", p.id, "err", err)
 		}
 	}

@@ -130,7 +130,7 @@ func (s *Service) configured(id string) *config.Camera {
 // its learned baseline and motion model as last saved.
 func (s *Service) newChain(ctx context.Context, c store.Camera, fps float64) (*analysis.Chain, error) {
 	cfg := analysis.Config{Camera: c.ID, Classes: s.classesFor(c.ID), Track: track.DefaultConfig(fps),
-		LiveClock: true, Suppress: s.supp}
+		LiveClock: true, Suppress: s.supp, Attributes: s.attributes()}
 	if cc := s.configured(c.ID); cc != nil {
 		cfg.Epoch = cc.Epoch()
 	}

@@ -46,6 +46,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/media"
 	"github.com/vigil-cctv/vigil/internal/scene"
+	"github.com/vigil-cctv/vigil/internal/search"
 	"github.com/vigil-cctv/vigil/internal/snapshot"
 	"github.com/vigil-cctv/vigil/internal/sourcepolicy"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -72,6 +73,7 @@ type Service struct {
 	clu     *clusterRole // nil: single node
 	janitor *media.Janitor
 	mediaM  *media.Metrics
+	index   *search.Index // suspect search; built from the store in Run
 
 	fixedCost *capacity.Cost // Deps.Capacity
 
@@ -114,7 +116,7 @@ func New(cfg *config.Config, deps Deps) (*Service, error) {
 	}
 	s := &Service{cfg: cfg, log: log, store: deps.Store, model: deps.Model, broker: live.NewBroker[Message](cfg.Limits.MaxEventClients),
 		metrics: NewMetrics(), media: mediaDir, cams: map[string]*camRun{}, supp: suppress.NewSet(), auth: deps.Auth,
-		clu: newClusterRole(cfg.Cluster)}
+		clu: newClusterRole(cfg.Cluster), index: search.NewIndex()}
 	s.hub = live.NewHub(live.Options{FPS: cfg.Live.FPS, MaxPerCamera: cfg.Limits.MaxViewersPerCamera, MaxTotal: cfg.Limits.MaxViewers,
 		OnEncodeError: func(camera string, err error) { log.Warn("live view not encoded", "camera", camera, "err", err) }})
 	s.metrics.Registry.MustRegister(newSupervisorCollector(s))
@@ -154,7 +156,8 @@ func (s *Service) dropped(cam string, j Job) {
 func (s *Service) sinks() Sinks {
 	return Sinks{Store: s.resultStore(), Queue: s.queue, Published: s.published, MediaFailed: s.mediaFailed,
 		Metrics: s.metrics, Snapshot: &snapshot.Writer{Dir: s.media}, Log: s.log,
-		Media: s.media, PreRoll: time.Duration(s.cfg.Media.PreRoll), PostRoll: time.Duration(s.cfg.Media.PostRoll)}
+		Media: s.media, PreRoll: time.Duration(s.cfg.Media.PreRoll), PostRoll: time.Duration(s.cfg.Media.PostRoll),
+		Search: s.index}
 }
 
 // Handler is the console at "/" and the HTTP API, with the service
@@ -165,7 +168,7 @@ func (s *Service) Handler() http.Handler {
 		Store: s.store, Cameras: s.cameraManager(), Scenes: s.cameraManager(), Live: feed, Broker: s.broker, Feedback: s, Baselines: s,
 		Metrics: promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}),
 		Ready:   s.ready, Logger: s.log, Auth: s.auth, Snapshots: snaps, Sources: s.policy, Previewer: s,
-		Incidents: s.queue.eng, Outbox: s.queue.st, Redeliver: s.queue.worker.Notify,
+		Incidents: s.queue.eng, Outbox: s.queue.st, Redeliver: s.queue.worker.Notify, Search: s.index,
 	}, s.apiOptions())
 	mux := http.NewServeMux()
 	for _, p := range []string{"/metrics", "/healthz", "/readyz"} {
@@ -204,6 +207,9 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	defer s.stopAll()
 	defer s.stopCluster() // a worker's cameras stop and hand over first
 	if err := s.loadSuppressions(ctx); err != nil {
+		return err
+	}
+	if err := s.loadIndex(ctx); err != nil {
 		return err
 	}
 	if err := s.queue.start(ctx); err != nil {

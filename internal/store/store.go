@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/event"
+	"github.com/vigil-cctv/vigil/internal/search"
 )
 
 // ErrNotFound is returned when a record does not exist.
@@ -90,6 +91,8 @@ type AlertFilter struct {
 
 // TrackSummary is one finished track: where and when an object was seen.
 type TrackSummary struct {
+	// ID is the stored row's id (0 before it is stored).
+	ID         int64              `json:"id,omitempty"`
 	Camera     string             `json:"camera"`
 	TrackID    int                `json:"track_id"`
 	Class      string             `json:"class"`
@@ -97,6 +100,25 @@ type TrackSummary struct {
 	End        time.Time          `json:"end"`
 	Path       []event.PathPoint  `json:"path"` // simplified
 	Attributes map[string]float64 `json:"attributes,omitempty"`
+	// Appearance is what the track looked like (suspect search); nil
+	// when it was not described.
+	Appearance *search.Appearance `json:"appearance,omitempty"`
+}
+
+// SearchStore keeps what the suspect search needs; the SQL stores
+// implement it beside Store.
+type SearchStore interface {
+	// AddTracks stores summaries (and their appearance) in one
+	// transaction and returns their ids.
+	AddTracks(ctx context.Context, ts []TrackSummary) ([]int64, error)
+	// SearchRecords returns up to n described tracks with id > after, by
+	// id: the pages the search index is built from.
+	SearchRecords(ctx context.Context, after int64, n int) ([]search.Record, error)
+	// GetTracks returns the tracks with these ids, with their appearance
+	// (no thumbnail), in the order asked; missing ids are skipped.
+	GetTracks(ctx context.Context, ids []int64) ([]TrackSummary, error)
+	// TrackThumb returns the JPEG of a track's best crop (ErrNotFound).
+	TrackThumb(ctx context.Context, id int64) ([]byte, error)
 }
 
 // Count is one time-bucketed counter (e.g. line crossings).

@@ -13,17 +13,12 @@ import (
 // AddTrack stores a finished track. Track IDs restart with the tracker,
 // so (camera, track_id) is not unique and each call adds a row.
 func (db *DB) AddTrack(ctx context.Context, t store.TrackSummary) error {
-	path, err := json.Marshal(t.Path)
-	if err != nil {
-		return fmt.Errorf("store: add track: encode path: %w", err)
+	var err error
+	if t.Appearance == nil {
+		_, err = db.addTrack(ctx, db.W, t)
+	} else {
+		err = db.inTx(ctx, func(tx *sql.Tx) error { _, err := db.addTrack(ctx, tx, t); return err })
 	}
-	attrs, err := json.Marshal(t.Attributes)
-	if err != nil {
-		return fmt.Errorf("store: add track: encode attributes: %w", err)
-	}
-	_, err = db.W.ExecContext(ctx, db.D.rebind(`INSERT INTO tracks
-		(camera, track_id, class, start_at, end_at, path, attributes) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-		t.Camera, t.TrackID, t.Class, db.D.arg(Norm(t.Start)), db.D.arg(Norm(t.End)), string(path), string(attrs))
 	if err != nil {
 		return fmt.Errorf("store: add track %d of camera %q: %w", t.TrackID, t.Camera, err)
 	}
@@ -44,7 +39,7 @@ func (db *DB) ListTracks(ctx context.Context, camera string, since, until time.T
 	if !until.IsZero() {
 		w.add("start_at < ?", db.D.arg(Norm(until)))
 	}
-	q := db.D.rebind(`SELECT camera, track_id, class, start_at, end_at, path, attributes FROM tracks` +
+	q := db.D.rebind(`SELECT id, camera, track_id, class, start_at, end_at, path, attributes FROM tracks` +
 		w.String() + ` ORDER BY start_at DESC, id DESC LIMIT ?`)
 	rows, err := db.R.QueryContext(ctx, q, append(w.args, limit(n))...)
 	if err != nil {
@@ -68,7 +63,7 @@ func (db *DB) ListTracks(ctx context.Context, camera string, since, until time.T
 func scanTrack(rows *sql.Rows) (store.TrackSummary, error) {
 	var t store.TrackSummary
 	var path, attrs []byte
-	if err := rows.Scan(&t.Camera, &t.TrackID, &t.Class, timeCol{&t.Start}, timeCol{&t.End}, &path, &attrs); err != nil {
+	if err := rows.Scan(&t.ID, &t.Camera, &t.TrackID, &t.Class, timeCol{&t.Start}, timeCol{&t.End}, &path, &attrs); err != nil {
 		return t, err
 	}
 	if err := json.Unmarshal(path, &t.Path); err != nil {

@@ -12,11 +12,12 @@ import * as incidentView from './incident.js';
 import * as scenes from './scene.js';
 import * as dashboard from './dashboard.js';
 import * as admin from './admin.js';
+import * as searchPage from './search.js';
 
 const roles = ['public', 'viewer', 'operator', 'supervisor', 'admin'];
 const pages = {
   wall: wall.show, queue: queue.show, alert: alertView.show, incident: incidentView.show, scenes: scenes.showList, scene: scenes.show,
-  dashboard: dashboard.show, admin: admin.show,
+  dashboard: dashboard.show, admin: admin.show, search: searchPage.show,
 };
 
 const state = { me: null, events: null, listeners: new Set(), cleanup: null, audio: null, notified: new Set() };

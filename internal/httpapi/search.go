@@ -1,0 +1,309 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-cctv/vigil/internal/search"
+	"github.com/vigil-cctv/vigil/internal/store"
+)
+
+// SearchIndex answers suspect searches (search.Index); the store, which
+// must then implement store.SearchStore, gives the hits' details.
+type SearchIndex interface {
+	Search(q search.Query) (search.Result, error)
+}
+
+// maxSearchBody bounds a search request: a query is a few hundred bytes.
+const maxSearchBody = 16 << 10
+
+// similarSightings is how many other sightings a track's view lists.
+const similarSightings = 12
+
+// searchRequest is the body of POST /search: a text, a structured query
+// (its fields at the top level), or both (merged).
+type searchRequest struct {
+	Text string `json:"text,omitempty"`
+	search.Query
+}
+
+// searchHit is a hit with what the console shows of it.
+type searchHit struct {
+	search.Hit
+	TrackID    int                `json:"track_id"`
+	Appearance *search.Appearance `json:"appearance,omitempty"`
+	Thumb      string             `json:"thumb"`
+}
+
+func (a *api) searchGet(w http.ResponseWriter, r *http.Request) error {
+	req, err := searchFromQuery(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	return a.runSearch(w, r, req)
+}
+
+func (a *api) searchPost(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxSearchBody)
+	var req searchRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	return a.runSearch(w, r, req)
+}
+
+// searchDeps returns the index and the store's search side.
+func (a *api) searchDeps() (SearchIndex, store.SearchStore, error) {
+	ss, ok := a.deps.Store.(store.SearchStore)
+	if a.deps.Search == nil || !ok {
+		return nil, nil, unavailable("suspect search is not running")
+	}
+	return a.deps.Search, ss, nil
+}
+
+func (a *api) runSearch(w http.ResponseWriter, r *http.Request, req searchRequest) error {
+	ix, ss, err := a.searchDeps()
+	if err != nil {
+		return err
+	}
+	q := req.Query
+	var unknown []string
+	if req.Text != "" {
+		p, err := search.Parse(req.Text, a.opts.Now())
+		if err != nil {
+			return badRequest("%v", err)
+		}
+		q, unknown = merge(q, p.Query), p.Unknown
+	}
+	if err := q.Validate(); err != nil {
+		return badRequest("%v", err)
+	}
+	if q.LikeID != 0 {
+		if _, err := a.visibleTrack(r.Context(), ss, q.LikeID); err != nil {
+			return err
+		}
+	}
+	hits, res, err := a.search(r.Context(), ix, ss, q)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"hits": hits, "filtered": res.Filtered, "ranked": res.Ranked,
+		"query": q, "unknown": nonNil(unknown)})
+	return nil
+}
+
+// search runs q on the cameras the principal may see and adds the hits'
+// details from the store.
+func (a *api) search(ctx context.Context, ix SearchIndex, ss store.SearchStore, q search.Query) ([]searchHit, search.Result, error) {
+	if vis := visibleCameras(ctx); vis != nil {
+		if len(q.Cameras) > 0 {
+			vis = slices.DeleteFunc(slices.Clone(q.Cameras), func(c string) bool { return !slices.Contains(vis, c) })
+		}
+		if len(vis) == 0 {
+			return []searchHit{}, search.Result{}, nil
+		}
+		q.Cameras = vis
+	}
+	res, err := ix.Search(q)
+	if err != nil {
+		return nil, res, badRequest("%v", err)
+	}
+	ids := make([]int64, len(res.Hits))
+	for i, h := range res.Hits {
+		ids[i] = h.ID
+	}
+	tracks, err := ss.GetTracks(ctx, ids)
+	if err != nil {
+		return nil, res, err
+	}
+	byID := map[int64]store.TrackSummary{}
+	for _, t := range tracks {
+		byID[t.ID] = t
+	}
+	out := make([]searchHit, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		t := byID[h.ID]
+		out = append(out, searchHit{Hit: h, TrackID: t.TrackID, Appearance: t.Appearance,
+			Thumb: "/api/v1/tracks/" + strconv.FormatInt(h.ID, 10) + "/thumb.jpg"})
+	}
+	return out, res, nil
+}
+
+// merge adds what a parsed text asked to an explicit query; explicit
+// scalars win.
+func merge(q, p search.Query) search.Query {
+	join := func(a, b []string) []string {
+		return slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(a), b...))))
+	}
+	q.Classes, q.Cameras, q.Zones = join(q.Classes, p.Classes), join(q.Cameras, p.Cameras), join(q.Zones, p.Zones)
+	q.Upper, q.Lower = join(q.Upper, p.Upper), join(q.Lower, p.Lower)
+	q.Colours, q.Carried = join(q.Colours, p.Colours), join(q.Carried, p.Carried)
+	if q.Heading == "" {
+		q.Heading = p.Heading
+	}
+	if q.Since.IsZero() {
+		q.Since = p.Since
+	}
+	if q.Until.IsZero() {
+		q.Until = p.Until
+	}
+	if q.MinHeightM == 0 {
+		q.MinHeightM = p.MinHeightM
+	}
+	if q.MaxHeightM == 0 {
+		q.MaxHeightM = p.MaxHeightM
+	}
+	return q
+}
+
+// searchFromQuery reads GET /search's parameters.
+func searchFromQuery(v url.Values) (searchRequest, error) {
+	var req searchRequest
+	if len(v.Get("text")) > search.MaxTextLen {
+		return req, badRequest("text is longer than %d bytes", search.MaxTextLen)
+	}
+	req.Text = v.Get("text")
+	list := func(k string) []string {
+		var out []string
+		for _, s := range strings.Split(v.Get(k), ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	q := &req.Query
+	q.Classes, q.Cameras, q.Zones = list("classes"), list("cameras"), list("zones")
+	q.Upper, q.Lower, q.Colours, q.Carried = list("upper"), list("lower"), list("colours"), list("carried")
+	q.Heading = v.Get("heading")
+	var err error
+	for _, f := range []struct {
+		key string
+		dst *time.Time
+	}{{"since", &q.Since}, {"until", &q.Until}} {
+		if s := v.Get(f.key); s != "" {
+			if *f.dst, err = time.Parse(time.RFC3339, s); err != nil {
+				return req, badRequest("%s must be an RFC 3339 time", f.key)
+			}
+		}
+	}
+	for _, f := range []struct {
+		key string
+		dst *float64
+	}{{"min_match", &q.MinMatch}, {"min_height_m", &q.MinHeightM}, {"max_height_m", &q.MaxHeightM}} {
+		if s := v.Get(f.key); s != "" {
+			if *f.dst, err = strconv.ParseFloat(s, 64); err != nil {
+				return req, badRequest("%s must be a number", f.key)
+			}
+		}
+	}
+	for _, f := range []struct {
+		key string
+		set func(int64)
+	}{{"like", func(n int64) { q.LikeID = n }}, {"limit", func(n int64) { q.Limit = int(n) }}} {
+		if s := v.Get(f.key); s != "" {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || n < 1 || n > 1<<53 {
+				return req, badRequest("%s must be a positive integer", f.key)
+			}
+			f.set(n)
+		}
+	}
+	return req, nil
+}
+
+// trackRowID reads the track's stored id from the path.
+func trackRowID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, badRequest("track id must be a positive integer")
+	}
+	return id, nil
+}
+
+// visibleTrack loads a stored track the principal may see.
+func (a *api) visibleTrack(ctx context.Context, ss store.SearchStore, id int64) (store.TrackSummary, error) {
+	ts, err := ss.GetTracks(ctx, []int64{id})
+	if err != nil {
+		return store.TrackSummary{}, err
+	}
+	if len(ts) == 0 || !canSee(ctx, ts[0].Camera) {
+		return store.TrackSummary{}, notFound("track %d not found", id)
+	}
+	return ts[0], nil
+}
+
+// getTrack is one stored track (its path and appearance) with its other
+// sightings: the tracks most like it, on every camera the user sees (by
+// appearance vector; without one, those with its main colours).
+func (a *api) getTrack(w http.ResponseWriter, r *http.Request) error {
+	ix, ss, err := a.searchDeps()
+	if err != nil {
+		return err
+	}
+	id, err := trackRowID(r)
+	if err != nil {
+		return err
+	}
+	t, err := a.visibleTrack(r.Context(), ss, id)
+	if err != nil {
+		return err
+	}
+	similar := []searchHit{}
+	if t.Appearance != nil {
+		hits, _, err := a.search(r.Context(), ix, ss, search.Query{LikeID: id, Limit: similarSightings + 1})
+		if err != nil { // no appearance vector: the same description
+			hits, _, err = a.search(r.Context(), ix, ss, sameLook(t))
+		}
+		if err == nil {
+			similar = slices.DeleteFunc(hits, func(h searchHit) bool { return h.ID == id })
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"track": t, "thumb": "/api/v1/tracks/" + strconv.FormatInt(id, 10) + "/thumb.jpg",
+		"similar": similar})
+	return nil
+}
+
+func (a *api) trackThumb(w http.ResponseWriter, r *http.Request) error {
+	_, ss, err := a.searchDeps()
+	if err != nil {
+		return err
+	}
+	id, err := trackRowID(r)
+	if err != nil {
+		return err
+	}
+	if _, err := a.visibleTrack(r.Context(), ss, id); err != nil {
+		return err
+	}
+	jpg, err := ss.TrackThumb(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "image/jpeg")
+	w.Header().Set("Cache-Control", "private, max-age=86400")
+	_, _ = w.Write(jpg)
+	return nil
+}
+
+// sameLook asks for tracks of t's class with its main colours: the other
+// sightings of a track that has no appearance vector.
+func sameLook(t store.TrackSummary) search.Query {
+	a := t.Appearance
+	q := search.Query{Classes: []string{t.Class}, Limit: similarSightings + 1}
+	if len(a.Upper) > 0 {
+		q.Upper = a.Upper[:1]
+	}
+	if len(a.Lower) > 0 {
+		q.Lower = a.Lower[:1]
+	}
+	if len(a.Colours) > 0 {
+		q.Colours = a.Colours[:1]
+	}
+	return q
+}

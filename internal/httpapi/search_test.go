@@ -1,0 +1,134 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/event"
+	"github.com/vigil-cctv/vigil/internal/search"
+	"github.com/vigil-cctv/vigil/internal/store"
+	"github.com/vigil-cctv/vigil/internal/store/sqlite"
+)
+
+// newSearchHarness serves the real SQLite store with a search index
+// built from it, holding three people and a car.
+func newSearchHarness(t *testing.T) (*harness, []int64) {
+	st, err := sqlite.Open(context.Background(), ":memory:")
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	t0 := time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)
+	mk := func(cam string, min int, class string, a search.Appearance) store.TrackSummary {
+		return store.TrackSummary{Camera: cam, TrackID: min, Class: class, Start: t0.Add(time.Duration(min) * time.Minute),
+			End: t0.Add(time.Duration(min+1) * time.Minute), Path: []event.PathPoint{{PTS: 1, Image: [2]float64{5, 6}}}, Appearance: &a}
+	}
+	ids, err := st.AddTracks(context.Background(), []store.TrackSummary{
+		mk("cam1", 0, "person", search.Appearance{Upper: []string{"red"}, Lower: []string{"black"}, Carried: []string{"backpack"},
+			Heading: "north", Embedding: []float32{1, 0.1, 0}, Thumb: []byte{0xff, 0xd8, 0xff}}),
+		mk("cam2", 20, "person", search.Appearance{Upper: []string{"red"}, Lower: []string{"black"}, Heading: "west",
+			Embedding: []float32{1, 0.2, 0}}),
+		mk("cam1", 40, "person", search.Appearance{Upper: []string{"blue"}, Lower: []string{"grey"}, Embedding: []float32{0, 0, 1}}),
+		mk("cam2", 50, "car", search.Appearance{Colours: []string{"white"}, Heading: "east"}),
+	})
+	require.NoError(t, err)
+	recs, err := st.SearchRecords(context.Background(), 0, 100)
+	require.NoError(t, err)
+	ix, err := search.Build(recs)
+	require.NoError(t, err)
+	hs := newHarnessWith(t, st, func(now func() time.Time) { st.Now = now }, newTestAuth(t, st), Options{})
+	hs.h = New(Deps{Store: st, Auth: hs.auth.svc, Search: ix, Logger: newTestLogger(hs.logs)},
+		Options{Now: func() time.Time { return t0 }})
+	return hs, ids
+}
+
+type searchAnswer struct {
+	Hits []struct {
+		ID         int64             `json:"id"`
+		Camera     string            `json:"camera"`
+		Matched    []string          `json:"matched"`
+		Similarity float64           `json:"similarity"`
+		Appearance search.Appearance `json:"appearance"`
+		Thumb      string            `json:"thumb"`
+	} `json:"hits"`
+	Unknown []string     `json:"unknown"`
+	Query   search.Query `json:"query"`
+}
+
+func decodeSearch(t *testing.T, body string) searchAnswer {
+	var a searchAnswer
+	require.NoError(t, json.Unmarshal([]byte(body), &a), body)
+	return a
+}
+
+func TestSearchRoutes(t *testing.T) {
+	hs, ids := newSearchHarness(t)
+	viewer := hs.as(auth.Viewer)
+
+	w := viewer.do(http.MethodGet, "/api/v1/search?text=red+top+black+trousers+backpack+heading+north+between+13:50+and+14:30", "")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	a := decodeSearch(t, w.Body.String())
+	require.Len(t, a.Hits, 1)
+	require.Equal(t, ids[0], a.Hits[0].ID)
+	require.Equal(t, []string{"upper:red", "lower:black", "carried:backpack", "heading:north"}, a.Hits[0].Matched)
+	require.Equal(t, []string{"red"}, a.Hits[0].Appearance.Upper)
+	require.Empty(t, a.Unknown)
+
+	// The form's JSON; partial matches allowed; a word not understood.
+	w = viewer.do(http.MethodPost, "/api/v1/search", `{"text":"man in tartan","upper":["red"],"lower":["black"],"carried":["backpack"],"min_match":0.6}`)
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	a = decodeSearch(t, w.Body.String())
+	require.Len(t, a.Hits, 2)
+	require.Equal(t, []string{"tartan"}, a.Unknown)
+
+	// More like this: the same person on the other camera comes first.
+	w = viewer.do(http.MethodGet, "/api/v1/search?like="+itoa(ids[0])+"&classes=person", "")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	a = decodeSearch(t, w.Body.String())
+	require.Equal(t, []int64{ids[0], ids[1], ids[2]}, []int64{a.Hits[0].ID, a.Hits[1].ID, a.Hits[2].ID})
+	require.Greater(t, a.Hits[1].Similarity, 0.9)
+
+	// A track's view: its path, appearance and other sightings.
+	w = viewer.do(http.MethodGet, "/api/v1/tracks/"+itoa(ids[0]), "")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	var tv struct {
+		Track   store.TrackSummary   `json:"track"`
+		Similar []struct{ ID int64 } `json:"similar"`
+	}
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &tv))
+	require.Len(t, tv.Track.Path, 1)
+	require.Equal(t, ids[1], tv.Similar[0].ID)
+	w = viewer.do(http.MethodGet, "/api/v1/tracks/"+itoa(ids[0])+"/thumb.jpg", "")
+	require.Equal(t, http.StatusOK, w.Code)
+	require.Equal(t, "image/jpeg", w.Header().Get("Content-Type"))
+	require.Equal(t, http.StatusNotFound, viewer.do(http.MethodGet, "/api/v1/tracks/"+itoa(ids[2])+"/thumb.jpg", "").Code)
+	// Without a vector, the other sightings are those with the same colours.
+	w = viewer.do(http.MethodGet, "/api/v1/tracks/"+itoa(ids[3]), "")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &tv))
+	require.Empty(t, tv.Similar, "the only white car")
+	require.Equal(t, http.StatusNotFound, viewer.do(http.MethodGet, "/api/v1/tracks/999/thumb.jpg", "").Code)
+
+	// Bad input.
+	for _, path := range []string{"/api/v1/search?upper=tartan", "/api/v1/search?limit=0", "/api/v1/search?since=yesterday",
+		"/api/v1/search?text=" + strings.Repeat("a", search.MaxTextLen+1)} {
+		require.Equal(t, http.StatusBadRequest, viewer.do(http.MethodGet, path, "").Code, path)
+	}
+	require.Equal(t, http.StatusNotFound, viewer.do(http.MethodGet, "/api/v1/search?like=999", "").Code)
+	big := `{"text":"` + strings.Repeat(" ", maxSearchBody) + `"}`
+	require.Equal(t, http.StatusRequestEntityTooLarge, viewer.do(http.MethodPost, "/api/v1/search", big).Code)
+	require.Equal(t, http.StatusUnauthorized, hs.as(auth.Public).do(http.MethodGet, "/api/v1/search", "").Code)
+}
+
+func TestSearchUnavailable(t *testing.T) {
+	hs := newHarness(t, Options{})
+	require.Equal(t, http.StatusServiceUnavailable, hs.do(http.MethodGet, "/api/v1/search?text=red", "").Code)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
