@@ -65,6 +65,14 @@ func (c *serveCmd) Run(e *env) error {
 			return err
 		}
 		defer closeRegionModel(deps.RegionModel)
+		emb, err := openEmbedder(cfg.Detector)
+		if err != nil {
+			return err
+		}
+		if emb != nil {
+			defer emb.Close()
+			deps.Embedder = emb
+		}
 	}
 	svc, err := service.New(cfg, deps)
 	if err != nil {

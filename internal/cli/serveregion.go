@@ -3,10 +3,14 @@ package cli
 import (
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/detect/onnx"
+	"github.com/vigil-cctv/vigil/internal/geom"
+	"github.com/vigil-cctv/vigil/internal/reid"
 	"github.com/vigil-cctv/vigil/internal/service"
 )
 
@@ -34,5 +38,40 @@ func openRegionModel(d config.Detector) (service.RegionModel, error) {
 func closeRegionModel(m service.RegionModel) {
 	if c, ok := m.(io.Closer); ok {
 		_ = c.Close()
+	}
+}
+
+// openEmbedder loads the re-identification model detector.reid_model names
+// (nil when unset), shared by every camera behind a lock: one ONNX Runtime
+// session, a few crops per ended track.
+func openEmbedder(d config.Detector) (*lockedEmbedder, error) {
+	if d.ReIDModel == "" {
+		return nil, nil
+	}
+	m := modelFlags{ORTLib: d.ORTLib}
+	e, err := reid.New(reid.Config{Model: d.ReIDModel, Library: m.libPath(), Threads: 1})
+	if err != nil {
+		return nil, fmt.Errorf("detector.reid_model: %w", err)
+	}
+	return &lockedEmbedder{e: e}, nil
+}
+
+// lockedEmbedder makes a reid.Embedder safe for the cameras' goroutines.
+type lockedEmbedder struct {
+	mu sync.Mutex
+	e  *reid.Embedder
+}
+
+func (l *lockedEmbedder) Embed(f *decode.Frame, boxes []geom.Box) ([][]float32, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.e.Embed(f, boxes)
+}
+
+func (l *lockedEmbedder) Close() {
+	if l != nil {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.e.Close()
 	}
 }

@@ -77,6 +77,11 @@ type Detector struct {
 	// replay cameras in tests and benchmarks: the analysis chain runs in
 	// full, nothing is inferred.
 	Recorded string `yaml:"recorded"`
+	// ReIDModel, when set, is the OSNet re-identification model (e.g.
+	// ../shared/models/osnet_x0_25_msmt17.dynbatch.onnx) that embeds each
+	// person track's best crops for "more like this" in suspect search;
+	// unset, search filters and ranks by attributes only.
+	ReIDModel string `yaml:"reid_model"`
 }
 
 // Media bounds what snapshots and clips may use on disk.

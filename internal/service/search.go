@@ -48,7 +48,7 @@ func (s *Service) loadIndex(ctx context.Context) error {
 
 // attributes is what the chains describe tracks with; the embedder
 // (internal/reid) plugs in here.
-func (s *Service) attributes() *attrs.Config { return &attrs.Config{} }
+func (s *Service) attributes() *attrs.Config { return &attrs.Config{Embedder: s.embed} }
 
 // storeTrack stores one summary; a described one goes through the search
 // store and into the index.

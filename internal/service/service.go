@@ -38,6 +38,7 @@ import (
 	"github.com/oklog/run"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vigil-cctv/vigil/internal/attrs"
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/capacity"
 	"github.com/vigil-cctv/vigil/internal/config"
@@ -74,6 +75,7 @@ type Service struct {
 	janitor *media.Janitor
 	mediaM  *media.Metrics
 	index   *search.Index // suspect search; built from the store in Run
+	embed   attrs.Embedder
 
 	fixedCost *capacity.Cost // Deps.Capacity
 
@@ -93,6 +95,9 @@ type Deps struct {
 	// RegionModel detects crops for the detection plan; nil: the plan
 	// detects whole frames or carries them.
 	RegionModel RegionModel
+	// Embedder embeds person tracks' best crops for suspect search (safe
+	// for concurrent use: every camera's chain calls it); nil: none.
+	Embedder attrs.Embedder
 	// Capacity fixes the inference costs admission control weighs; nil:
 	// the mean of the inferences the detector pool has run.
 	Capacity *capacity.Cost
@@ -116,7 +121,7 @@ func New(cfg *config.Config, deps Deps) (*Service, error) {
 	}
 	s := &Service{cfg: cfg, log: log, store: deps.Store, model: deps.Model, broker: live.NewBroker[Message](cfg.Limits.MaxEventClients),
 		metrics: NewMetrics(), media: mediaDir, cams: map[string]*camRun{}, supp: suppress.NewSet(), auth: deps.Auth,
-		clu: newClusterRole(cfg.Cluster), index: search.NewIndex()}
+		clu: newClusterRole(cfg.Cluster), index: search.NewIndex(), embed: deps.Embedder}
 	s.hub = live.NewHub(live.Options{FPS: cfg.Live.FPS, MaxPerCamera: cfg.Limits.MaxViewersPerCamera, MaxTotal: cfg.Limits.MaxViewers,
 		OnEncodeError: func(camera string, err error) { log.Warn("live view not encoded", "camera", camera, "err", err) }})
 	s.metrics.Registry.MustRegister(newSupervisorCollector(s))
