@@ -68,10 +68,7 @@ func TestAnalyzeBadInputsFailWithOneLine(t *testing.T) {
 	dir := t.TempDir()
 	notVideo := filepath.Join(dir, "readme.mp4")
 	require.NoError(t, os.WriteFile(notVideo, []byte("plain text, not a video"), 0o644))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	refused := "rtsp://op:topsecret@" + l.Addr().String() + "/cam1"
-	require.NoError(t, l.Close())
+	refused := "rtsp://op:topsecret@" + freeAddr(t) + "/cam1"
 	cases := []struct {
 		name string
 		args []string
@@ -201,3 +198,13 @@ func TestEvalReproducesCEMReference(t *testing.T) {
 // It is not a speed requirement: only a hang, never a slow or busy
 // machine, reaches it.
 const hangTimeout = 10 * time.Minute
+
+// freeAddr is a loopback address nothing listens on (a port the kernel
+// gave and that was closed again).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
+}

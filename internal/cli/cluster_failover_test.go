@@ -7,7 +7,6 @@ import (
 	"image"
 	"image/png"
 	"maps"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -246,10 +245,7 @@ func greyFrames(t *testing.T, n, w, h int) string {
 func nodeYAML(t *testing.T, node, roles string, urls []string, recorded, store, cameras string) string {
 	t.Helper()
 	dir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
+	addr := freeAddr(t)
 	var quoted []string
 	for _, u := range urls {
 		quoted = append(quoted, strconv.Quote(u))

@@ -51,7 +51,7 @@ func (c *searchCmd) Run(e *env) error {
 		if len(p.Unknown) > 0 {
 			fmt.Fprintf(e.stderr, "not understood: %s\n", strings.Join(p.Unknown, ", "))
 		}
-		q = mergeQuery(q, p.Query)
+		q = q.Merge(p.Query)
 	}
 	if err := q.Validate(); err != nil {
 		return err
@@ -89,24 +89,6 @@ func (c *searchCmd) open(ctx context.Context) (store.Store, error) {
 		return nil, fmt.Errorf("%s is not valid:\n%w", c.Config, err)
 	}
 	return openStore(ctx, cfg)
-}
-
-// mergeQuery adds a parsed text's conditions to the flags' query.
-func mergeQuery(q, p search.Query) search.Query {
-	q.Classes, q.Cameras, q.Zones = append(q.Classes, p.Classes...), append(q.Cameras, p.Cameras...), append(q.Zones, p.Zones...)
-	q.Upper, q.Lower = append(q.Upper, p.Upper...), append(q.Lower, p.Lower...)
-	q.Colours, q.Carried = append(q.Colours, p.Colours...), append(q.Carried, p.Carried...)
-	if q.Heading == "" {
-		q.Heading = p.Heading
-	}
-	if q.Since.IsZero() {
-		q.Since = p.Since
-	}
-	if q.Until.IsZero() {
-		q.Until = p.Until
-	}
-	q.MinHeightM, q.MaxHeightM = max(q.MinHeightM, p.MinHeightM), max(q.MaxHeightM, p.MaxHeightM)
-	return q
 }
 
 func printHits(e *env, ss store.SearchStore, res search.Result, asJSON bool) error {

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -29,10 +28,7 @@ cluster:
 
 func TestClusterServeFailsFastOnWrongNATS(t *testing.T) {
 	// A port nothing listens on.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
+	addr := freeAddr(t)
 	cfg := clusterServeConfig(t, fmt.Sprintf("  node: w1\n  roles: [worker]\n  replicas: 1\n  nats: {urls: [\"nats://%s\"]}\n", addr))
 	var out, errOut bytes.Buffer
 	require.NotEqual(t, 0, Main([]string{"serve", "--config", cfg}, &out, &errOut))

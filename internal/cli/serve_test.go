@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -39,10 +38,7 @@ func TestServeSurvivesKill9(t *testing.T) {
 	}
 	needSetup(t)
 	dir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
+	addr := freeAddr(t)
 	scene, err := filepath.Abs("../../scenes/pets09-s2l1.yaml")
 	require.NoError(t, err)
 	cfg := filepath.Join(dir, "vigil.yaml")

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -208,10 +207,7 @@ func pendingIDs(t *testing.T, db string) []string {
 // queues every event as an incident and posts it, and every event, to the
 // webhook at url.
 func writeDeliveryConfig(t *testing.T, dir, url string) (cfg, base string) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
+	addr := freeAddr(t)
 	scene, err := filepath.Abs("../../scenes/pets09-s2l1.yaml")
 	require.NoError(t, err)
 	protocols := filepath.Join(dir, "protocols.yaml")

@@ -78,7 +78,7 @@ func (a *api) runSearch(w http.ResponseWriter, r *http.Request, req searchReques
 		if err != nil {
 			return badRequest("%v", err)
 		}
-		q, unknown = merge(q, p.Query), p.Unknown
+		q, unknown = q.Merge(p.Query), p.Unknown
 	}
 	if err := q.Validate(); err != nil {
 		return badRequest("%v", err)
@@ -132,33 +132,6 @@ func (a *api) search(ctx context.Context, ix SearchIndex, ss store.SearchStore, 
 			Thumb: "/api/v1/tracks/" + strconv.FormatInt(h.ID, 10) + "/thumb.jpg"})
 	}
 	return out, res, nil
-}
-
-// merge adds what a parsed text asked to an explicit query; explicit
-// scalars win.
-func merge(q, p search.Query) search.Query {
-	join := func(a, b []string) []string {
-		return slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(a), b...))))
-	}
-	q.Classes, q.Cameras, q.Zones = join(q.Classes, p.Classes), join(q.Cameras, p.Cameras), join(q.Zones, p.Zones)
-	q.Upper, q.Lower = join(q.Upper, p.Upper), join(q.Lower, p.Lower)
-	q.Colours, q.Carried = join(q.Colours, p.Colours), join(q.Carried, p.Carried)
-	if q.Heading == "" {
-		q.Heading = p.Heading
-	}
-	if q.Since.IsZero() {
-		q.Since = p.Since
-	}
-	if q.Until.IsZero() {
-		q.Until = p.Until
-	}
-	if q.MinHeightM == 0 {
-		q.MinHeightM = p.MinHeightM
-	}
-	if q.MaxHeightM == 0 {
-		q.MaxHeightM = p.MaxHeightM
-	}
-	return q
 }
 
 // searchFromQuery reads GET /search's parameters.

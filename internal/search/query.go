@@ -328,3 +328,30 @@ func (ix *Index) describe(h *Hit, c *compiled) {
 		h.Matched = append(h.Matched, "heading:"+Headings[ix.heading[i]])
 	}
 }
+
+// Merge adds what a parsed text asked (p) to an explicit query q: lists
+// are joined (sorted, without repeats), q's scalars win where set.
+func (q Query) Merge(p Query) Query {
+	join := func(a, b []string) []string {
+		return slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(a), b...))))
+	}
+	q.Classes, q.Cameras, q.Zones = join(q.Classes, p.Classes), join(q.Cameras, p.Cameras), join(q.Zones, p.Zones)
+	q.Upper, q.Lower = join(q.Upper, p.Upper), join(q.Lower, p.Lower)
+	q.Colours, q.Carried = join(q.Colours, p.Colours), join(q.Carried, p.Carried)
+	if q.Heading == "" {
+		q.Heading = p.Heading
+	}
+	if q.Since.IsZero() {
+		q.Since = p.Since
+	}
+	if q.Until.IsZero() {
+		q.Until = p.Until
+	}
+	if q.MinHeightM == 0 {
+		q.MinHeightM = p.MinHeightM
+	}
+	if q.MaxHeightM == 0 {
+		q.MaxHeightM = p.MaxHeightM
+	}
+	return q
+}
