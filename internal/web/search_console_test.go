@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
+	"github.com/vigil-cctv/vigil/internal/incident"
 	"github.com/vigil-cctv/vigil/internal/live"
 	"github.com/vigil-cctv/vigil/internal/motfile"
 	"github.com/vigil-cctv/vigil/internal/search"
@@ -137,7 +138,7 @@ func TestConsoleSearchFindsPETSIdentity(t *testing.T) {
 	require.NoError(t, err)
 	f := newFrames(t)
 	api := httpapi.New(httpapi.Deps{Store: st, Cameras: cameras{}, Broker: live.NewBroker[httpapi.Message](0), Auth: accounts,
-		Snapshots: f, Live: f, Search: ix}, httpapi.Options{})
+		Snapshots: f, Live: f, Search: ix, Incidents: incident.NewEngine(st, nil, "", incident.Options{}), Outbox: st}, httpapi.Options{})
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
 	mux.Handle("/", web.Handler())
