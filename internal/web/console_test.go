@@ -162,7 +162,7 @@ func newConsole(t *testing.T) *console {
 	mux.Handle("/api/", api)
 	mux.Handle("/", web.Handler())
 	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close() }) // the browser may still hold the event stream
 	c.url = srv.URL
 	c.shots = filepath.Join("..", "..", "out", "console-screenshots")
 	require.NoError(t, os.MkdirAll(c.shots, 0o755))

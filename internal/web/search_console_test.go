@@ -143,7 +143,7 @@ func TestConsoleSearchFindsPETSIdentity(t *testing.T) {
 	mux.Handle("/api/", api)
 	mux.Handle("/", web.Handler())
 	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close() }) // the browser may still hold the event stream
 	c := &console{st: st, url: srv.URL, clock: &clock{t: time.Now()}, shots: filepath.Join("..", "..", "out", "console-screenshots")}
 	require.NoError(t, os.MkdirAll(c.shots, 0o755))
 	bctx, cancel := context.WithTimeout(browserCtx, 3*time.Minute)
