@@ -131,7 +131,7 @@ func alertLatencyP95(b *testing.B, s *Service) float64 {
 	return bounds[len(bounds)-1]
 }
 
-func gather(b *testing.B, s *Service, name string) []*dto.Metric {
+func gather(b testing.TB, s *Service, name string) []*dto.Metric {
 	fams, err := s.metrics.Registry.Gather()
 	require.NoError(b, err)
 	for _, f := range fams {

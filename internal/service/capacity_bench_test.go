@@ -3,9 +3,11 @@ package service
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -139,7 +141,21 @@ func runCapacityStep(b *testing.B, model Model, region RegionModel, footage []rt
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx, ln) }()
 
-	time.Sleep(15 * time.Second) // connect and warm up
+	// Connected and warmed up: every camera has analysed 5 s of frames.
+	// Polled on this goroutine: the metric reads may fail the benchmark.
+	warm := func() bool {
+		a := stageByCamera(b, svc, "analysed")
+		return len(a) == n && slices.Min(slices.Collect(maps.Values(a))) >= 25
+	}
+	tick, limit := time.NewTicker(100*time.Millisecond), time.After(2*time.Minute)
+	for !warm() {
+		select {
+		case <-tick.C:
+		case <-limit:
+			b.Fatalf("%d cameras not all analysing after 2 minutes", n)
+		}
+	}
+	tick.Stop()
 	a0, d0, cpu0, t0 := stageByCamera(b, svc, "analysed"), droppedTotal(b, svc), processCPU(), time.Now()
 	in0, q0 := stageByCamera(b, svc, "in"), sumOf(stageByCamera(b, svc, "dropped"))
 	dec0 := decisions(b, svc)

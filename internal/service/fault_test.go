@@ -105,15 +105,9 @@ func readyz(base string) int {
 
 // sumCounter adds a counter's values over all its labels.
 func sumCounter(t *testing.T, svc *Service, name string) float64 {
-	mfs, err := svc.metrics.Registry.Gather()
-	require.NoError(t, err)
 	var sum float64
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			for _, m := range mf.GetMetric() {
-				sum += m.GetCounter().GetValue()
-			}
-		}
+	for _, m := range gather(t, svc, name) {
+		sum += m.GetCounter().GetValue()
 	}
 	return sum
 }
