@@ -104,12 +104,7 @@ func (s *Service) planned(c store.Camera) bool {
 // planConfig is the detection plan's configuration: crops of the region
 // model's size when there is one.
 func (s *Service) planConfig() detplan.Config {
-	cfg := detplan.Config{}
-	if r, ok := s.pool.Region.(interface{ InputSize() (int, int) }); ok {
-		w, h := r.InputSize()
-		cfg.RegionSize = min(w, h)
-	}
-	return cfg
+	return detplan.Config{RegionSize: regionSide(s.pool.Region)}
 }
 
 // configured is the camera's entry in the config file, nil for a camera

@@ -98,14 +98,39 @@ func (s *Service) startCameras(ctx context.Context) error {
 	return s.startCluster(ctx)
 }
 
+// calibrationRuns is how many inferences of each kind a cluster worker
+// times before it joins.
+const calibrationRuns = 5
+
+// calibrate measures the detector on a 1280×720 frame before the pool
+// starts, when this node is a cluster worker whose capacity is neither
+// configured nor injected: its first heartbeat then carries a measured
+// capacity for placement, and the pool's running costs refine it. A node
+// that replays recorded detections runs no inference and reports 0
+// (placement then goes by camera count).
+func (s *Service) calibrate() {
+	if !s.clu.worker() || s.clu.cfg.CapacityFPS > 0 || s.fixedCost != nil || s.model == nil {
+		return
+	}
+	if _, replay := s.model.(*RecordedModel); replay {
+		return
+	}
+	if err := s.pool.Calibrate(calibrationRuns, 1280, 720); err != nil {
+		s.log.Warn("cluster: capacity not measured; placement counts cameras until inference runs", "err", err)
+		return
+	}
+	full, crop, _ := s.pool.Costs()
+	s.log.Info("cluster: inference measured for placement", "full_ms", ms(full), "crop_ms", ms(crop))
+}
+
 // startCluster starts the node. An api node first publishes the config
 // file's cameras and scenes to the config bucket (the file seeds the
 // cluster; the API changes it afterwards).
 func (s *Service) startCluster(ctx context.Context) error {
 	nc := cluster.FromConfig(s.clu.cfg, s.log)
 	nc.Addr = s.cfg.Listen
-	if nc.Capacity == nil {
-		nc.Capacity = func() float64 { return 0 } // unmeasured: `vigil bench` gives capacity_fps
+	if nc.Capacity == nil { // capacity_fps not configured: the measured figure
+		nc.Capacity = func() float64 { return s.Capacity(ctx).CapacityFPS }
 	}
 	if s.clu.worker() {
 		nc.Worker = cluster.WorkerCallbacks{OnAssign: s.clusterAssign, OnRevoke: s.clusterRevoke}

@@ -181,3 +181,37 @@ cameras:
 	resp.Body.Close()
 	require.NoError(t, stop())
 }
+
+// TestClusterWorkerHeartbeatCarriesMeasuredCapacity: a worker without a
+// configured capacity_fps times its detector before it joins, and its
+// heartbeat carries what that sustains (one whole frame ≥ 20 ms here, so
+// at most 50 fps less the headroom), not 0.
+func TestClusterWorkerHeartbeatCarriesMeasuredCapacity(t *testing.T) {
+	nc := clustertest.Start(t, 1, clustertest.Options{})
+	_, stop := startService(t, slowModel{d: 20 * time.Millisecond}, fmt.Sprintf(`version: 1
+listen: "127.0.0.1:0"
+data_dir: %s
+cluster:
+  node: measured
+  roles: [worker]
+  replicas: 1
+  nats: {urls: [%q]}
+`, t.TempDir(), nc.URLs()[0]))
+	conn, err := cluster.Connect(context.Background(), cluster.NATSOptions{URLs: nc.URLs()})
+	require.NoError(t, err)
+	defer conn.Close()
+	obs, err := cluster.Open(context.Background(), conn, cluster.Options{Node: "observer"})
+	require.NoError(t, err)
+	var fps float64
+	require.Eventually(t, func() bool {
+		st, err := obs.Status(context.Background())
+		if err != nil || len(st.Nodes) != 1 {
+			return false
+		}
+		fps = st.Nodes[0].CapacityFPS
+		return true
+	}, hangTimeout, 50*time.Millisecond)
+	require.Greater(t, fps, 0.0, "the heartbeat carries a measured capacity")
+	require.LessOrEqual(t, fps, 50*(1-capacityHeadroom))
+	require.NoError(t, stop())
+}

@@ -1,7 +1,9 @@
 package service
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"sync"
 	"time"
@@ -118,6 +120,49 @@ func (p *Pool) Costs() (full, crop time.Duration, ok bool) {
 		crop = full
 	}
 	return full, crop, true
+}
+
+// Calibrate times n inferences of a grey w×h frame, and n of a model-sized
+// crop when a region model is set, and counts them as measured costs: a
+// cluster worker that runs no camera yet must still say what it sustains
+// for placement. Call it before Run; the model is not safe for
+// concurrent use.
+func (p *Pool) Calibrate(n, w, h int) error {
+	f := &decode.Frame{Width: w, Height: h, Pix: bytes.Repeat([]byte{128}, w*h*3)}
+	full := Job{Frame: f, Tensor: p.model.NewInput()}
+	if err := p.model.Prepare(full.Tensor, f); err != nil {
+		return fmt.Errorf("calibration: %w", err)
+	}
+	jobs := []Job{full}
+	if side := regionSide(p.Region); side > 0 && w >= side && h >= side {
+		c := Crop{Rect: image.Rect(0, 0, side, side), Tensor: p.Region.NewInput()}
+		if err := p.Region.PrepareRegion(c.Tensor, f, c.Rect); err != nil {
+			return fmt.Errorf("calibration: %w", err)
+		}
+		jobs = append(jobs, Job{Frame: f, Crops: []Crop{c}})
+	}
+	for _, j := range jobs {
+		if _, err := p.infer(j); err != nil { // warm-up, not counted
+			return fmt.Errorf("calibration: %w", err)
+		}
+		for range n {
+			t0 := time.Now()
+			if _, err := p.infer(j); err != nil {
+				return fmt.Errorf("calibration: %w", err)
+			}
+			p.observe(j, time.Since(t0))
+		}
+	}
+	return nil
+}
+
+// regionSide is the region model's square input side, 0 without one.
+func regionSide(r RegionModel) int {
+	if s, ok := r.(interface{ InputSize() (int, int) }); ok {
+		w, h := s.InputSize()
+		return min(w, h)
+	}
+	return 0
 }
 
 func (p *Pool) observe(j Job, d time.Duration) {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"image"
 	"sync"
 	"testing"
 	"time"
@@ -110,4 +111,47 @@ func TestPoolForgetDropsPending(t *testing.T) {
 	p.Forget("a")
 	require.Equal(t, 3, n)
 	require.Equal(t, 0, p.Depth("a"))
+}
+
+// sizedRegions is a crop model with a square input that sleeps per crop
+// and records the crops it saw.
+type sizedRegions struct {
+	side  int
+	d     time.Duration
+	crops *[]image.Rectangle
+}
+
+func (m sizedRegions) NewInput() []float32                                           { return make([]float32, 1) }
+func (m sizedRegions) InputSize() (int, int)                                         { return m.side, m.side }
+func (m sizedRegions) PrepareRegion([]float32, *decode.Frame, image.Rectangle) error { return nil }
+func (m sizedRegions) InferRegion(_ []float32, r image.Rectangle) ([]detect.Detection, error) {
+	*m.crops = append(*m.crops, r)
+	time.Sleep(m.d)
+	return nil, nil
+}
+
+// TestCalibrateMeasuresBeforeAnyCamera: a worker that runs no camera yet
+// knows its costs from timed inferences of both kinds (the warm-up left
+// out), so its first heartbeat can carry a capacity.
+func TestCalibrateMeasuresBeforeAnyCamera(t *testing.T) {
+	var crops []image.Rectangle
+	p := NewPool(slowModel{d: 3 * time.Millisecond}, 2)
+	p.Region = sizedRegions{side: 320, d: time.Millisecond, crops: &crops}
+	_, _, ok := p.Costs()
+	require.False(t, ok, "nothing measured before calibration")
+	require.NoError(t, p.Calibrate(4, 1280, 720))
+	full, crop, ok := p.Costs()
+	require.True(t, ok)
+	require.GreaterOrEqual(t, full, 3*time.Millisecond, "a whole frame costs at least the model's sleep")
+	require.GreaterOrEqual(t, crop, time.Millisecond)
+	require.Len(t, crops, 5, "one warm-up and four timed crops")
+	require.Equal(t, image.Rect(0, 0, 320, 320), crops[0])
+	require.Equal(t, int64(4), p.cost.fullN, "the warm-up is not counted")
+
+	// A frame smaller than the crop model's input has no crop to time.
+	crops = nil
+	q := NewPool(slowModel{}, 2)
+	q.Region = sizedRegions{side: 320, crops: &crops}
+	require.NoError(t, q.Calibrate(2, 300, 200))
+	require.Empty(t, crops)
 }

@@ -205,6 +205,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	s.started = time.Now()
 	poolCtx, stopPool := context.WithCancel(context.Background())
 	poolDone := make(chan struct{})
+	s.calibrate() // before the pool runs: the model is not safe for concurrent use
 	go func() { defer close(poolDone); s.pool.Run(poolCtx) }()
 	// The caller closes the model after Run returns: inference must have
 	// stopped by then, and the cameras before it.
