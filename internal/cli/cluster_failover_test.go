@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"image"
 	"image/png"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/cluster"
 	"github.com/vigil-cctv/vigil/internal/cluster/clustertest"
+	"github.com/vigil-cctv/vigil/internal/secrets"
 )
 
 // The scenario every replay camera plays: its recorded tracks are the
@@ -275,6 +277,9 @@ anomaly: {disabled: true}
 
 // startVigil starts `vigil serve`; its output goes to a log shown when
 // the test fails. It is killed when the test ends.
+// clusterKey is the secret key the test's nodes share.
+var clusterKey = base64.StdEncoding.EncodeToString(secrets.NewKey().Raw)
+
 func startVigil(t *testing.T, bin, node, cfg string) *vigilProc {
 	t.Helper()
 	logPath := filepath.Join(filepath.Dir(cfg), "serve.log")
@@ -282,6 +287,9 @@ func startVigil(t *testing.T, bin, node, cfg string) *vigilProc {
 	require.NoError(t, err)
 	cmd := exec.Command(bin, "serve", "--config", cfg)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	// Every node holds the same secret key: the api node seals camera URLs
+	// in the config bucket, the workers open them.
+	cmd.Env = append(os.Environ(), secrets.EnvKey+"="+clusterKey)
 	require.NoError(t, cmd.Start())
 	raw, err := os.ReadFile(cfg)
 	require.NoError(t, err)

@@ -59,7 +59,11 @@ func (c *serveCmd) Run(e *env) error {
 		return err
 	}
 	defer closeModel()
-	deps := service.Deps{Store: st, Model: model, Log: e.log, Auth: accounts}
+	kr, err := secrets.Load(cfg.DataDir, os.Getenv) // openStore made sure it exists
+	if err != nil {
+		return err
+	}
+	deps := service.Deps{Store: st, Model: model, Log: e.log, Auth: accounts, Secrets: kr}
 	if model != nil && cfg.Detector.Recorded == "" {
 		if deps.RegionModel, err = openRegionModel(cfg.Detector); err != nil {
 			return err

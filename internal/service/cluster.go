@@ -227,6 +227,10 @@ func (s *Service) putClusterCamera(ctx context.Context, c store.Camera) error {
 		spec.Name, spec.URL, spec.FPS, spec.Disabled = c.Name, c.URL, c.FPS, !c.Enabled
 	}
 	spec.Scene = "" // scenes travel as their own entries
+	var err error
+	if spec.URL, err = s.sealClusterURL(c.ID, spec.URL); err != nil {
+		return err
+	}
 	raw, err := json.Marshal(spec)
 	if err != nil {
 		return err

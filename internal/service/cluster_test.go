@@ -18,6 +18,8 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/cluster"
 	"github.com/vigil-cctv/vigil/internal/cluster/clustertest"
+	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/secrets"
 )
 
 const lineCrossing = "../../testdata/scenarios/line-crossing"
@@ -52,7 +54,10 @@ func TestClusterAllRolesInOneNode(t *testing.T) {
 	sceneFile, err := filepath.Abs(filepath.Join(lineCrossing, "scene.yaml"))
 	require.NoError(t, err)
 	dir := t.TempDir()
-	base, stop := startService(t, model, fmt.Sprintf(`version: 1
+	frames := greyFrames(t, 301)
+	kr, err := secrets.NewKeyring("test", secrets.NewKey())
+	require.NoError(t, err)
+	base, stop := startServiceWith(t, fmt.Sprintf(`version: 1
 listen: "127.0.0.1:0"
 data_dir: %s
 cluster:
@@ -62,7 +67,7 @@ cluster:
   nats: {urls: [%q]}
 cameras:
   - {id: gate-1, url: %s, loop: false, fps: 10, image_fps: 10, scene: %s, start_time: "2026-01-05T12:00:00Z"}
-`, dir, nc.URLs()[0], greyFrames(t, 301), sceneFile))
+`, dir, nc.URLs()[0], frames, sceneFile), Deps{Model: model, Secrets: kr})
 	events := subscribe(t, base)
 	for range 4 { // the scenario's four crossings
 		e := waitFor(t, events, func(e sseEvent) bool { return e.typ == "alert" }, hangTimeout)
@@ -77,6 +82,11 @@ cameras:
 	st, err := obs.Status(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, "solo", st.Cameras["gate-1"], "the camera was placed on the node")
+	// The bucket holds the camera's URL sealed; the worker opened it.
+	raw, _, err := obs.Config().Get(context.Background(), cluster.ConfigCamera, "gate-1")
+	require.NoError(t, err)
+	require.NotContains(t, string(raw), frames, "the URL is not in the bucket in clear")
+	require.Contains(t, string(raw), secrets.Prefix)
 
 	// A scene saved through the API goes to the bucket.
 	scene, err := os.ReadFile(sceneFile)
@@ -102,7 +112,7 @@ cameras:
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	raw, _, err := obs.Config().Get(context.Background(), cluster.ConfigCamera, "gate-1")
+	raw, _, err = obs.Config().Get(context.Background(), cluster.ConfigCamera, "gate-1")
 	require.NoError(t, err)
 	var cc cluster.CameraConfig
 	require.NoError(t, json.Unmarshal(raw, &cc))
@@ -214,4 +224,36 @@ cluster:
 	require.Greater(t, fps, 0.0, "the heartbeat carries a measured capacity")
 	require.LessOrEqual(t, fps, 50*(1-capacityHeadroom))
 	require.NoError(t, stop())
+}
+
+// A node whose keyring lacks the key a camera URL was sealed with cannot
+// run the camera, and its error says what to do without the sealed value
+// or the URL; a node with the key opens it.
+func TestClusterSpecNeedsTheSealingKey(t *testing.T) {
+	api, err := secrets.NewKeyring("test", secrets.NewKey())
+	require.NoError(t, err)
+	other, err := secrets.NewKeyring("other", secrets.NewKey())
+	require.NoError(t, err)
+	const url = "rtsp://admin:hunter2@10.0.0.7/stream1"
+	sealed, err := (&Service{secrets: api}).sealClusterURL("gate-1", url)
+	require.NoError(t, err)
+	spec, err := json.Marshal(config.Camera{ID: "gate-1", URL: sealed})
+	require.NoError(t, err)
+	raw, err := json.Marshal(cluster.CameraConfig{ID: "gate-1", Spec: spec})
+	require.NoError(t, err)
+
+	got, err := (&Service{secrets: api}).clusterSpec("gate-1", raw)
+	require.NoError(t, err)
+	require.Equal(t, url, got.URL)
+
+	for _, s := range []*Service{{secrets: other}, {}} {
+		_, err = s.clusterSpec("gate-1", raw)
+		require.Error(t, err)
+		require.NotContains(t, err.Error(), "hunter2")
+		require.NotContains(t, err.Error(), sealed)
+	}
+	_, err = (&Service{secrets: other}).clusterSpec("gate-1", raw)
+	require.ErrorContains(t, err, secrets.EnvKey)
+	_, err = (&Service{secrets: api}).clusterSpec("gate-2", raw)
+	require.Error(t, err, "a sealed URL cannot be moved to another camera")
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/cluster"
-	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -37,15 +36,10 @@ func (s *Service) startLeased(ctx context.Context, l cluster.Lease) error {
 	if err != nil {
 		return err
 	}
-	var cc cluster.CameraConfig
-	var spec config.Camera
-	if err := json.Unmarshal(raw, &cc); err != nil {
-		return fmt.Errorf("camera config: %w", err)
+	spec, err := s.clusterSpec(l.Camera, raw)
+	if err != nil {
+		return err
 	}
-	if err := json.Unmarshal(cc.Spec, &spec); err != nil {
-		return fmt.Errorf("camera spec: %w", err)
-	}
-	spec.ID = l.Camera
 	s.clu.mu.Lock()
 	s.clu.leases[l.Camera] = l
 	s.clu.specs[l.Camera] = &spec
@@ -233,12 +227,11 @@ func (s *Service) applyClusterScene(ctx context.Context, camera string, yaml []b
 
 // specChanged reports whether a camera entry differs from what runs.
 func (s *Service) specChanged(camera string, raw []byte) bool {
-	var cc cluster.CameraConfig
-	var spec config.Camera
-	if json.Unmarshal(raw, &cc) != nil || json.Unmarshal(cc.Spec, &spec) != nil {
+	spec, err := s.clusterSpec(camera, raw)
+	if err != nil {
+		s.log.Warn("cluster: camera change not applied", "camera", camera, "err", err)
 		return false
 	}
-	spec.ID = camera
 	cur := s.clu.spec(camera)
 	a, _ := json.Marshal(spec)
 	b, _ := json.Marshal(cur)

@@ -48,6 +48,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/media"
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/search"
+	"github.com/vigil-cctv/vigil/internal/secrets"
 	"github.com/vigil-cctv/vigil/internal/snapshot"
 	"github.com/vigil-cctv/vigil/internal/sourcepolicy"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -78,6 +79,7 @@ type Service struct {
 	embed   attrs.Embedder
 
 	fixedCost *capacity.Cost // Deps.Capacity
+	secrets   secrets.Sealer // Deps.Secrets
 
 	mu     sync.Mutex
 	cams   map[string]*camRun
@@ -101,6 +103,10 @@ type Deps struct {
 	// Capacity fixes the inference costs admission control weighs; nil:
 	// the mean of the inferences the detector pool has run.
 	Capacity *capacity.Cost
+	// Secrets seals camera URLs written to the cluster's config bucket
+	// (every node needs the same key to open them); nil: they travel as
+	// they are, which only tests do.
+	Secrets secrets.Sealer
 }
 
 // New assembles a service; nothing runs until Run.
@@ -139,6 +145,7 @@ func New(cfg *config.Config, deps Deps) (*Service, error) {
 	s.pool = NewPool(deps.Model, 2)
 	s.pool.Region = deps.RegionModel
 	s.fixedCost = deps.Capacity
+	s.secrets = deps.Secrets
 	s.registerCapacityMetrics()
 	s.pool.OnDrop = s.dropped
 	s.pool.OnInfer = func(cam string, d time.Duration) {
