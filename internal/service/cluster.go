@@ -315,5 +315,8 @@ func (w apiWriter) WriteBatch(ctx context.Context, rs []cluster.Record) error {
 	if len(rest) == 0 {
 		return nil
 	}
-	return w.rest.WriteBatch(ctx, rest)
+	if err := w.rest.WriteBatch(ctx, rest); err != nil {
+		return err
+	}
+	return w.s.indexTracks(ctx, rest)
 }

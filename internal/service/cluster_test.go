@@ -19,7 +19,9 @@ import (
 	"github.com/vigil-cctv/vigil/internal/cluster"
 	"github.com/vigil-cctv/vigil/internal/cluster/clustertest"
 	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/search"
 	"github.com/vigil-cctv/vigil/internal/secrets"
+	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 const lineCrossing = "../../testdata/scenarios/line-crossing"
@@ -57,7 +59,7 @@ func TestClusterAllRolesInOneNode(t *testing.T) {
 	frames := greyFrames(t, 301)
 	kr, err := secrets.NewKeyring("test", secrets.NewKey())
 	require.NoError(t, err)
-	base, stop := startServiceWith(t, fmt.Sprintf(`version: 1
+	base, svc, stop := startServiceOn(t, fmt.Sprintf(`version: 1
 listen: "127.0.0.1:0"
 data_dir: %s
 cluster:
@@ -67,7 +69,7 @@ cluster:
   nats: {urls: [%q]}
 cameras:
   - {id: gate-1, url: %s, loop: false, fps: 10, image_fps: 10, scene: %s, start_time: "2026-01-05T12:00:00Z"}
-`, dir, nc.URLs()[0], frames, sceneFile), Deps{Model: model, Secrets: kr})
+`, dir, nc.URLs()[0], frames, sceneFile), Deps{Model: model, Secrets: kr}, nil)
 	events := subscribe(t, base)
 	for range 4 { // the scenario's four crossings
 		e := waitFor(t, events, func(e sseEvent) bool { return e.typ == "alert" }, hangTimeout)
@@ -87,6 +89,31 @@ cameras:
 	require.NoError(t, err)
 	require.NotContains(t, string(raw), frames, "the URL is not in the bucket in clear")
 	require.Contains(t, string(raw), secrets.Prefix)
+
+	// A described track goes worker → JetStream → store with its
+	// appearance, and into the api node's search index, once.
+	red := &search.Appearance{Upper: []string{"red"}, Embedding: []float32{1, 0, 0}}
+	t0 := time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)
+	described := store.TrackSummary{Camera: "gate-1", TrackID: 99, Class: "person", Start: t0, End: t0.Add(time.Second), Appearance: red}
+	_, local := svc.resultStore().(store.SearchStore)
+	require.False(t, local, "a worker's described tracks are published, not stored where it runs")
+	for range 2 {
+		require.NoError(t, svc.resultStore().AddTrack(context.Background(), described))
+	}
+	require.Eventually(t, func() bool {
+		res, err := svc.index.Search(search.Query{Upper: []string{"red"}})
+		return err == nil && len(res.Hits) == 1
+	}, hangTimeout, 50*time.Millisecond)
+	recs, err := svc.store.(store.SearchStore).SearchRecords(context.Background(), 0, 100)
+	require.NoError(t, err)
+	coloured := 0
+	for _, r := range recs {
+		if r.Upper != 0 {
+			coloured++
+		}
+	}
+	require.Equal(t, 1, coloured, "stored with its appearance, once")
+	require.Greater(t, len(recs), 1, "the chain's own summaries arrive described too")
 
 	// A scene saved through the API goes to the bucket.
 	scene, err := os.ReadFile(sceneFile)

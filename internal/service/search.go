@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/attrs"
+	"github.com/vigil-cctv/vigil/internal/cluster"
 	"github.com/vigil-cctv/vigil/internal/search"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -63,6 +64,38 @@ func (p *processor) storeTrack(ctx context.Context, t store.TrackSummary) error 
 	}
 	if ix := p.sinks.Search; ix != nil {
 		return ix.Add(search.RecordOf(ids[0], t.Camera, t.Class, t.Start, t.End, *t.Appearance))
+	}
+	return nil
+}
+
+// trackKeys finds the store IDs of tracks written by key (the cluster's
+// store writer).
+type trackKeys interface {
+	TrackIDByKey(ctx context.Context, key string) (int64, error)
+}
+
+// indexTracks adds the described tracks among records just written to
+// the search index, by the IDs the store gave them; an index that has an
+// ID already ignores it, so a redelivered batch adds nothing. Only a
+// failed lookup is an error (the batch is delivered again).
+func (s *Service) indexTracks(ctx context.Context, rs []cluster.Record) error {
+	keys, ok := s.store.(trackKeys)
+	if !ok {
+		return nil
+	}
+	for _, r := range rs {
+		t := r.Track
+		if r.Kind != cluster.KindTrack || t == nil || t.Appearance == nil {
+			continue
+		}
+		id, err := keys.TrackIDByKey(ctx, r.Key)
+		if err != nil {
+			return err
+		}
+		if err := s.index.Add(search.RecordOf(id, t.Camera, t.Class, t.Start, t.End, *t.Appearance)); err != nil {
+			// Stored all the same; the index is rebuilt from the store on start.
+			s.log.Warn("search index: track not added", "camera", t.Camera, "track", id, "err", err)
+		}
 	}
 	return nil
 }

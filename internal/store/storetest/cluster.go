@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigil-cctv/vigil/internal/event"
+	"github.com/vigil-cctv/vigil/internal/search"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
 
@@ -18,6 +19,7 @@ import (
 type clusterRecords interface {
 	AddAlertOnce(ctx context.Context, key string, e event.Event) (int64, bool, error)
 	AddTrackOnce(ctx context.Context, key string, t store.TrackSummary) (bool, error)
+	TrackIDByKey(ctx context.Context, key string) (int64, error)
 	AddCountsOnce(ctx context.Context, key string, cs []store.Count) (bool, error)
 	PutBaselineIfNewer(ctx context.Context, camera string, data []byte, fence, seq uint64) (bool, error)
 	PruneApplied(ctx context.Context, before time.Time) (int64, error)
@@ -78,6 +80,26 @@ func testClusterOnce(t *testing.T, s store.Store) {
 	tracks, err := s.ListTracks(ctx, "cam1", time.Time{}, time.Time{}, 0)
 	require.NoError(t, err)
 	require.Len(t, tracks, 1)
+
+	// A worker's described track is searchable once, however often it
+	// arrives.
+	tr.TrackID, tr.Appearance = 5, &search.Appearance{Upper: []string{"red"}, Embedding: []float32{1, 0, 0, 0}}
+	for i, want := range []bool{true, false} {
+		added, err := cs.AddTrackOnce(ctx, "tr-cam1-5", tr)
+		require.NoError(t, err)
+		require.Equal(t, want, added, "write %d", i)
+	}
+	id, err := cs.TrackIDByKey(ctx, "tr-cam1-5")
+	require.NoError(t, err)
+	_, err = cs.TrackIDByKey(ctx, "tr-nowhere")
+	require.ErrorIs(t, err, store.ErrNotFound)
+	if ss, ok := s.(store.SearchStore); ok {
+		recs, err := ss.SearchRecords(ctx, 0, 10)
+		require.NoError(t, err)
+		require.Len(t, recs, 1, "the plain track is not described")
+		require.Equal(t, id, recs[0].ID)
+		require.NotZero(t, recs[0].Upper)
+	}
 
 	c := []store.Count{{Camera: "cam1", Name: "gate", Class: "car", Direction: "in", Bucket: at(0), N: 3}}
 	for _, key := range []string{"ct-1", "ct-1", "ct-2", "ct-1"} {

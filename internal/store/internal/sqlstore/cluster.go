@@ -76,14 +76,36 @@ func (db *DB) addTrackOnce(ctx context.Context, q querier, key string, t store.T
 	if err != nil {
 		return false, fmt.Errorf("store: add track once: encode attributes: %w", err)
 	}
-	res, err := q.ExecContext(ctx, db.D.rebind(`INSERT INTO tracks
+	var id int64
+	err = q.QueryRowContext(ctx, db.D.rebind(`INSERT INTO tracks
 		(camera, track_id, class, start_at, end_at, path, attributes, msg_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (msg_id) DO NOTHING`),
-		t.Camera, t.TrackID, t.Class, db.D.arg(Norm(t.Start)), db.D.arg(Norm(t.End)), string(path), string(attrs), key)
+		ON CONFLICT (msg_id) DO NOTHING RETURNING id`),
+		t.Camera, t.TrackID, t.Class, db.D.arg(Norm(t.Start)), db.D.arg(Norm(t.End)), string(path), string(attrs), key).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil // stored before
+	}
 	if err != nil {
 		return false, fmt.Errorf("store: add track %s: %w", key, err)
 	}
-	return added(res)
+	if t.Appearance != nil { // a worker described it: searchable like a local track
+		if err := db.addAppearance(ctx, q, id, t); err != nil {
+			return false, fmt.Errorf("store: add track %s: %w", key, err)
+		}
+	}
+	return true, nil
+}
+
+// TrackIDByKey returns the ID of the track stored under key.
+func (db *DB) TrackIDByKey(ctx context.Context, key string) (int64, error) {
+	var id int64
+	err := db.R.QueryRowContext(ctx, db.D.rebind(`SELECT id FROM tracks WHERE msg_id = ?`), key).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("store: track %s: %w", key, store.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: track %s: %w", key, err)
+	}
+	return id, nil
 }
 
 // AddCountsOnce adds a batch of counter increments unless a batch with
