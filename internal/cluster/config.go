@@ -50,10 +50,13 @@ type ConfigChange struct {
 
 // ConfigStore is the cluster-wide configuration: the api node writes it
 // once, every node watches it. Nothing is configured per node.
-type ConfigStore struct{ kv jetstream.KeyValue }
+type ConfigStore struct {
+	kv jetstream.KeyValue
+	c  *Cluster // reopens an ended watch
+}
 
 // Config is the shared configuration.
-func (c *Cluster) Config() *ConfigStore { return &ConfigStore{kv: c.config} }
+func (c *Cluster) Config() *ConfigStore { return &ConfigStore{kv: c.config, c: c} }
 
 func configKey(kind ConfigKind, id string) (string, error) {
 	switch kind {
@@ -122,24 +125,36 @@ func (s *ConfigStore) Get(ctx context.Context, kind ConfigKind, id string) ([]by
 var ErrNotFound = errors.New("not found")
 
 // Watch calls fn with every current entry, then ready (may be nil) once,
-// then with every change, until ctx ends. fn runs on one goroutine.
+// then with every change, until ctx ends. fn runs on one goroutine. When
+// the server ends the watch, it is opened again and fn sees every
+// current entry again (so fn must take a value it has seen).
 func (s *ConfigStore) Watch(ctx context.Context, fn func(ConfigChange), ready func()) error {
-	w, err := s.kv.WatchAll(ctx)
+	start := func(ctx context.Context) (jetstream.KeyWatcher, error) { return s.kv.WatchAll(ctx) }
+	w, err := start(ctx)
 	if err != nil {
 		return fmt.Errorf("cluster: watch config: %w", err)
 	}
-	defer func() { _ = w.Stop() }()
+	defer func() {
+		if w != nil {
+			_ = w.Stop()
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case e, ok := <-w.Updates():
 			if !ok {
-				return nil
+				_ = w.Stop()
+				if w, err = s.c.reopen(ctx, s.kv.Bucket(), start); err != nil {
+					return nil // ctx ended
+				}
+				continue
 			}
 			if e == nil {
 				if ready != nil {
 					ready()
+					ready = nil
 				}
 				continue
 			}

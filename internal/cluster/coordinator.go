@@ -61,15 +61,15 @@ type placementState struct {
 }
 
 func (c *Cluster) watchPlacementState(ctx context.Context) (*placementState, error) {
-	nodes, err := watchMirror(ctx, c.nodes, ">")
+	nodes, err := c.watchMirror(ctx, c.nodes, ">")
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
-	assign, err := watchMirror(ctx, c.assign, ">")
+	assign, err := c.watchMirror(ctx, c.assign, ">")
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
-	cameras, err := watchMirror(ctx, c.config, string(ConfigCamera)+".>")
+	cameras, err := c.watchMirror(ctx, c.config, string(ConfigCamera)+".>")
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}

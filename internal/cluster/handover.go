@@ -63,7 +63,10 @@ func (h *Handover) Save(ctx context.Context, l Lease, st HandoverState) error {
 	meta := jetstream.ObjectMeta{Name: l.Camera, Headers: nats.Header{}}
 	meta.Headers.Set(HeaderFence, strconv.FormatUint(l.Fence, 10))
 	meta.Headers.Set(HeaderNode, l.Node)
-	if _, err := h.obj.Put(ctx, meta, &buf); err != nil {
+	if err := retryTimeouts(ctx, func() error { // a repeated put writes the same object
+		_, err := h.obj.Put(ctx, meta, bytes.NewReader(buf.Bytes()))
+		return err
+	}); err != nil {
 		return fmt.Errorf("cluster: handover save of %s: %w", l.Camera, err)
 	}
 	return nil
@@ -86,7 +89,8 @@ func (h *Handover) Load(ctx context.Context, camera string) (HandoverState, uint
 	case <-ctx.Done():
 		return st, 0, ctx.Err()
 	}
-	data, err := h.obj.GetBytes(ctx, camera)
+	var data []byte
+	err = retryTimeouts(ctx, func() (err error) { data, err = h.obj.GetBytes(ctx, camera); return err })
 	if err != nil {
 		return st, 0, fmt.Errorf("cluster: handover load of %s: %w", camera, err)
 	}
@@ -97,8 +101,33 @@ func (h *Handover) Load(ctx context.Context, camera string) (HandoverState, uint
 	return st, fence, nil
 }
 
+// loadAttempts is how often a handover request that timed out is tried: a
+// node starved of CPU (or a server busy re-electing) can miss a chunk's
+// deadline, and a camera that starts without its state starts learning
+// from zero.
+const loadAttempts = 3
+
+// retryTimeouts runs fn again after a timeout while ctx lives, up to
+// loadAttempts times (other errors are final: not found, fenced).
+func retryTimeouts(ctx context.Context, fn func() error) error {
+	var err error
+	for range loadAttempts {
+		if err = fn(); err == nil || !timedOut(ctx, err) {
+			return err
+		}
+	}
+	return err
+}
+
+// timedOut reports an error that a retry may cure: a NATS or context
+// timeout while the caller's context is still alive.
+func timedOut(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && (errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded))
+}
+
 func (h *Handover) info(ctx context.Context, camera string) (*jetstream.ObjectInfo, uint64, error) {
-	info, err := h.obj.GetInfo(ctx, camera)
+	var info *jetstream.ObjectInfo
+	err := retryTimeouts(ctx, func() (err error) { info, err = h.obj.GetInfo(ctx, camera); return err })
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		return nil, 0, fmt.Errorf("cluster: handover of %s: %w", camera, ErrNotFound)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigil-cctv/vigil/internal/cluster/clustertest"
@@ -96,4 +97,35 @@ func TestClusterLiveRelay(t *testing.T) {
 	require.NoError(t, api.applyMove(context.Background(), Move{Camera: "cam-x", To: "dead-node"}))
 	_, err = api.LiveFrame(context.Background(), "cam-x", 5*time.Second)
 	require.ErrorIs(t, err, ErrNotRunning, "the node has no responder")
+}
+
+// A handover request that timed out is tried again, a bounded number of
+// times; other errors, and a cancelled caller, are final.
+func TestHandoverRetriesTimeouts(t *testing.T) {
+	calls := func(ctx context.Context, errs ...error) (int, error) {
+		n := 0
+		err := retryTimeouts(ctx, func() error {
+			n++
+			if n <= len(errs) {
+				return errs[n-1]
+			}
+			return nil
+		})
+		return n, err
+	}
+	ctx := context.Background()
+	n, err := calls(ctx, nats.ErrTimeout, fmt.Errorf("get: %w", context.DeadlineExceeded))
+	require.NoError(t, err)
+	require.Equal(t, 3, n)
+	n, err = calls(ctx, nats.ErrTimeout, nats.ErrTimeout, nats.ErrTimeout, nats.ErrTimeout)
+	require.ErrorIs(t, err, nats.ErrTimeout)
+	require.Equal(t, loadAttempts, n)
+	n, err = calls(ctx, ErrFenced)
+	require.ErrorIs(t, err, ErrFenced)
+	require.Equal(t, 1, n)
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	n, err = calls(cancelled, nats.ErrTimeout)
+	require.ErrorIs(t, err, nats.ErrTimeout)
+	require.Equal(t, 1, n)
 }

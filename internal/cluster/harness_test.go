@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"testing"
@@ -130,6 +131,11 @@ type nodeSpec struct {
 	server   int // which server's URL to list first
 }
 
+// testLog writes a node's log to the test's output.
+func testLog(t *testing.T, node string) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), nil)).With("node", node)
+}
+
 func startNode(t *testing.T, cl *clustertest.Cluster, r *record, s nodeSpec) *testNode {
 	t.Helper()
 	urls := cl.URLs()
@@ -138,6 +144,7 @@ func startNode(t *testing.T, cl *clustertest.Cluster, r *record, s nodeSpec) *te
 	require.NoError(t, err)
 	c, err := Open(context.Background(), nc, Options{
 		Node: s.name, Replicas: len(cl.Servers), NodeTTL: testNodeTTL, LeaderTTL: testLeaderTTL, MaxDeliver: 3,
+		Log: testLog(t, s.name), // shown when the test fails
 	})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())

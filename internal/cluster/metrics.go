@@ -19,6 +19,7 @@ type Metrics struct {
 	deadLetters     *prometheus.CounterVec
 	writeLatency    *prometheus.HistogramVec
 	liveRequests    *prometheus.CounterVec
+	watchRestarts   *prometheus.CounterVec
 }
 
 func newMetrics(node string) *Metrics {
@@ -47,6 +48,8 @@ func newMetrics(node string) *Metrics {
 			ConstLabels: l, Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
 		}, []string{"kind"}),
 		liveRequests: vec("live_requests_total", "Live frames relayed, by result.", "result"),
+		watchRestarts: vec("watch_restarts_total", "Bucket watches the server ended and this node opened again, by bucket.",
+			"bucket"),
 	}
 }
 
@@ -55,7 +58,7 @@ func (c *Cluster) Register(reg prometheus.Registerer) error {
 	m := c.metrics
 	for _, col := range []prometheus.Collector{m.heartbeatErrors, m.isLeader, m.casConflicts, m.moves, m.assigned,
 		m.fenced, m.published, m.publishErrors, m.written, m.duplicates, m.writeErrors, m.deadLetters,
-		m.writeLatency, m.liveRequests} {
+		m.writeLatency, m.liveRequests, m.watchRestarts} {
 		if err := reg.Register(col); err != nil {
 			return err
 		}

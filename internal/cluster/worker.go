@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -37,11 +38,16 @@ type WorkerCallbacks struct {
 // heartbeat has been stored for NodeTTL minus a quarter: before the
 // server can expire the heartbeat and the coordinator can move them.
 func (c *Cluster) RunWorker(ctx context.Context, cb WorkerCallbacks) error {
-	w, err := c.assign.WatchAll(ctx)
+	start := func(ctx context.Context) (jetstream.KeyWatcher, error) { return c.assign.WatchAll(ctx) }
+	w, err := start(ctx)
 	if err != nil {
 		return fmt.Errorf("cluster: watch assignments: %w", err)
 	}
-	defer func() { _ = w.Stop() }()
+	defer func() {
+		if w != nil {
+			_ = w.Stop()
+		}
+	}()
 	wk := &worker{c: c, cb: cb, assigned: map[string]Lease{}, running: map[string]Lease{}}
 	defer wk.revokeAll()
 	margin := c.opts.NodeTTL / 4
@@ -53,14 +59,26 @@ func (c *Cluster) RunWorker(ctx context.Context, cb WorkerCallbacks) error {
 			c.opts.Log.Warn("cluster: heartbeat not stored for too long; stopping every camera", "node", c.opts.Node, "last", sentAt)
 			wk.revokeAll()
 		}
-		if valid {
+		if valid && wk.fresh == nil { // not while a reopened watch replays
 			wk.sync()
 		}
-		if err := wk.wait(ctx, w, valid, sentAt.Add(c.opts.NodeTTL-margin), beaten); err != nil || ctx.Err() != nil {
+		err := wk.wait(ctx, w, valid, sentAt.Add(c.opts.NodeTTL-margin), beaten)
+		if errors.Is(err, errWatchEnded) && ctx.Err() == nil {
+			_ = w.Stop()
+			if w, err = c.reopen(ctx, c.assign.Bucket(), start); err != nil {
+				return nil // ctx ended
+			}
+			wk.fresh = map[string]Lease{}
+			continue
+		}
+		if err != nil || ctx.Err() != nil {
 			return err
 		}
 	}
 }
+
+// errWatchEnded is the assignment watch closing under the worker.
+var errWatchEnded = errors.New("cluster: assignment watch ended")
 
 // wait returns at the next assignment change, stored heartbeat, or lease
 // expiry (when the lease is valid).
@@ -76,11 +94,13 @@ func (wk *worker) wait(ctx context.Context, w jetstream.KeyWatcher, valid bool, 
 	case <-beaten:
 	case <-expiry:
 	case e, ok := <-w.Updates():
-		if !ok {
-			return fmt.Errorf("cluster: assignment watch ended")
-		}
-		if e != nil {
+		switch {
+		case !ok:
+			return errWatchEnded
+		case e != nil:
 			wk.see(e)
+		case wk.fresh != nil: // a reopened watch has replayed the bucket
+			wk.assigned, wk.fresh = wk.fresh, nil
 		}
 	}
 	return nil
@@ -90,17 +110,24 @@ type worker struct {
 	c                 *Cluster
 	cb                WorkerCallbacks
 	assigned, running map[string]Lease
+	// fresh gathers a reopened watch's replay of the bucket until it is
+	// complete; nil otherwise.
+	fresh map[string]Lease
 }
 
 // see records what the bucket says about one camera.
 func (wk *worker) see(e jetstream.KeyValueEntry) {
 	var a Assignment
 	op := e.Operation()
+	into := wk.assigned
+	if wk.fresh != nil {
+		into = wk.fresh
+	}
 	if op == jetstream.KeyValuePut && json.Unmarshal(e.Value(), &a) == nil && a.Node == wk.c.opts.Node {
-		wk.assigned[e.Key()] = Lease{Camera: e.Key(), Node: a.Node, Fence: e.Revision()}
+		into[e.Key()] = Lease{Camera: e.Key(), Node: a.Node, Fence: e.Revision()}
 		return
 	}
-	delete(wk.assigned, e.Key())
+	delete(into, e.Key())
 }
 
 // sync makes the running cameras the assigned ones: stops first, then
