@@ -35,6 +35,9 @@ type benchDetplanCmd struct {
 	SeqFPS  float64 `name:"seq-fps" help:"Frame rate the ground truth is numbered at (frame = round(PTS·seq-fps)+1)." default:"10"`
 	Static  float64 `help:"Instead of the input, seconds of a static view: its first frame frozen, with fresh noise in every frame, H.264 at 25 fps."`
 	JSON    bool    `name:"json" help:"Print the report as JSON."`
+	// TracksOut keeps each pass's tracks so the scene rules can be run on
+	// them (vigil analyze --tracks-from): what the plan costs the alerts.
+	TracksOut string `name:"tracks-out" help:"Folder to write each pass's tracks to (every-frame.txt, policy.txt, MOTChallenge rows numbered as --seq-fps)." type:"path"`
 	modelFlags
 }
 
@@ -159,7 +162,30 @@ func (b *benchDetplanCmd) pass(ctx context.Context, input string, classes detect
 	} else {
 		p.Counts = detplan.Counts{Full: int64(n)}
 	}
+	if err := b.keepTracks(p.Mode, rows); err != nil {
+		return p, err
+	}
 	return p, b.score(&p, rows, analysed)
+}
+
+// keepTracks writes a pass's tracks under --tracks-out.
+func (b *benchDetplanCmd) keepTracks(mode string, rows []motfile.Row) error {
+	if b.TracksOut == "" {
+		return nil
+	}
+	if err := os.MkdirAll(b.TracksOut, 0o755); err != nil {
+		return err
+	}
+	name := map[string]string{"every frame": "every-frame.txt", "policy": "policy.txt"}[mode]
+	f, err := os.Create(filepath.Join(b.TracksOut, name))
+	if err != nil {
+		return err
+	}
+	if err := motfile.Write(f, rows); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // score compares with the ground truth subsampled at the analysed frames:
