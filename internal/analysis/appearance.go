@@ -39,14 +39,18 @@ type AppearanceConfig struct {
 	// Probe is how long a new track may wait for a good crop before it is
 	// given up as a re-link candidate.
 	Probe float64 // seconds
+	// FilteredBoxes reports the Kalman filter's box of a matched track,
+	// as ByteTrack does, instead of the detection it matched this frame.
+	FilteredBoxes bool
 }
 
-// DefaultAppearance: BoT-SORT's appearance threshold (cosine distance
-// 0.25, i.e. similarity 0.75), a re-link window of 3 s (three times the
-// tracker's 1 s lost buffer), one appearance sample per half second, a
-// walking-pace gate.
+// DefaultAppearance: BoT-SORT's appearance threshold (its
+// appearance_thresh 0.25 applies to half the cosine distance, so a cosine
+// similarity of 0.5), a re-link window of 3 s (three times the tracker's
+// 1 s lost buffer), one appearance sample per half second, a walking-pace
+// gate, and the matched detection's box reported.
 func DefaultAppearance(fps float64) AppearanceConfig {
-	return AppearanceConfig{FPS: fps, Relink: 3, MinSim: 0.75, Refresh: 0.5, Speed: 2, Probe: 1}
+	return AppearanceConfig{FPS: fps, Relink: 3, MinSim: 0.5, Refresh: 0.5, Speed: 2, Probe: 1}
 }
 
 func (c AppearanceConfig) frames(sec float64) int {
@@ -144,6 +148,9 @@ func (a *Appearance) Update(f *decode.Frame, dets []detect.Detection) []track.Tr
 		at := a.live[t.ID]
 		at.reported = true
 		t.ID = at.out
+		if !a.cfg.FilteredBoxes {
+			t.Box = detBox(t, dets)
+		}
 		out[i] = t
 	}
 	slices.SortFunc(out, func(x, y track.Track) int { return cmp.Compare(x.ID, y.ID) })
@@ -477,7 +484,7 @@ func (t *appTrack) release() {
 }
 
 // splitSim is the similarity below which a re-found track is taken to be
-// someone else: well under the 0.75 a re-link needs.
+// someone else: the re-link threshold (DefaultAppearance MinSim).
 const splitSim = 0.5
 
 // recheck compares a track ByteTrack found again after losing it with its
