@@ -39,14 +39,18 @@ type AppearanceConfig struct {
 	// Probe is how long a new track may wait for a good crop before it is
 	// given up as a re-link candidate.
 	Probe float64 // seconds
+	// FilteredBoxes reports the Kalman filter's box of a matched track,
+	// as ByteTrack does, instead of the detection it matched this frame.
+	FilteredBoxes bool
 }
 
-// DefaultAppearance: BoT-SORT's appearance threshold (cosine distance
-// 0.25, i.e. similarity 0.75), a re-link window of 3 s (three times the
-// tracker's 1 s lost buffer), one appearance sample per half second, a
-// walking-pace gate.
+// DefaultAppearance: BoT-SORT's appearance threshold (its
+// appearance_thresh 0.25 applies to half the cosine distance, so a cosine
+// similarity of 0.5), a re-link window of 3 s (three times the tracker's
+// 1 s lost buffer), one appearance sample per half second, a walking-pace
+// gate, and the matched detection's box reported.
 func DefaultAppearance(fps float64) AppearanceConfig {
-	return AppearanceConfig{FPS: fps, Relink: 3, MinSim: 0.75, Refresh: 0.5, Speed: 2, Probe: 1}
+	return AppearanceConfig{FPS: fps, Relink: 3, MinSim: 0.5, Refresh: 0.5, Speed: 2, Probe: 1}
 }
 
 func (c AppearanceConfig) frames(sec float64) int {
@@ -125,11 +129,16 @@ func (a *Appearance) Err() error { return a.err }
 func (a *Appearance) Update(f *decode.Frame, dets []detect.Detection) []track.Track {
 	a.frame++
 	a.ended = a.ended[:0]
-	ts := a.T.Update(dets)
+	crops := a.newCrops(f, dets)
+	ts := a.T.UpdateWith(dets, crops)
 	a.retire(a.T.Ended())
 	fresh := a.observe(ts, dets)
 	a.contacts(ts)
-	a.sample(f, ts, dets)
+	a.sample(crops, ts)
+	a.Crops += crops.crops
+	if crops.err != nil && a.err == nil {
+		a.err = crops.err
+	}
 	a.verify(ts)
 	fresh = a.recheck(ts, fresh)
 	a.relink(fresh)
@@ -139,6 +148,9 @@ func (a *Appearance) Update(f *decode.Frame, dets []detect.Detection) []track.Tr
 		at := a.live[t.ID]
 		at.reported = true
 		t.ID = at.out
+		if !a.cfg.FilteredBoxes {
+			t.Box = detBox(t, dets)
+		}
 		out[i] = t
 	}
 	slices.SortFunc(out, func(x, y track.Track) int { return cmp.Compare(x.ID, y.ID) })
@@ -181,42 +193,106 @@ func detBox(t track.Track, dets []detect.Detection) geom.Box {
 	return t.Box
 }
 
-// sample embeds the good crops of tracks that are new or due a refresh.
-func (a *Appearance) sample(f *decode.Frame, ts []track.Track, dets []detect.Detection) {
-	if a.err != nil || f == nil || f.Pix == nil {
+// sample embeds the good crops of tracks that are new or due a refresh
+// (crops the tracker already embedded this frame are not embedded again),
+// and gives the tracker the ones that join a gallery.
+func (a *Appearance) sample(crops *frameCrops, ts []track.Track) {
+	if !crops.ok() {
 		return
 	}
+	f := crops.f
 	all := make([]geom.Box, len(ts))
 	for i, t := range ts {
 		all[i] = a.live[t.ID].box
 	}
-	var boxes []geom.Box
+	var idx []int
 	var who []*appTrack
 	for _, t := range ts {
 		at := a.live[t.ID]
 		due := at.probing || at.refound || len(at.partners) > 0 || a.frame-at.lastSample >= a.cfg.frames(a.cfg.Refresh)
 		if q := reid.Quality(at.box, f.Width, f.Height, all); due && !at.touching && q > 0 && t.DetIndex >= 0 && t.Class == detect.Person {
-			boxes, who = append(boxes, at.box), append(who, at)
+			idx, who = append(idx, t.DetIndex), append(who, at)
 		}
 	}
-	if len(boxes) == 0 {
+	if len(idx) == 0 {
 		return
 	}
-	a.Crops += len(boxes)
-	embs, err := a.E.Embed(f, boxes)
-	if err != nil {
-		a.err = err
+	embs := crops.Embed(idx)
+	if crops.err != nil {
 		return
 	}
 	for i, at := range who {
 		at.cur = embs[i]
+		at.lastSample = a.frame
 		if len(at.partners) > 0 || at.refound {
-			at.lastSample = a.frame
 			continue // checked first (verify, recheck)
 		}
 		at.gallery.Add(embs[i], reid.Quality(at.box, f.Width, f.Height, all)+float64(a.frame)*1e-6)
-		at.lastSample = a.frame
+		a.T.Observe(at.key, embs[i])
 	}
+}
+
+// frameCrops embeds one frame's detections for the tracker and for the
+// galleries, each crop at most once (track.Appearance).
+type frameCrops struct {
+	e     Embedder
+	f     *decode.Frame
+	dets  []detect.Detection
+	boxes []geom.Box
+	cache map[int][]float32
+	crops int
+	err   error
+}
+
+func (a *Appearance) newCrops(f *decode.Frame, dets []detect.Detection) *frameCrops {
+	c := &frameCrops{e: a.E, f: f, dets: dets, err: a.err, cache: map[int][]float32{}}
+	c.boxes = make([]geom.Box, len(dets))
+	for i, d := range dets {
+		c.boxes[i] = d.Box
+	}
+	return c
+}
+
+// ok reports whether the frame can be cropped.
+func (c *frameCrops) ok() bool {
+	return c.err == nil && c.f != nil && c.f.Pix != nil
+}
+
+// Embed returns the embeddings of dets[idx[k]], computing the missing
+// ones in one batch; after an error every entry is nil.
+func (c *frameCrops) Embed(idx []int) [][]float32 {
+	out := make([][]float32, len(idx))
+	if !c.ok() {
+		return out
+	}
+	var boxes []geom.Box
+	var ask []int
+	for _, i := range idx {
+		if _, done := c.cache[i]; !done && !slices.Contains(ask, i) {
+			boxes, ask = append(boxes, c.dets[i].Box), append(ask, i)
+		}
+	}
+	if len(ask) > 0 {
+		embs, err := c.e.Embed(c.f, boxes)
+		if err != nil {
+			c.err = err
+			return out
+		}
+		c.crops += len(ask)
+		for k, i := range ask {
+			c.cache[i] = embs[k]
+		}
+	}
+	for k, i := range idx {
+		out[k] = c.cache[i]
+	}
+	return out
+}
+
+// Clean reports whether detection i is a person whose crop is good enough
+// to describe them (reid.Quality among this frame's detections).
+func (c *frameCrops) Clean(i int) bool {
+	return c.ok() && c.dets[i].Class == detect.Person && reid.Quality(c.boxes[i], c.f.Width, c.f.Height, c.boxes) > 0
 }
 
 // relink gives each new track with an embedding the id of the most
@@ -408,7 +484,7 @@ func (t *appTrack) release() {
 }
 
 // splitSim is the similarity below which a re-found track is taken to be
-// someone else: well under the 0.75 a re-link needs.
+// someone else: the re-link threshold (DefaultAppearance MinSim).
 const splitSim = 0.5
 
 // recheck compares a track ByteTrack found again after losing it with its

@@ -212,3 +212,54 @@ func TestAppearanceSplitsWrongRefind(t *testing.T) {
 		})
 	}
 }
+
+// The tracks carry the box of the detection they matched, unless the
+// Kalman filter's box is asked for.
+func TestAppearanceReportsDetectionBoxes(t *testing.T) {
+	for _, filtered := range []bool{false, true} {
+		tr, err := track.New(track.DefaultConfig(10))
+		require.NoError(t, err)
+		cfg := DefaultAppearance(10)
+		cfg.FilteredBoxes = filtered
+		a := NewAppearance(tr, &colourEmbedder{}, cfg)
+		same := 0
+		for i := 0; i < 10; i++ {
+			// Speeding up, so the filter's estimate lags the detection.
+			f, dets := draw(figure{box: geom.Box{X: 50 + float64(i*i), Y: 100, W: 30, H: 80}, rgb: red})
+			for _, tk := range a.Update(f, dets) {
+				if tk.Box == dets[tk.DetIndex].Box {
+					same++
+				}
+			}
+		}
+		if filtered {
+			require.Less(t, same, 3, "the filter's boxes are not the detections'")
+		} else {
+			require.Equal(t, 10, same)
+		}
+	}
+}
+
+// A frame's crops are embedded once however often the tracker and the
+// galleries ask, in one batch per request.
+func TestFrameCropsEmbedOnce(t *testing.T) {
+	f, dets := draw(stroll(50, 0, red), stroll(300, 0, green), stroll(450, 0, red))
+	e := &colourEmbedder{}
+	a := NewAppearance(nil, e, DefaultAppearance(10))
+	c := a.newCrops(f, dets)
+	first := c.Embed([]int{0, 0, 1})
+	require.Equal(t, 1, e.calls)
+	require.Equal(t, 2, e.crops)
+	require.Equal(t, first[0], first[1])
+	again := c.Embed([]int{1, 2})
+	require.Equal(t, 2, e.calls)
+	require.Equal(t, 3, e.crops, "only the new crop")
+	require.Equal(t, first[2], again[0])
+	require.Equal(t, 3, c.crops)
+	require.True(t, c.Clean(0))
+	// Without pixels nothing is embedded and nothing is clean.
+	c = a.newCrops(&decode.Frame{Width: 640, Height: 360}, dets)
+	require.Equal(t, [][]float32{nil}, c.Embed([]int{0}))
+	require.False(t, c.Clean(0))
+	require.Equal(t, 3, e.crops)
+}

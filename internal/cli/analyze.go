@@ -51,7 +51,9 @@ type analyzeCmd struct {
 	Timeout       time.Duration `help:"Stream connect/read timeout." default:"10s"`
 
 	Track      trackFlags `embed:"" prefix:"track-"`
-	Appearance bool       `help:"Track with appearance: OSNet embeddings of new and visible people let a track that ended or was lost take its id back (see --reid-model)."`
+	Appearance bool       `help:"Track with appearance: OSNet embeddings decide ambiguous matches and let a track that ended or was lost take its id back (see --reid-model)."`
+	AppSim     float32    `name:"appearance-sim" help:"With --appearance: cosine similarity a re-link needs (default 0.5, BoT-SORT's threshold)."`
+	AppKalman  bool       `name:"appearance-kalman-boxes" help:"With --appearance: report the Kalman filter's box, as without it, instead of the matched detection's."`
 	modelFlags
 	reidFlags
 }
@@ -262,7 +264,9 @@ func (a *analyzeCmd) appearance(r *run, tc track.Config, fps float64) error {
 		return err
 	}
 	r.reid = emb
-	r.app = analysis.NewAppearance(t, emb, analysis.DefaultAppearance(fps))
+	cfg := analysis.DefaultAppearance(fps)
+	cfg.MinSim, cfg.FilteredBoxes = a.AppSim, a.AppKalman // zero: the default
+	r.app = analysis.NewAppearance(t, emb, cfg)
 	return nil
 }
 

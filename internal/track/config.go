@@ -43,6 +43,17 @@ type Config struct {
 	// unconfirmed stages (ByteTrack's fuse_score), favouring confident
 	// boxes when several overlap one track.
 	FuseScore bool
+	// AppearanceDist is the largest appearance distance, half the cosine
+	// distance of two embeddings, at which appearance may lower a
+	// first-stage cost (UpdateWith); BoT-SORT's appearance_thresh 0.25.
+	AppearanceDist float64
+	// ProximityIoU is the least box IoU for appearance to count at all,
+	// so that a look-alike far away is never preferred; BoT-SORT's
+	// proximity_thresh 0.5 on 1−IoU.
+	ProximityIoU float64
+	// FeatureMomentum weighs a track's appearance against a new clean
+	// crop in its moving average; BoT-SORT's 0.9.
+	FeatureMomentum float64
 }
 
 // DefaultConfig is ByteTrack's configuration for a source running at fps
@@ -59,6 +70,9 @@ func DefaultConfig(fps float64) Config {
 		BufferSeconds:       1,
 		MinConfirmHits:      2,
 		FuseScore:           true,
+		AppearanceDist:      0.25,
+		ProximityIoU:        0.5,
+		FeatureMomentum:     0.9,
 	}
 }
 
@@ -72,6 +86,9 @@ func (c Config) Validate() error {
 		{"HighThresh", float64(c.HighThresh)},
 		{"LowThresh", float64(c.LowThresh)},
 		{"NewTrackThresh", float64(c.NewTrackThresh)},
+		{"AppearanceDist", c.AppearanceDist},
+		{"ProximityIoU", c.ProximityIoU},
+		{"FeatureMomentum", c.FeatureMomentum},
 	} {
 		if !(s.v >= 0 && s.v <= 1) {
 			return fmt.Errorf("track: %s %v outside [0, 1]", s.name, s.v)

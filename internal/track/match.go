@@ -32,6 +32,7 @@ type pair struct {
 	r, c int
 	root int // connected component, set by clusters
 	cost float64
+	iou  float64 // plain box IoU, before score fusion
 }
 
 // byLeft is a column position keyed by its box's left edge.
@@ -58,7 +59,12 @@ type matcher struct {
 // same class group whose IoU (times the column score when fuse is set) is
 // at least minIoU, minimising the total 1 − IoU. It returns, for each row,
 // its column or -1, and for each column, its row or -1.
-func (m *matcher) match(minIoU float64, fuse bool) (rowTo, colTo []int) {
+//
+// refine, when not nil, may lower the costs of the pairs once they are
+// grouped into connected components (pairs of one component are
+// contiguous and share root) and before any component is solved; the set
+// of pairs, and so the components, stay as they are.
+func (m *matcher) match(minIoU float64, fuse bool, refine func([]pair)) (rowTo, colTo []int) {
 	rowTo = filled(len(m.rows.boxes), -1)
 	colTo = filled(len(m.cols.boxes), -1)
 	m.gatedPairs(1-minIoU, fuse)
@@ -66,6 +72,9 @@ func (m *matcher) match(minIoU float64, fuse bool) (rowTo, colTo []int) {
 		return rowTo, colTo
 	}
 	m.clusters()
+	if refine != nil {
+		refine(m.pairs)
+	}
 	for start := 0; start < len(m.pairs); {
 		end := start + 1
 		for end < len(m.pairs) && m.pairs[end].root == m.pairs[start].root {
@@ -115,12 +124,13 @@ func (m *matcher) scanRow(r int, maxW, maxCost float64, fuse bool) {
 		if m.cols.groups[e.c] != group || cb.X2() <= rb.X || cb.Y >= rb.Y2() || cb.Y2() <= rb.Y {
 			continue
 		}
-		iou := rb.IoU(*cb)
+		raw := rb.IoU(*cb)
+		iou := raw
 		if fuse {
 			iou *= float64(m.cols.scores[e.c])
 		}
 		if cost := 1 - iou; iou > 0 && cost <= maxCost {
-			m.pairs = append(m.pairs, pair{r: r, c: e.c, cost: cost})
+			m.pairs = append(m.pairs, pair{r: r, c: e.c, cost: cost, iou: raw})
 		}
 	}
 }

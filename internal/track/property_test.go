@@ -127,7 +127,7 @@ func TestPropertyClustersMatchDenseSolve(t *testing.T) {
 		}
 		minIoU := rapid.Float64Range(0.05, 1).Draw(t, "iou")
 		fuse := rapid.Bool().Draw(t, "fuse")
-		rowTo, colTo := m.match(minIoU, fuse)
+		rowTo, colTo := m.match(minIoU, fuse, nil)
 		gotN, gotCost := matchingCost(&m, rowTo, colTo, minIoU, fuse, t)
 		wantN, wantCost := matchingCost(&m, assign.Solve(denseCost(&m, fuse), 1-minIoU), nil, minIoU, fuse, t)
 		if gotN != wantN || math.Abs(gotCost-wantCost) > 1e-9 {

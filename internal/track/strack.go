@@ -59,6 +59,10 @@ type strack struct {
 	hits      int
 	start     int // frame the track was born
 	last      int // frame of the latest association
+	// feat is the appearance embedding (an EMA of clean crops), nil
+	// until one is seen; featFrame is the frame it was last updated.
+	feat      []float32
+	featFrame int
 }
 
 // newStrack starts a track from detection i of the current frame.

@@ -25,6 +25,10 @@ type Tracker struct {
 	m            matcher
 	sortBuf      []*strack // scratch for reportSorted
 	ended        []int     // ids retired by the latest Update
+	// app gives embeddings during UpdateWith; embs caches this frame's,
+	// by detection index (a nil entry: asked, none given).
+	app  Appearance
+	embs map[int][]float32
 }
 
 // New builds a tracker, rejecting an invalid configuration.
@@ -44,8 +48,22 @@ func (t *Tracker) Frame() int { return t.frame }
 // detection in dets. Detections with empty or non-finite boxes are
 // ignored. dets is not retained.
 func (t *Tracker) Update(dets []detect.Detection) []Track {
+	return t.UpdateWith(dets, nil)
+}
+
+// UpdateWith is Update with appearance (BoT-SORT style): where the first
+// association stage is ambiguous, a detection that looks like a track
+// (AppearanceDist) and overlaps it (ProximityIoU) costs the lower of the
+// IoU and appearance distances, and clean crops keep each track's
+// appearance current. app is asked only for the detections it needs and
+// is not retained; with a nil app this is Update.
+func (t *Tracker) UpdateWith(dets []detect.Detection, app Appearance) []Track {
 	t.frame++
 	t.ended = t.ended[:0]
+	t.app = app
+	if app != nil {
+		t.embs = map[int][]float32{}
+	}
 	high, low := t.splitDets(dets)
 	pool, unconfirmed := t.predict()
 
@@ -56,6 +74,8 @@ func (t *Tracker) Update(dets []detect.Detection) []Track {
 	t.expireLost()
 	t.rebuild(born)
 	t.removeDuplicates()
+	t.learnAppearance()
+	t.app, t.embs = nil, nil
 	return t.output()
 }
 
@@ -150,7 +170,7 @@ func (t *Tracker) predict() (pool, unconfirmed []*strack) {
 // returns the still-unmatched tracks that were being tracked (lost ones
 // do not get a second chance with weak boxes) and the unused detections.
 func (t *Tracker) associateFirst(pool []*strack, dets []detect.Detection, high []int) (unmatchedTracked []*strack, remainHigh []int) {
-	rowTo, colTo := t.matchTracks(pool, dets, high, t.cfg.MatchIoU, t.cfg.FuseScore)
+	rowTo, colTo := t.matchTracks(pool, dets, high, t.cfg.MatchIoU, t.cfg.FuseScore, t.refineByAppearance(pool, high))
 	for r, c := range rowTo {
 		s := pool[r]
 		switch {
@@ -169,7 +189,7 @@ func (t *Tracker) associateFirst(pool []*strack, dets []detect.Detection, high [
 func (t *Tracker) associateSecond(tracks []*strack, dets []detect.Detection, low []int) {
 	// No score fusion: every candidate is weak by construction, so the
 	// score would only shrink the IoU margin.
-	rowTo, _ := t.matchTracks(tracks, dets, low, t.cfg.SecondMatchIoU, false)
+	rowTo, _ := t.matchTracks(tracks, dets, low, t.cfg.SecondMatchIoU, false, nil)
 	for r, c := range rowTo {
 		if c >= 0 {
 			tracks[r].associate(dets[low[c]], low[c], t.frame)
@@ -183,7 +203,7 @@ func (t *Tracker) associateSecond(tracks []*strack, dets []detect.Detection, low
 // remaining high detections. An unconfirmed track that misses is dropped
 // outright: one unmatched frame is evidence it was a false positive.
 func (t *Tracker) associateUnconfirmed(unconfirmed []*strack, dets []detect.Detection, high []int) (remain []int) {
-	rowTo, colTo := t.matchTracks(unconfirmed, dets, high, t.cfg.UnconfirmedMatchIoU, t.cfg.FuseScore)
+	rowTo, colTo := t.matchTracks(unconfirmed, dets, high, t.cfg.UnconfirmedMatchIoU, t.cfg.FuseScore, nil)
 	for r, c := range rowTo {
 		s := unconfirmed[r]
 		if c < 0 {
@@ -302,13 +322,13 @@ func (t *Tracker) reportSorted(list []*strack) []Track {
 
 // matchTracks runs one association stage between tracks and the
 // detections dets[idx[k]].
-func (t *Tracker) matchTracks(tracks []*strack, dets []detect.Detection, idx []int, minIoU float64, fuse bool) (rowTo, colTo []int) {
+func (t *Tracker) matchTracks(tracks []*strack, dets []detect.Detection, idx []int, minIoU float64, fuse bool, refine func([]pair)) (rowTo, colTo []int) {
 	t.loadSide(&t.m.rows, tracks)
 	t.m.cols.reset()
 	for _, i := range idx {
 		t.m.cols.add(dets[i].Box, dets[i].Class.Group(), dets[i].Score)
 	}
-	return t.m.match(minIoU, fuse)
+	return t.m.match(minIoU, fuse, refine)
 }
 
 func (t *Tracker) loadSide(s *side, tracks []*strack) {
