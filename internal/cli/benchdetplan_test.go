@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -38,4 +39,17 @@ func TestBenchDetplanKeepsEachPassTracks(t *testing.T) {
 			require.Equal(t, 1, r.Frame%2, "%s: frame %d is not on the analysed grid (1, 3, …)", name, r.Frame)
 		}
 	}
+}
+
+// eval traffic scores only wrong-way alerts against the hand labels: with
+// none, every labelled vehicle that crosses both rows is missed.
+func TestEvalTrafficScoresWrongWayAlerts(t *testing.T) {
+	dir := t.TempDir()
+	events := filepath.Join(dir, "alerts.jsonl")
+	require.NoError(t, os.WriteFile(events, []byte(`{"rule":"line_crossing","camera":"highway","start":1,"end":1}`+"\n"), 0o644))
+	code, stdout, stderr := vigil(t, "eval", "traffic", "--labels", "../../testdata/highway/vehicles.csv",
+		"--scene", highwayScene, "--events", events, "--reversed")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "wrong-way alerts 0: recall 0.000 (0 of 27 expected vehicles)")
+
 }

@@ -46,6 +46,7 @@ type evalCmd struct {
 	Anomaly    evalAnomalyCmd    `cmd:"" help:"Learn a camera's baseline from replayed tracks; count anomaly alerts per camera-hour and on other footage."`
 	Motion     evalMotionCmd     `cmd:"" help:"Loop normal footage with its tracks through the motion cue; count its alerts per camera-hour."`
 	Attributes evalAttributesCmd `cmd:"" help:"Accuracy per attribute (clothing colours, carried objects) of the PETS09 identities against testdata/attributes."`
+	Traffic    evalTrafficCmd    `cmd:"" help:"Score wrong-way alerts on the highway against hand-labelled vehicles."`
 	Queue      evalQueueCmd      `cmd:"" help:"Replay each file camera of a config for hours through the analysis chain and the alert protocols; count events and queue items per camera-hour."`
 }
 
