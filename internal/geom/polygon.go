@@ -166,3 +166,13 @@ func foldsBack(a1, a2, b1, b2 Point) bool {
 func finite(p Point) bool {
 	return !math.IsNaN(p.X) && !math.IsNaN(p.Y) && !math.IsInf(p.X, 0) && !math.IsInf(p.Y, 0)
 }
+
+// EdgeDist is the distance from p to the polygon's boundary (0 on it,
+// whether p is inside or outside).
+func (pg Polygon) EdgeDist(p Point) float64 {
+	d := math.Inf(1)
+	for i := range pg {
+		d = min(d, SegmentDist(pg[i], pg[(i+1)%len(pg)], p))
+	}
+	return d
+}

@@ -63,3 +63,14 @@ func (p Point) Norm() float64 { return math.Hypot(p.X, p.Y) }
 
 // Dist is the Euclidean distance between p and q.
 func (p Point) Dist(q Point) float64 { return p.Sub(q).Norm() }
+
+// SegmentDist is the distance from p to the segment a–b.
+func SegmentDist(a, b, p Point) float64 {
+	ab := b.Sub(a)
+	t := 0.0
+	if l2 := ab.Dot(ab); l2 > 0 {
+		t = min(max(p.Sub(a).Dot(ab)/l2, 0), 1)
+	}
+	d := p.Sub(a.Add(ab.Scale(t)))
+	return math.Hypot(d.X, d.Y)
+}

@@ -281,3 +281,27 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A foot point close to a rule's line or zone edge is near the rule; a
+// lane's zone is not (direction and speed do not need every frame).
+func TestNearRule(t *testing.T) {
+	sc, err := Load("../../testdata/scenarios/line-crossing/scene.yaml")
+	require.NoError(t, err)
+	require.True(t, sc.NearRule(geom.Point{X: 490, Y: 400}, 20), "10 px from the gate")
+	require.False(t, sc.NearRule(geom.Point{X: 440, Y: 400}, 20), "60 px away")
+	require.False(t, sc.NearRule(geom.Point{X: 500, Y: 760}, 20), "beyond the gate's end")
+
+	hw, err := Load("../../scenes/cdnet-highway.yaml")
+	require.NoError(t, err)
+	require.False(t, hw.NearRule(geom.Point{X: 0, Y: 220}, 20), "the carriageway's edge: wrong way, speeding and stopping read the path")
+	pets, err := Load("../../scenes/pets09-s2l1.yaml")
+	require.NoError(t, err)
+	var lawn *Zone
+	for _, r := range pets.Rules {
+		if r.Type == Intrusion {
+			lawn = r.Zone
+		}
+	}
+	require.NotNil(t, lawn)
+	require.True(t, pets.NearRule(lawn.Polygon[0], 5), "an intrusion zone's corner")
+}

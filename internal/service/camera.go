@@ -4,6 +4,7 @@ import (
 	"context"
 	"image"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -195,9 +196,10 @@ func (p *processor) decide(in inFrame) detplan.Decision {
 	}
 	st := detplan.State{PTS: f.PTS, Width: f.Width, Height: f.Height, Motion: in.motion, MotionGlobal: in.global}
 	var ms []track.Motion
-	p.withChain(func(c *analysis.Chain) { ms = c.Motions() })
+	var sc *scene.Scene
+	p.withChain(func(c *analysis.Chain) { ms, sc = c.Motions(), c.Scene() })
 	for _, m := range ms {
-		st.Tracks = append(st.Tracks, detplan.Track{Box: m.Box, VX: m.VX, VY: m.VY})
+		st.Tracks = append(st.Tracks, detplan.Track{Box: m.Box, VX: m.VX, VY: m.VY, NearRule: nearRule(sc, m)})
 	}
 	d := p.plan.Decide(st)
 	if d.Mode == detplan.Regions && p.region == nil {
@@ -205,6 +207,17 @@ func (p *processor) decide(in inFrame) detplan.Decision {
 			Reason: d.Reason + "; no region detector"}
 	}
 	return d
+}
+
+// nearRule reports a track whose foot point is within half its height,
+// or two frames of its motion, of a rule's line or entry edge: its next
+// frames are detected, not predicted (scene.NearRule says which rules).
+func nearRule(sc *scene.Scene, m track.Motion) bool {
+	if sc == nil {
+		return false
+	}
+	foot := geom.Point{X: m.Box.X + m.Box.W/2, Y: m.Box.Y + m.Box.H}
+	return sc.NearRule(foot, max(m.Box.H/2, 2*math.Hypot(m.VX, m.VY)))
 }
 
 // prepare fills the job's tensors as its decision says.

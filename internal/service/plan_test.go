@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/detplan"
 	"github.com/vigil-cctv/vigil/internal/geom"
+	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/store/sqlite"
 	"github.com/vigil-cctv/vigil/internal/track"
 )
@@ -146,4 +147,17 @@ func TestPoolPassesCarriedJobsInOrder(t *testing.T) {
 	require.Equal(t, 1, calls)
 	_, _, measured := p.Costs()
 	require.True(t, measured, "the inference timed is the box's measured cost")
+}
+
+// A track whose foot point nears a rule's line within half its height,
+// or two frames of its motion, is near the rule (detected, not carried).
+func TestNearRuleFromTheFootPoint(t *testing.T) {
+	sc, err := scene.Load(filepath.Join(lineCrossing, "scene.yaml")) // the gate: x = 500, y 100–700
+	require.NoError(t, err)
+	box := geom.Box{X: 400, Y: 300, W: 40, H: 100} // foot (420, 400): 80 px from the gate
+	require.False(t, nearRule(sc, track.Motion{Box: box}))
+	require.True(t, nearRule(sc, track.Motion{Box: box, VX: 45}), "two frames at 45 px cover the 80 px")
+	box.X = 440 // foot 40 px from the gate, within half the height
+	require.True(t, nearRule(sc, track.Motion{Box: box}))
+	require.False(t, nearRule(nil, track.Motion{Box: box}), "no scene, no rule")
 }
