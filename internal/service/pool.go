@@ -47,6 +47,9 @@ type Job struct {
 	Decision detplan.Decision
 	// Done receives the result; it must have room (the camera sizes it).
 	Done chan<- Result
+	// Model, when set, infers this job instead of the pool's model (a
+	// replay camera's recorded detections).
+	Model Model
 	// Keep exempts the job from drop-oldest: the camera analyses every
 	// frame (a recorded file), and its own tensor budget bounds the queue.
 	Keep bool
@@ -278,6 +281,9 @@ const regionIoU = 0.6
 // merging the crops' detections as if the whole frame had been seen.
 func (p *Pool) infer(j Job) ([]detect.Detection, error) {
 	f := j.Frame
+	if j.Model != nil {
+		return j.Model.Infer(j.Tensor, f.Width, f.Height)
+	}
 	if len(j.Crops) == 0 || p.Region == nil {
 		return p.model.Infer(j.Tensor, f.Width, f.Height)
 	}

@@ -62,6 +62,11 @@ type Service struct {
 	store   store.Store
 	model   Model
 	pool    *Pool
+	// replays are the replay cameras' recorded detections, by file.
+	replays struct {
+		mu     sync.Mutex
+		byPath map[string]*RecordedModel
+	}
 	broker  *live.Broker[Message]
 	hub     *live.Hub
 	metrics *Metrics
