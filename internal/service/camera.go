@@ -74,8 +74,8 @@ type processor struct {
 	// replay, when set, is the camera's own recorded detections: its
 	// jobs are inferred with it, not with the pool's model.
 	replay Model
-	pool  *Pool
-	sinks Sinks
+	pool   *Pool
+	sinks  Sinks
 	// lossless makes the camera wait for the detector instead of
 	// dropping frames: a recorded file played once, analysed in full.
 	lossless bool
