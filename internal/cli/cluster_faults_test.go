@@ -47,7 +47,7 @@ func TestClusterFaultsCoordinatorNATSPostgres(t *testing.T) {
 	grey := greyFrames(t, failoverFrames, 48, 32)
 	tracks := absPath(t, failoverScenario+"/tracks.txt")
 	scene := absPath(t, failoverScenario+"/scene.yaml")
-	wantPerCamera := scenarioAlerts(t)
+	wantPerCamera := scenarioAlerts(t, float64(failoverFrames-1)/failoverFPS)
 	u, err := url.Parse(c.dsn)
 	require.NoError(t, err)
 	proxy := clustertest.StartProxy(t, u.Host)
@@ -92,20 +92,7 @@ func TestClusterFaultsCoordinatorNATSPostgres(t *testing.T) {
 	})
 	require.Equal(t, stored, alertCount(t, c.db), "nothing reached PostgreSQL through the cut")
 
-	// The coordinator dies; c2 takes over and keeps every assignment.
-	killedAt := c.kill("c1")
-	waitFor(t, "c2 elected coordinator", 2*time.Minute, func() bool { return c.status().Coordinator == "c2" })
-	t.Logf("coordinator c1 killed; c2 elected after %v (leader TTL %v)", time.Since(killedAt).Round(time.Millisecond), faultTTL)
-	added := addCamera(t, c.obs, "rep-added", grey)
-	waitFor(t, "the new coordinator places a camera added after the election", 2*time.Minute, func() bool {
-		a, err := c.obs.Assignments(context.Background())
-		return err == nil && a[added].Node != ""
-	})
-	after, err := c.obs.Assignments(context.Background())
-	require.NoError(t, err)
-	for _, cam := range ids {
-		require.Equal(t, before[cam], after[cam], "camera %s did not move while its node lives", cam)
-	}
+	added := c.requireCoordinatorTakesOver(before, grey)
 
 	// PostgreSQL comes back.
 	proxy.SetDown(false)
@@ -131,6 +118,27 @@ func TestClusterFaultsCoordinatorNATSPostgres(t *testing.T) {
 	c.requireNoDuplicates(total)
 	require.Zero(t, c.status().DeadLetters, "nothing was dead-lettered by the outage")
 	t.Logf("%d alerts over %d cameras, each once (%d published before NATS server n3 went down): %v", total, len(ids), early, tuples(got[ids[0]]))
+}
+
+// requireCoordinatorTakesOver kills the coordinator c1 with -9 and checks
+// that c2 is elected, places a camera added afterwards (returned), and
+// leaves every other assignment as it was (node and revision).
+func (c *procCluster) requireCoordinatorTakesOver(before map[string]cluster.Placed, frames string) string {
+	c.t.Helper()
+	killedAt := c.kill("c1")
+	waitFor(c.t, "c2 elected coordinator", 2*time.Minute, func() bool { return c.status().Coordinator == "c2" })
+	c.t.Logf("coordinator c1 killed; c2 elected after %v (leader TTL %v)", time.Since(killedAt).Round(time.Millisecond), c.ttl)
+	added := addCamera(c.t, c.obs, "rep-added", frames)
+	waitFor(c.t, "the new coordinator places a camera added after the election", 2*time.Minute, func() bool {
+		a, err := c.obs.Assignments(context.Background())
+		return err == nil && a[added].Node != ""
+	})
+	after, err := c.obs.Assignments(context.Background())
+	require.NoError(c.t, err)
+	for cam, p := range before {
+		require.Equal(c.t, p, after[cam], "camera %s did not move while its node lives", cam)
+	}
+	return added
 }
 
 // addCamera configures a replay camera without a scene straight in the
