@@ -124,6 +124,9 @@ func (p *Pool) Costs() (full, crop time.Duration, ok bool) {
 }
 
 func (p *Pool) observe(j Job, d time.Duration) {
+	if j.Model != nil {
+		return // a replay camera's recorded detections cost the model nothing
+	}
 	p.costMu.Lock()
 	defer p.costMu.Unlock()
 	if n := len(j.Crops); n > 0 && p.Region != nil {
