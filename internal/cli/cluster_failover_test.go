@@ -4,10 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
-	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -24,7 +24,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigil-cctv/vigil/internal/cluster"
-	"github.com/vigil-cctv/vigil/internal/cluster/clustertest"
 	"github.com/vigil-cctv/vigil/internal/secrets"
 )
 
@@ -33,99 +32,161 @@ import (
 const (
 	failoverScenario = "../../testdata/scenarios/line-crossing"
 	failoverFrames   = 301 // frames in its tracks.txt
-	failoverCameras  = 6
-	failoverTTL      = 5 * time.Second
 )
 
 // vigilProc is one `vigil serve` process.
 type vigilProc struct {
-	node string
-	cmd  *exec.Cmd
-	addr string
-	log  string
+	node   string
+	cmd    *exec.Cmd
+	addr   string
+	log    string
+	killed bool
 }
+
+// The failover test's cameras: 28 replay cameras and 2 of footage,
+// vtest.avi (PETS09-S2L1, Debian's opencv-doc) from 49 s for 8 s, two
+// people crossing the lawn, through yolov8n and the PETS09 scene.
+const (
+	vtestAVI       = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
+	petsSceneFile  = "../../scenes/pets09-s2l1.yaml"
+	footageSeconds = 8
+	videoFrames    = 80 // footageSeconds at 10 fps
+	replayCameras  = 28
+	// replayFrames is the first 15 s of the replay scenario: its first
+	// three crossings, half the cost of the whole.
+	replayFrames = 151
+	videoCameras = 2
+	failoverFPS  = 10.0
+	// failoverLimit is the issue's bound from the kill to the cameras
+	// running elsewhere.
+	failoverLimit = 15 * time.Second
+	// killTTL is every node's node_ttl and leader_ttl: well within the
+	// 15 s, and long enough that no worker fences itself on a loaded box.
+	killTTL = 8 * time.Second
+	// handoverMinMT is what each of the victim's cameras has learned
+	// before the kill.
+	handoverMinMT = 2 * time.Second
+	finishLimit   = 10 * time.Minute // bounds a hung run only
+)
 
 // TestClusterFailoverServeKill9 runs real `vigil serve` processes: three
 // workers and one api+coordinator node over a 3-server NATS cluster, with
-// PostgreSQL as the store. Six replay cameras (recorded detections
-// through the full analysis chain, each a file played once) are placed on
-// the workers; the worker holding the most cameras is killed with -9
-// while they run. Its cameras must run elsewhere within 15 s, and the
-// alerts in PostgreSQL must be exactly those of the undisturbed cameras,
-// camera for camera, by deterministic key: none lost, none duplicated.
+// PostgreSQL as the store, and 30 cameras: 28 replay cameras (recorded
+// detections through the full analysis chain, each a file played once)
+// and 2 cameras of real footage through yolov8n. The worker running the
+// first footage camera is killed with -9 once it has handed over what its
+// cameras learned. Its cameras must run elsewhere within 15 s, continue
+// learning from the handed-over baselines, and the alerts in PostgreSQL
+// must be exactly those of the undisturbed cameras by deterministic key:
+// none lost, none duplicated.
 func TestClusterFailoverServeKill9(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts four vigil processes and a NATS cluster; run without -short")
-	}
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		t.Skip("ffmpeg not on PATH")
-	}
-	if os.Getenv("VIGIL_TEST_POSTGRES") == "" {
-		t.Setenv("VIGIL_TEST_POSTGRES", "postgres://vigil:vigil@127.0.0.1:5432/vigil?sslmode=disable")
-	}
-	dsn := clustertest.PostgresSchema(t).String()
-	nc := clustertest.Start(t, 3, clustertest.Options{})
-	bin := buildVigil(t)
-	frames := greyFrames(t, failoverFrames, 48, 32) // the recorded boxes stay in the scene's 1000×800 coordinates
-	tracks, err := filepath.Abs(filepath.Join(failoverScenario, "tracks.txt"))
-	require.NoError(t, err)
-	sceneFile, err := filepath.Abs(filepath.Join(failoverScenario, "scene.yaml"))
-	require.NoError(t, err)
+	c := newProcCluster(t, killTTL)
+	video := footage(t)
+	grey := greyFrames(t, replayFrames, 48, 32) // the recorded boxes stay in the scene's 1000×800 coordinates
+	tracks := absPath(t, filepath.Join(failoverScenario, "tracks.txt"))
+	replayScene := absPath(t, filepath.Join(failoverScenario, "scene.yaml"))
+	wantPerCamera := scenarioAlerts(t, float64(replayFrames-1)/failoverFPS)
 
-	expected, err := os.ReadFile(filepath.Join(failoverScenario, "expected.jsonl"))
-	require.NoError(t, err)
-	wantPerCamera := strings.Count(string(expected), "\n") // the rule scenario's alerts
-	require.Positive(t, wantPerCamera)
-
-	obs := observer(t, nc.URLs())
-	workers := map[string]*vigilProc{}
-	for _, n := range []string{"w1", "w2", "w3"} {
-		workers[n] = startVigil(t, bin, n, nodeYAML(t, n, "[worker]", nc.URLs(), tracks, "", ""))
-	}
-	waitFor(t, "three workers' heartbeats", time.Minute, func() bool { return len(liveNodes(t, obs)) == 3 })
-
+	// The footage cameras sort first, so the coordinator places them
+	// first, on two different workers (cluster.Plan).
 	var cams strings.Builder
-	var ids []string
-	for i := range failoverCameras {
-		id := fmt.Sprintf("cam-%02d", i+1)
-		ids = append(ids, id)
-		fmt.Fprintf(&cams, "  - {id: %s, url: %s, loop: false, fps: 10, image_fps: 10, scene: %s, start_time: \"2026-01-05T12:00:00Z\"}\n",
-			id, frames, sceneFile)
+	frames := map[string]int{}
+	var ids, replays []string
+	for i := range videoCameras {
+		id := fmt.Sprintf("cam-v%d", i+1)
+		ids, frames[id] = append(ids, id), videoFrames
+		cams.WriteString(videoCamera(id, video, absPath(t, petsSceneFile)))
 	}
-	startVigil(t, bin, "api", nodeYAML(t, "api", "[api, coordinator]", nc.URLs(), "",
-		fmt.Sprintf("store: {driver: postgres, dsn: %q}\n", dsn), "cameras:\n"+cams.String()))
+	for i := range replayCameras {
+		id := fmt.Sprintf("rep-%02d", i+1)
+		ids, replays, frames[id] = append(ids, id), append(replays, id), replayFrames
+		cams.WriteString(replayCamera(id, grey, replayScene, tracks))
+	}
+	workers := []string{"w1", "w2", "w3"}
+	for _, n := range workers {
+		c.start(n, nodeOpts{roles: "[worker]", detector: "detector: {threads: 1}", anomaly: "anomaly: {save_every: 1s}"})
+	}
+	waitFor(t, "three workers' heartbeats", 2*time.Minute, func() bool { return len(liveNodes(t, c.obs)) == 3 })
+	c.start("api", nodeOpts{roles: "[api, coordinator]", store: fmt.Sprintf("store: {driver: postgres, dsn: %q}", c.dsn), cameras: cams.String()})
+	c.waitPlaced(ids, workers...)
 
-	db := pgConn(t, dsn)
-	waitFor(t, "cameras placed on every worker and the first alert stored", time.Minute, func() bool {
-		st, err := obs.Status(context.Background())
-		require.NoError(t, err)
-		per := map[string]int{}
-		for _, n := range st.Cameras {
-			per[n]++
+	st := c.status()
+	victim := st.Cameras["cam-v1"]
+	require.NotEqual(t, victim, st.Cameras["cam-v2"], "the footage cameras are placed on different workers")
+	moved := c.byNode()[victim]
+	c.waitHandedOver(victim, moved)
+
+	killedAt := c.kill(victim)
+	started := c.waitStarted(victim, moved, killedAt)
+	t.Logf("killed %s (%d cameras: %v); they were started on the others %v after the kill (node TTL %v)",
+		victim, len(moved), moved, started.Round(time.Millisecond), killTTL)
+	require.Less(t, started, failoverLimit, "cameras run elsewhere within 15 s")
+	unheld := c.waitAnalysing(victim, moved, killedAt)
+	for _, cam := range moved {
+		t.Logf("gap: %s analysed no frame for %v after the kill (%.0f frames at %.0f fps: a file camera replays them, a live one loses them)",
+			cam, unheld[cam].Round(time.Millisecond), unheld[cam].Seconds()*failoverFPS, failoverFPS)
+	}
+
+	c.waitFinished(ids, frames, finishLimit, func(got map[string][]clusterAlert) bool {
+		for _, id := range replays {
+			if len(got[id]) < wantPerCamera {
+				return false
+			}
 		}
-		return len(st.Cameras) == failoverCameras && len(per) == 3 && !slices.Contains(slices.Collect(maps.Keys(per)), "") &&
-			alertCount(t, db) > 0
+		return len(got["cam-v2"]) > 0 && len(got["cam-v1"]) == len(got["cam-v2"])
 	})
 
-	// Kill -9 the worker with the most cameras.
-	st, err := obs.Status(context.Background())
-	require.NoError(t, err)
-	per := map[string][]string{}
-	for cam, n := range st.Cameras {
-		per[n] = append(per[n], cam)
-	}
-	victim := ""
-	for _, n := range []string{"w1", "w2", "w3"} {
-		if victim == "" || len(per[n]) > len(per[victim]) {
-			victim = n
+	ref := ""
+	for _, id := range replays {
+		if !slices.Contains(moved, id) {
+			ref = id
+			break
 		}
 	}
-	moved := per[victim]
-	require.NoError(t, workers[victim].cmd.Process.Signal(syscall.SIGKILL))
-	killedAt := time.Now()
-	waitFor(t, "the killed worker's cameras running on the others", time.Minute, func() bool {
-		st, err := obs.Status(context.Background())
-		require.NoError(t, err)
+	c.requireUndisturbedAlerts(replays, ref, wantPerCamera)
+	c.requireBaselinesContinued(moved, frames, ref)
+}
+
+// waitHandedOver waits until each of the victim's cameras has learned
+// handoverMinMT and has a baseline in the handover store, and an alert is
+// stored.
+func (c *procCluster) waitHandedOver(victim string, moved []string) {
+	c.t.Helper()
+	waitFor(c.t, "the victim's cameras learning, their baselines handed over, and an alert stored", finishLimit, func() bool {
+		learned := cameraMetrics(c.procs[victim].addr)
+		for _, cam := range moved {
+			ho, _, err := c.obs.Handover().Load(context.Background(), cam)
+			if learned[cam].baseline.ModelTime < handoverMinMT || err != nil || len(ho.Baseline) == 0 {
+				return false
+			}
+		}
+		return alertCount(c.t, c.db) > 0
+	})
+}
+
+// requireUndisturbedAlerts checks that every replay camera has exactly
+// the undisturbed camera ref's alerts (the scenario's), the moved footage
+// camera cam-v1 exactly cam-v2's, and that each is stored once.
+func (c *procCluster) requireUndisturbedAlerts(replays []string, ref string, wantPerCamera int) {
+	c.t.Helper()
+	got := clusterAlertsByCamera(c.t, c.db)
+	require.Len(c.t, got[ref], wantPerCamera, "the undisturbed camera %s raised the scenario's alerts", ref)
+	for _, id := range replays {
+		requireSameAlerts(c.t, got, id, ref)
+	}
+	requireSameAlerts(c.t, got, "cam-v1", "cam-v2")
+	total := len(replays)*wantPerCamera + videoCameras*len(got["cam-v2"])
+	c.requireNoDuplicates(total)
+	c.t.Logf("%d alerts: %d per replay camera, %d per footage camera (%v)", total, len(got[ref]), len(got["cam-v2"]), tuples(got["cam-v2"]))
+}
+
+// waitStarted waits until every camera the victim held is running on a
+// live worker (leased and started there, as the workers' heartbeats
+// report) and returns how long after the kill.
+func (c *procCluster) waitStarted(victim string, moved []string, killedAt time.Time) time.Duration {
+	c.t.Helper()
+	waitFor(c.t, "the killed worker's cameras running on the others", 2*time.Minute, func() bool {
+		st := c.status()
 		running := 0
 		for _, n := range st.Nodes {
 			if n.Node == victim {
@@ -138,80 +199,108 @@ func TestClusterFailoverServeKill9(t *testing.T) {
 				return false
 			}
 		}
-		return running == failoverCameras
+		return running == len(st.Cameras)
 	})
-	resumed := time.Since(killedAt)
-	t.Logf("killed %s (%d cameras: %v); they ran elsewhere after %v (node TTL %v)", victim, len(moved), moved, resumed.Round(time.Millisecond), failoverTTL)
-	require.Less(t, resumed, 15*time.Second, "cameras run elsewhere within 15 s")
+	return time.Since(killedAt)
+}
 
-	// Every camera has played its whole file on a live worker, and the
-	// api node has written everything the streams hold.
-	waitFor(t, "every camera analysed all its frames and the api caught up", 2*time.Minute, func() bool {
-		st, err := obs.Status(context.Background())
-		require.NoError(t, err)
-		done := map[string]bool{}
-		for n, w := range workers {
-			if n == victim {
+// waitAnalysing waits until each camera the victim held has analysed a
+// frame on another node and returns, per camera, how long after the kill.
+func (c *procCluster) waitAnalysing(victim string, moved []string, killedAt time.Time) map[string]time.Duration {
+	c.t.Helper()
+	unheld := map[string]time.Duration{}
+	waitFor(c.t, "the killed worker's cameras analysing on the others", finishLimit, func() bool {
+		st := c.status()
+		metrics := map[string]map[string]camMetrics{}
+		for _, cam := range moved {
+			n := st.Cameras[cam]
+			if _, done := unheld[cam]; done || n == "" || n == victim {
 				continue
 			}
-			for cam, m := range cameraMetrics(w.addr) {
-				// A camera may have restarted on its node (a worker that
-				// could not store its heartbeat in time stops its cameras
-				// and starts them again): done is stopped at the end of
-				// its input, every frame analysed at least once.
-				if m.detected >= failoverFrames && m.stopped && st.Cameras[cam] == n {
-					done[cam] = true
-				}
+			if metrics[n] == nil {
+				metrics[n] = cameraMetrics(c.procs[n].addr)
+			}
+			if metrics[n][cam].detected > 0 {
+				unheld[cam] = time.Since(killedAt)
 			}
 		}
-		for _, lag := range st.Consumers {
-			if lag.Pending > 0 || lag.AckPending > 0 {
-				return false
-			}
-		}
-		if len(done) < failoverCameras {
-			return false
-		}
-		// The last frame is counted before its results are published:
-		// wait for the scenario's alerts on every camera too.
-		stored := clusterAlertsByCamera(t, db)
-		for _, id := range ids {
-			if len(stored[id]) < wantPerCamera {
-				return false
-			}
-		}
-		return true
+		return len(unheld) == len(moved)
 	})
+	return unheld
+}
 
-	got := clusterAlertsByCamera(t, db)
-	var ref string
-	for _, id := range ids {
-		if !slices.Contains(moved, id) {
-			ref = id
-			break
+// requireBaselinesContinued checks that each moved camera's baseline went
+// on from what the killed node handed over: a file camera replays its
+// file from the first frame on the new node, so a baseline learned from
+// zero would have one pass of model time, and one continued from the
+// handed-over state has more.
+func (c *procCluster) requireBaselinesContinued(moved []string, frames map[string]int, ref string) {
+	c.t.Helper()
+	st := c.status()
+	for _, cam := range moved {
+		// The gauges are set at each save (anomaly.save_every): wait for
+		// the one after the last frame.
+		pass := time.Duration(float64(frames[cam]-1) / failoverFPS * float64(time.Second))
+		var b baselineState
+		waitFor(c.t, cam+"'s baseline beyond one pass of its file, continued from the handed-over one", time.Minute, func() bool {
+			b = cameraMetrics(c.procs[st.Cameras[cam]].addr)[cam].baseline
+			return b.ModelTime > pass
+		})
+		refState := cameraMetrics(c.procs[st.Cameras[ref]].addr)[ref].baseline
+		c.t.Logf("baseline of %s on %s: %v of model time, %d tracks learned (one pass of its file: %v; undisturbed %s: %v, %d tracks)",
+			cam, st.Cameras[cam], b.ModelTime, b.LearnedTracks, pass, ref, refState.ModelTime, refState.LearnedTracks)
+	}
+}
+
+// footage extracts the failover footage as PNG frames (lossless: the
+// detector sees the video's own pixels), skipping without the video or
+// the model.
+func footage(t *testing.T) string {
+	t.Helper()
+	if _, err := os.Stat(vtestAVI); err != nil {
+		t.Skipf("%s missing (Debian package opencv-doc): %v", vtestAVI, err)
+	}
+	home, err := os.UserHomeDir()
+	require.NoError(t, err)
+	if _, err := os.Stat(filepath.Join(home, ".cache/vigil/models/yolov8n.onnx")); err != nil {
+		t.Skipf("yolov8n.onnx missing (scripts/setup.sh): %v", err)
+	}
+	dir := filepath.Join(t.TempDir(), "footage")
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "error", "-ss", "49", "-i", vtestAVI,
+		"-t", strconv.Itoa(footageSeconds), filepath.Join(dir, "f%04d.png")).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	n, err := filepath.Glob(filepath.Join(dir, "*.png"))
+	require.NoError(t, err)
+	require.Len(t, n, videoFrames)
+	return dir
+}
+
+func absPath(t *testing.T, p string) string {
+	t.Helper()
+	a, err := filepath.Abs(p)
+	require.NoError(t, err)
+	return a
+}
+
+// scenarioAlerts is how many alerts the replay scenario raises that end
+// by second until of its stream.
+func scenarioAlerts(t *testing.T, until float64) int {
+	t.Helper()
+	expected, err := os.ReadFile(filepath.Join(failoverScenario, "expected.jsonl"))
+	require.NoError(t, err)
+	n := 0
+	for line := range strings.Lines(string(expected)) {
+		var a struct {
+			End float64 `json:"end"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &a))
+		if a.End <= until {
+			n++
 		}
 	}
-	require.Len(t, got[ref], wantPerCamera, "the undisturbed camera %s raised the scenario's alerts", ref)
-	total := 0
-	for _, id := range ids {
-		var want []string
-		for _, a := range got[ref] {
-			want = append(want, cluster.EventKey(id, a.rule, a.name, a.track, a.start))
-		}
-		var keys []string
-		for _, a := range got[id] {
-			keys = append(keys, a.key)
-		}
-		slices.Sort(want)
-		slices.Sort(keys)
-		require.Equal(t, want, keys, "camera %s (moved: %v) has exactly the undisturbed alerts", id, slices.Contains(moved, id))
-		total += len(keys)
-	}
-	var n, distinct int
-	require.NoError(t, db.QueryRow(context.Background(), `SELECT count(*), count(DISTINCT coalesce(msg_id, event_key)) FROM alerts`).Scan(&n, &distinct))
-	require.Equal(t, total, n, "none lost, none duplicated")
-	require.Equal(t, n, distinct)
-	t.Logf("%d alerts (%d per camera) over %d cameras", n, len(got[ref]), failoverCameras)
+	require.Positive(t, n)
+	return n
 }
 
 // buildVigil builds the vigil binary once for the test.
@@ -241,38 +330,6 @@ func greyFrames(t *testing.T, n, w, h int) string {
 		require.NoError(t, os.Link(first, filepath.Join(dir, fmt.Sprintf("f%04d.png", i))))
 	}
 	return dir
-}
-
-// nodeYAML is a cluster node's config.
-func nodeYAML(t *testing.T, node, roles string, urls []string, recorded, store, cameras string) string {
-	t.Helper()
-	dir := t.TempDir()
-	addr := freeAddr(t)
-	var quoted []string
-	for _, u := range urls {
-		quoted = append(quoted, strconv.Quote(u))
-	}
-	det := ""
-	if recorded != "" {
-		det = fmt.Sprintf("detector: {recorded: %s}\n", recorded)
-	}
-	cfg := fmt.Sprintf(`version: 1
-listen: %s
-data_dir: %s
-auth: {disabled: true}
-anomaly: {disabled: true}
-%s%scluster:
-  node: %s
-  roles: %s
-  replicas: 3
-  node_ttl: %s
-  leader_ttl: %s
-  capacity_fps: 100
-  nats: {urls: [%s]}
-%s`, addr, dir, det, store, node, roles, failoverTTL, failoverTTL, strings.Join(quoted, ", "), cameras)
-	path := filepath.Join(dir, "vigil.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
-	return path
 }
 
 // startVigil starts `vigil serve`; its output goes to a log shown when
@@ -315,12 +372,12 @@ func tail(s string, n int) string {
 }
 
 // observer is a read-only handle on the cluster's buckets for status.
-func observer(t *testing.T, urls []string) *cluster.Cluster {
+func observer(t *testing.T, urls []string, ttl time.Duration) *cluster.Cluster {
 	t.Helper()
 	conn, err := cluster.Connect(context.Background(), cluster.NATSOptions{URLs: urls})
 	require.NoError(t, err)
 	t.Cleanup(conn.Close)
-	c, err := cluster.Open(context.Background(), conn, cluster.Options{Node: "test-observer", Replicas: 3, NodeTTL: failoverTTL, LeaderTTL: failoverTTL})
+	c, err := cluster.Open(context.Background(), conn, cluster.Options{Node: "test-observer", Replicas: 3, NodeTTL: ttl, LeaderTTL: ttl})
 	require.NoError(t, err)
 	return c
 }
@@ -399,11 +456,14 @@ func clusterAlertsByCamera(t *testing.T, db *pgx.Conn) map[string][]clusterAlert
 var (
 	framesMetric  = regexp.MustCompile(`^vigil_frames_total\{camera="([^"]+)",stage="detected"\} (\d+)`)
 	stoppedMetric = regexp.MustCompile(`^vigil_camera_state\{camera="([^"]+)",state="stopped"\} 1$`)
+	modelMetric   = regexp.MustCompile(`^vigil_baseline_model_seconds\{camera="([^"]+)"\} (\S+)$`)
+	learnedMetric = regexp.MustCompile(`^vigil_baseline_learned_tracks\{camera="([^"]+)"\} (\S+)$`)
 )
 
 type camMetrics struct {
 	detected int
 	stopped  bool
+	baseline baselineState // as of the last save; zero before one
 }
 
 // cameraMetrics reads a worker's detected-frame counters and which of its
@@ -426,6 +486,18 @@ func cameraMetrics(addr string) map[string]camMetrics {
 		if m := stoppedMetric.FindStringSubmatch(sc.Text()); m != nil {
 			c := out[m[1]]
 			c.stopped = true
+			out[m[1]] = c
+		}
+		if m := modelMetric.FindStringSubmatch(sc.Text()); m != nil {
+			c := out[m[1]]
+			v, _ := strconv.ParseFloat(m[2], 64)
+			c.baseline.ModelTime = time.Duration(v * float64(time.Second))
+			out[m[1]] = c
+		}
+		if m := learnedMetric.FindStringSubmatch(sc.Text()); m != nil {
+			c := out[m[1]]
+			v, _ := strconv.ParseFloat(m[2], 64)
+			c.baseline.LearnedTracks = int64(v)
 			out[m[1]] = c
 		}
 	}

@@ -40,6 +40,9 @@ func TestFailoverCoordinatorDeathKeepsAssignments(t *testing.T) {
 	r.waitFor(t, "cameras placed", allRunningOnce(r, cams))
 	require.Equal(t, "coord-1", leaderOf(t, workers[0].c))
 	before := assignRevisions(t, workers[0].c)
+	read, err := workers[1].c.Assignments(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, before, read, "Assignments reads what the coordinator placed")
 
 	// A second candidate waits while the first holds the lease.
 	c2 := startNode(t, cl, r, nodeSpec{"coord-2", []string{RoleCoordinator}, 0, 1})

@@ -2,8 +2,6 @@ package cluster
 
 import (
 	"context"
-	"io"
-	"net"
 	"sync"
 	"testing"
 
@@ -13,74 +11,13 @@ import (
 	"github.com/vigil-cctv/vigil/internal/store/postgres"
 )
 
-// pgProxy relays TCP to PostgreSQL and can cut every connection and
-// refuse new ones: PostgreSQL unavailable, as the api node sees it.
-type pgProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	down   bool
-	conns  []net.Conn
-	wg     sync.WaitGroup
-}
-
-func startProxy(t *testing.T, target string) *pgProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &pgProxy{ln: ln, target: target}
-	p.wg.Add(1)
-	go p.accept()
-	t.Cleanup(func() { ln.Close(); p.setDown(true); p.wg.Wait() })
-	return p
-}
-
-func (p *pgProxy) accept() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		if p.down {
-			p.mu.Unlock()
-			c.Close()
-			continue
-		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			p.mu.Unlock()
-			c.Close()
-			continue
-		}
-		p.conns = append(p.conns, c, up)
-		p.mu.Unlock()
-		p.wg.Add(2)
-		go func() { defer p.wg.Done(); _, _ = io.Copy(up, c); up.Close() }()
-		go func() { defer p.wg.Done(); _, _ = io.Copy(c, up); c.Close() }()
-	}
-}
-
-// setDown cuts (true) or restores (false) the path to PostgreSQL.
-func (p *pgProxy) setDown(down bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = down
-	if down {
-		for _, c := range p.conns {
-			c.Close()
-		}
-		p.conns = nil
-	}
-}
-
 // freshPostgres makes an empty schema and returns a DSN for it through a
 // proxy the test controls.
-func freshPostgres(t *testing.T) (dsn string, proxy *pgProxy) {
+func freshPostgres(t *testing.T) (dsn string, proxy *clustertest.Proxy) {
 	t.Helper()
 	u := clustertest.PostgresSchema(t)
-	proxy = startProxy(t, u.Host)
-	u.Host = proxy.ln.Addr().String()
+	proxy = clustertest.StartProxy(t, u.Host)
+	u.Host = proxy.Addr()
 	return u.String(), proxy
 }
 
@@ -102,7 +39,7 @@ func TestFailoverPostgresDownEventsLandAfterwards(t *testing.T) {
 	}
 	cw.waitWrites(t, 10)
 
-	proxy.setDown(true) // PostgreSQL goes away, connections drop
+	proxy.SetDown(true) // PostgreSQL goes away, connections drop
 	for i := 10; i < 30; i++ {
 		require.NoError(t, worker.Publisher().Event(ctx, l, alertFor("cam-pg", i)))
 	}
@@ -115,7 +52,7 @@ func TestFailoverPostgresDownEventsLandAfterwards(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, st.DeadLetters)
 
-	proxy.setDown(false)
+	proxy.SetDown(false)
 	cw.waitWrites(t, 20)
 	var n, distinct int
 	require.NoError(t, s.R.QueryRow(`SELECT count(*), count(DISTINCT msg_id) FROM alerts`).Scan(&n, &distinct))

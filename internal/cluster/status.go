@@ -183,3 +183,30 @@ func (st Status) SortedNodes() []string {
 	slices.Sort(out)
 	return out
 }
+
+// Assignments reads every camera's assignment with the KV revision it was
+// written at: a camera that moved, or whose assignment was written again,
+// has a new revision.
+func (c *Cluster) Assignments(ctx context.Context) (map[string]Placed, error) {
+	w, err := c.assign.WatchAll(ctx, jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, fmt.Errorf("cluster: assignments: %w", err)
+	}
+	defer func() { _ = w.Stop() }()
+	out := map[string]Placed{}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case e, ok := <-w.Updates():
+			if !ok || e == nil {
+				return out, nil
+			}
+			var a Assignment
+			if err := json.Unmarshal(e.Value(), &a); err != nil {
+				return nil, fmt.Errorf("cluster: assignment of %s: %w", e.Key(), err)
+			}
+			out[e.Key()] = Placed{Node: a.Node, Rev: e.Revision()}
+		}
+	}
+}

@@ -122,6 +122,11 @@ type Camera struct {
 	// (RFC 3339): the camera clock that rule schedules and hour-of-week
 	// learning read. Without it a file camera's clock starts when it does.
 	StartTime string `yaml:"start_time"`
+	// Recorded, when set, makes this a replay camera: its frames get the
+	// file's recorded detections (as detector.recorded does for every
+	// camera) while the node's model detects its other cameras. Files
+	// only: a replay camera's frame n is the file's frame n.
+	Recorded string `yaml:"recorded"`
 }
 
 // Epoch is the parsed StartTime (zero when unset).
@@ -419,6 +424,9 @@ func (cam Camera) validate(p string, seen map[string]bool) []fieldError {
 	}
 	if _, err := detect.ParseClassSet(cam.Classes); err != nil {
 		add(".classes", "%v", err)
+	}
+	if cam.Recorded != "" && strings.Contains(cam.URL, "://") {
+		add(".recorded", "is for recorded files; a stream's frames have no recorded detections")
 	}
 	if cam.StartTime != "" {
 		if _, err := time.Parse(time.RFC3339, cam.StartTime); err != nil {

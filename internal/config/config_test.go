@@ -46,6 +46,7 @@ func TestParseErrorsNameLineColumnAndField(t *testing.T) {
 		{"bad listen", "version: 1\nlisten: nowhere\n", "v.yaml:2:9: listen: want host:port"},
 		{"duplicate id", "version: 1\ncameras:\n  - {id: a, url: /x}\n  - {id: a, url: /y}\n", "v.yaml:4:10: cameras[1].id: duplicate camera id"},
 		{"bad scheme", "version: 1\ncameras:\n  - id: a\n    url: ftp://u:pw@h/x\n", "v.yaml:4:10: cameras[0].url: unsupported URL ftp://u:xxxxx@h/x"},
+		{"recorded stream", "version: 1\ncameras:\n  - {id: a, url: 'rtsp://h/x', recorded: /t.txt}\n", "cameras[0].recorded: is for recorded files"},
 		{"bad class", "version: 1\ncameras:\n  - {id: a, url: /x, classes: dragons}\n", `cameras[0].classes: unknown class "dragons"`},
 		{"bad duration", "version: 1\nmedia: {max_age: soon}\n", "invalid duration"},
 		{"wrong type", "version: one\n", "v.yaml:1:10:"},

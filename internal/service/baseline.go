@@ -48,10 +48,17 @@ func motionKey(camera string) string { return camera + "/motion" }
 func (s *Service) saveBaseline(ctx context.Context, p *processor, force bool) {
 	var base, mot []byte
 	var berr, merr error
+	var st baseline.State
+	var serr error
 	p.withChain(func(c *analysis.Chain) {
 		base, berr = c.SaveBaseline(force)
 		mot, merr = c.SaveMotion()
+		st, serr = c.BaselineState()
 	})
+	if serr == nil {
+		s.metrics.BaselineTime.WithLabelValues(p.id).Set(st.ModelTime.Seconds())
+		s.metrics.BaselineTracks.WithLabelValues(p.id).Set(float64(st.LearnedTracks))
+	}
 	if merr == nil && mot != nil {
 		merr = s.store.PutBaseline(ctx, motionKey(p.id), mot)
 	}

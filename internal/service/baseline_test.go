@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"image/png"
+	"io"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
@@ -46,6 +48,16 @@ func TestBaselineLearnsPersistsAndDraws(t *testing.T) {
 		learned = v
 		return code == http.StatusOK && v.LearnedTracks >= 3
 	}, hangTimeout, 500*time.Millisecond, "the camera learns finished tracks")
+	require.Eventually(t, func() bool {
+		r, err := http.Get(base + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer r.Body.Close()
+		body, _ := io.ReadAll(r.Body)
+		return regexp.MustCompile(`(?m)^vigil_baseline_learned_tracks\{camera="plaza"\} [1-9]`).Match(body) &&
+			regexp.MustCompile(`(?m)^vigil_baseline_model_seconds\{camera="plaza"\} [0-9.e+]+$`).Match(body)
+	}, hangTimeout, 500*time.Millisecond, "the saved baseline's figures are metrics")
 
 	r, err := http.Get(base + "/api/v1/cameras/plaza/baseline/heatmap.png?kind=occupancy&class=person")
 	require.NoError(t, err)

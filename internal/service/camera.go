@@ -72,8 +72,11 @@ const countsEvery = 10 * time.Second
 type processor struct {
 	id    string
 	model Model
-	pool  *Pool
-	sinks Sinks
+	// replay, when set, is the camera's own recorded detections: its
+	// jobs are inferred with it, not with the pool's model.
+	replay Model
+	pool   *Pool
+	sinks  Sinks
 	// lossless makes the camera wait for the detector instead of
 	// dropping frames: a recorded file played once, analysed in full.
 	lossless bool
@@ -174,7 +177,7 @@ func (p *processor) feed(ctx context.Context, frames <-chan inFrame) {
 			p.sinks.Metrics.Frames.WithLabelValues(p.id, "dropped").Inc()
 			continue
 		}
-		j := Job{Frame: f, Tensor: t, Done: p.results, Keep: p.lossless, Decision: p.decide(in)}
+		j := Job{Frame: f, Tensor: t, Model: p.replay, Done: p.results, Keep: p.lossless, Decision: p.decide(in)}
 		if err := p.prepare(&j); err != nil {
 			p.release(j)
 			p.sinks.Log.Warn("frame rejected", "camera", p.id, "err", err)

@@ -66,7 +66,12 @@ func (s *Service) Apply(_ context.Context, c store.Camera) error {
 	if err != nil {
 		return err
 	}
-	proc := newProcessor(c.ID, chain, s.model, s.pool, fps, s.lossless(c), s.sinks())
+	model, replay, err := s.cameraModel(c)
+	if err != nil {
+		return err
+	}
+	proc := newProcessor(c.ID, chain, model, s.pool, fps, s.lossless(c), s.sinks())
+	proc.replay = replay
 	if proc.clips != nil && (c.Kind == "rtsp" || c.Kind == "onvif") {
 		proc.useSegRing() // clips by stream copy, not re-encoding
 	}
@@ -98,7 +103,32 @@ func (s *Service) lossless(c store.Camera) bool {
 // A file analysed in full is detected whole on every frame, like `vigil
 // analyze`.
 func (s *Service) planned(c store.Camera) bool {
-	return !s.cfg.Detector.EveryFrame && !s.lossless(c)
+	cc := s.configured(c.ID)
+	return !s.cfg.Detector.EveryFrame && !s.lossless(c) && (cc == nil || cc.Recorded == "")
+}
+
+// cameraModel is what detects a camera's frames: the node's model, or a
+// replay camera's recorded detections (returned as replay too), read once
+// per file.
+func (s *Service) cameraModel(c store.Camera) (model, replay Model, err error) {
+	cc := s.configured(c.ID)
+	if cc == nil || cc.Recorded == "" {
+		return s.model, nil, nil
+	}
+	s.replays.mu.Lock()
+	defer s.replays.mu.Unlock()
+	if m := s.replays.byPath[cc.Recorded]; m != nil {
+		return m, m, nil
+	}
+	m, err := NewRecordedModel(cc.Recorded)
+	if err != nil {
+		return nil, nil, fmt.Errorf("camera %s: recorded detections: %w", c.ID, err)
+	}
+	if s.replays.byPath == nil {
+		s.replays.byPath = map[string]*RecordedModel{}
+	}
+	s.replays.byPath[cc.Recorded] = m
+	return m, m, nil
 }
 
 // planConfig is the detection plan's configuration: crops of the region

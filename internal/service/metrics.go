@@ -23,6 +23,11 @@ type Metrics struct {
 	// AlertLatency is from a frame's arrival to its alert being published
 	// on the event stream.
 	AlertLatency *prometheus.HistogramVec // camera
+	// BaselineTime and BaselineTracks are what a camera's baseline has
+	// learned, as of its last save: model time and tracks. They go on
+	// from the handed-over figures when a camera moves to another node.
+	BaselineTime   *prometheus.GaugeVec // camera
+	BaselineTracks *prometheus.GaugeVec // camera
 }
 
 // NewMetrics registers the series on a fresh registry (no globals).
@@ -54,8 +59,13 @@ func NewMetrics() *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.01, 1.5, 16)}, []string{"camera"}),
 		Reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigil_camera_reconnects_total",
 			Help: "Times a camera's source was restarted."}, []string{"camera"}),
+		BaselineTime: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vigil_baseline_model_seconds",
+			Help: "Stream time a camera's baseline has observed, as of its last save (it continues from the handed-over baseline when the camera moves)."}, []string{"camera"}),
+		BaselineTracks: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vigil_baseline_learned_tracks",
+			Help: "Tracks a camera's baseline has learned, as of its last save."}, []string{"camera"}),
 	}
 	m.Registry.MustRegister(m.Frames, m.Decisions, m.Regions, m.Inference, m.Latency, m.QueueDepth, m.Alerts, m.Suppressed, m.State, m.Reconnects, m.AlertLatency,
+		m.BaselineTime, m.BaselineTracks,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

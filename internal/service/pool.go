@@ -49,6 +49,9 @@ type Job struct {
 	Decision detplan.Decision
 	// Done receives the result; it must have room (the camera sizes it).
 	Done chan<- Result
+	// Model, when set, infers this job instead of the pool's model (a
+	// replay camera's recorded detections).
+	Model Model
 	// Keep exempts the job from drop-oldest: the camera analyses every
 	// frame (a recorded file), and its own tensor budget bounds the queue.
 	Keep bool
@@ -166,6 +169,9 @@ func regionSide(r RegionModel) int {
 }
 
 func (p *Pool) observe(j Job, d time.Duration) {
+	if j.Model != nil {
+		return // a replay camera's recorded detections cost the model nothing
+	}
 	p.costMu.Lock()
 	defer p.costMu.Unlock()
 	if n := len(j.Crops); n > 0 && p.Region != nil {
@@ -323,6 +329,9 @@ const regionIoU = 0.6
 // merging the crops' detections as if the whole frame had been seen.
 func (p *Pool) infer(j Job) ([]detect.Detection, error) {
 	f := j.Frame
+	if j.Model != nil {
+		return j.Model.Infer(j.Tensor, f.Width, f.Height)
+	}
 	if len(j.Crops) == 0 || p.Region == nil {
 		return p.model.Infer(j.Tensor, f.Width, f.Height)
 	}

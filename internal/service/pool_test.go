@@ -155,3 +155,32 @@ func TestCalibrateMeasuresBeforeAnyCamera(t *testing.T) {
 	require.NoError(t, q.Calibrate(2, 300, 200))
 	require.Empty(t, crops)
 }
+
+// A job with its own model (a replay camera's recorded detections) is
+// inferred with it, and only the pool's model counts toward the measured
+// inference cost.
+func TestPoolJobModel(t *testing.T) {
+	rec, err := NewRecordedModel(lineCrossing + "/tracks.txt")
+	require.NoError(t, err)
+	p := NewPool(slowModel{d: time.Millisecond}, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go p.Run(ctx)
+	done := make(chan Result, 2)
+	tensor := rec.NewInput()
+	frame := &decode.Frame{Index: 40, Width: 1000, Height: 800}
+	require.NoError(t, rec.Prepare(tensor, frame))
+	p.Submit("replay", Job{Frame: frame, Tensor: tensor, Model: rec, Done: done, Keep: true})
+	r := <-done
+	require.NoError(t, r.Err)
+	require.NotEmpty(t, r.Detections, "the recorded detections of frame 41")
+	_, _, ok := p.Costs()
+	require.False(t, ok, "a replay job costs the model nothing")
+
+	p.Submit("live", Job{Frame: &decode.Frame{}, Tensor: make([]float32, 1), Done: done})
+	r = <-done
+	require.NoError(t, r.Err)
+	full, _, ok := p.Costs()
+	require.True(t, ok)
+	require.Positive(t, full)
+}

@@ -58,11 +58,16 @@ import (
 
 // Service owns every running part of `vigil serve`.
 type Service struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	store   store.Store
-	model   Model
-	pool    *Pool
+	cfg   *config.Config
+	log   *slog.Logger
+	store store.Store
+	model Model
+	pool  *Pool
+	// replays are the replay cameras' recorded detections, by file.
+	replays struct {
+		mu     sync.Mutex
+		byPath map[string]*RecordedModel
+	}
 	broker  *live.Broker[Message]
 	hub     *live.Hub
 	metrics *Metrics
