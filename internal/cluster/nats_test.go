@@ -67,3 +67,40 @@ func TestFailoverNATSServerDownNothingLost(t *testing.T) {
 		require.Equal(t, 1, c, k)
 	}
 }
+
+// A node configured with other TTLs than the running cluster's takes the
+// cluster's (changing the shared buckets under live nodes would expire
+// their heartbeats early); with no other node live, its own are written.
+func TestClusterNodeAdoptsTheRunningClusterTTLs(t *testing.T) {
+	cl := clustertest.Start(t, 1, clustertest.Options{})
+	ctx := context.Background()
+	open := func(node string, ttl time.Duration) *Cluster {
+		nc, err := Connect(ctx, NATSOptions{URLs: cl.URLs()})
+		require.NoError(t, err)
+		t.Cleanup(nc.Close)
+		c, err := Open(ctx, nc, Options{Node: node, Replicas: 1, NodeTTL: ttl, LeaderTTL: ttl, Log: testLog(t, node)})
+		require.NoError(t, err)
+		return c
+	}
+	bucketTTL := func(c *Cluster) time.Duration {
+		st, err := c.nodes.Status(ctx)
+		require.NoError(t, err)
+		return st.TTL()
+	}
+	a := open("a", 3*time.Second)
+	hctx, stopBeat := context.WithCancel(ctx)
+	beat := make(chan error, 1)
+	go func() { beat <- a.RunHeartbeat(hctx, HeartbeatOptions{Roles: []string{RoleWorker}}) }()
+	require.Eventually(t, func() bool { _, err := a.nodes.Get(ctx, "a"); return err == nil }, time.Minute, 20*time.Millisecond)
+
+	b := open("b", 9*time.Second)
+	require.Equal(t, 3*time.Second, b.opts.NodeTTL, "b runs with the cluster's node_ttl")
+	require.Equal(t, 3*time.Second, b.opts.LeaderTTL)
+	require.Equal(t, 3*time.Second, bucketTTL(b), "the bucket is unchanged")
+
+	stopBeat() // a leaves: its heartbeat is deleted
+	require.NoError(t, <-beat)
+	c := open("c", 9*time.Second)
+	require.Equal(t, 9*time.Second, c.opts.NodeTTL)
+	require.Equal(t, 9*time.Second, bucketTTL(c), "nobody live: the new value is written")
+}

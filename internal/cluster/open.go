@@ -115,7 +115,48 @@ func Open(ctx context.Context, nc *nats.Conn, o Options) (*Cluster, error) {
 // Node is this node's name.
 func (c *Cluster) Node() string { return c.opts.Node }
 
+// adoptTTLs makes the TTLs of the live cluster this node's: node_ttl
+// and leader_ttl are properties of the shared buckets, and opening them
+// with other values would change them under the nodes already running
+// (their heartbeats would then expire early, and cameras bounce). While
+// another node is live the buckets' values win, with a warning; with none
+// live, this node's values are written.
+func (c *Cluster) adoptTTLs(ctx context.Context) {
+	nodes, err := c.JS.KeyValue(ctx, BucketNodes)
+	if err != nil || !c.othersLive(ctx, nodes) {
+		return // a new cluster, or nobody to disturb
+	}
+	adopt := func(kv jetstream.KeyValue, setting string, ttl *time.Duration) {
+		st, err := kv.Status(ctx)
+		if err != nil || st.TTL() <= 0 || st.TTL() == *ttl {
+			return
+		}
+		c.opts.Log.Warn("cluster: "+setting+" differs from the running cluster's; using the cluster's (every node must use the same)",
+			"configured", *ttl, "cluster", st.TTL())
+		*ttl = st.TTL()
+	}
+	adopt(nodes, "node_ttl", &c.opts.NodeTTL)
+	if leader, err := c.JS.KeyValue(ctx, BucketLeader); err == nil {
+		adopt(leader, "leader_ttl", &c.opts.LeaderTTL)
+	}
+}
+
+// othersLive reports a heartbeat of another node in the bucket.
+func (c *Cluster) othersLive(ctx context.Context, nodes jetstream.KeyValue) bool {
+	keys, err := nodes.ListKeys(ctx)
+	if err != nil {
+		return false
+	}
+	defer func() { _ = keys.Stop() }()
+	live := false
+	for k := range keys.Keys() {
+		live = live || k != c.opts.Node
+	}
+	return live
+}
+
 func (c *Cluster) ensure(ctx context.Context) error {
+	c.adoptTTLs(ctx)
 	st, r := jetstream.FileStorage, c.opts.Replicas
 	kv := func(dst *jetstream.KeyValue, cfg jetstream.KeyValueConfig) error {
 		cfg.Storage, cfg.Replicas = st, r
