@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-cctv/vigil/internal/cluster"
 )
 
 // scaleFigures are one window's measurements.
@@ -44,8 +46,7 @@ type procFigures struct {
 // measure samples everything over the window.
 func (r *scaleRun) measure(t *testing.T, window time.Duration) scaleFigures {
 	ctx := context.Background()
-	st0, err := r.obs.Status(ctx)
-	require.NoError(t, err)
+	st0 := r.status(t)
 	frames0 := r.frames()
 	cpu0 := r.cpu()
 	r.sse.reset()
@@ -62,8 +63,7 @@ func (r *scaleRun) measure(t *testing.T, window time.Duration) scaleFigures {
 	f.window = end.Sub(start)
 	f.sseLatency = r.sse.latencies()
 	f.procs = r.procFigures(cpu0, f.window)
-	st1, err := r.obs.Status(ctx)
-	require.NoError(t, err)
+	st1 := r.status(t)
 	f.workerFPS, f.moved = keptFPS(frames0, r.frames(), st0.Cameras, st1.Cameras, f.window)
 	for _, node := range st1.Cameras {
 		if node == "" {
@@ -76,13 +76,24 @@ func (r *scaleRun) measure(t *testing.T, window time.Duration) scaleFigures {
 
 // lag sums pending and unacknowledged messages over the api consumers.
 func (r *scaleRun) lag(t *testing.T) uint64 {
-	st, err := r.obs.Status(context.Background())
-	require.NoError(t, err)
+	st := r.status(t)
 	var lag uint64
 	for _, c := range st.Consumers {
 		lag += c.Pending + uint64(max(c.AckPending, 0))
 	}
 	return lag
+}
+
+// status reads the cluster status, retried: on a busy box a JetStream
+// call may exceed its timeout.
+func (r *scaleRun) status(t *testing.T) cluster.Status {
+	var st cluster.Status
+	retry(t, "cluster status", func(ctx context.Context) error {
+		var err error
+		st, err = r.obs.Status(ctx)
+		return err
+	})
+	return st
 }
 
 // rowLatencies reads the alerts inserted in [start, end) and their delay
@@ -192,6 +203,7 @@ func (r *scaleRun) procFigures(cpu0 procCPU, window time.Duration) []procFigures
 type procInfo struct {
 	ppid   int
 	cpu    float64 // user + system seconds
+	reaped float64 // user + system seconds of its children that ended
 	rssMiB float64
 	n      int
 }
@@ -206,16 +218,19 @@ func procStat(pid int) procInfo {
 		return procInfo{}
 	}
 	// Fields after the command name, which may hold spaces: state, ppid,
-	// ... utime is the 14th field of the line, stime the 15th.
+	// ... utime is the 14th field of the line, stime the 15th, cutime and
+	// cstime (children waited for) the 16th and 17th.
 	s := string(raw)
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
+	if len(f) < 15 {
 		return procInfo{}
 	}
 	ppid, _ := strconv.Atoi(f[1])
 	ut, _ := strconv.ParseFloat(f[11], 64)
 	st, _ := strconv.ParseFloat(f[12], 64)
-	return procInfo{ppid: ppid, cpu: (ut + st) / clockTicks, rssMiB: vmRSS(pid), n: 1}
+	cut, _ := strconv.ParseFloat(f[13], 64)
+	cst, _ := strconv.ParseFloat(f[14], 64)
+	return procInfo{ppid: ppid, cpu: (ut + st) / clockTicks, reaped: (cut + cst) / clockTicks, rssMiB: vmRSS(pid), n: 1}
 }
 
 func vmRSS(pid int) float64 {
@@ -241,25 +256,33 @@ func ffmpegOf(pid int) procInfo {
 	return childStats(pid)
 }
 
-// childStats sums the live children of pid (a worker's ffmpeg decoders).
+// childStats sums the children of pid (a worker's ffmpeg decoders and
+// clip encoders): CPU of those alive and of those that ended, RSS and
+// count of those alive.
 func childStats(pid int) procInfo {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return procInfo{}
-	}
-	var sum procInfo
-	for _, e := range ents {
-		child, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if p := procStat(child); p.ppid == pid {
-			sum.cpu += p.cpu
-			sum.rssMiB += p.rssMiB
-			sum.n++
-		}
+	sum := procInfo{cpu: procStat(pid).reaped}
+	for _, child := range childPIDs(pid) {
+		p := procStat(child)
+		sum.cpu += p.cpu
+		sum.rssMiB += p.rssMiB
+		sum.n++
 	}
 	return sum
+}
+
+// childPIDs lists the live children of pid.
+func childPIDs(pid int) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, e := range ents {
+		if child, err := strconv.Atoi(e.Name()); err == nil && procStat(child).ppid == pid {
+			out = append(out, child)
+		}
+	}
+	return out
 }
 
 // sseWatch reads the api node's event stream and notes, per alert, the
