@@ -39,15 +39,16 @@ const (
 // three workers and one api+coordinator node (PostgreSQL store, auth on),
 // over an in-process 3-server NATS cluster, with N replay cameras at
 // 5 fps (recorded detections through the full analysis chain, a looping
-// grey image folder as video). After every camera analyses and a warm-up,
-// it measures for a window: alerts/s into PostgreSQL, p50/p95 from the
-// event's raise time (camera clock) to its PostgreSQL row and to the api
-// node's SSE stream, CPU and RSS per process from /proc, consumer lag
+// grey image folder as video), added in batches. After they analyse (or
+// a start-up allowance ends) and a warm-up, it measures for a window:
+// alerts/s into PostgreSQL, p50/p95 from the event's raise time (camera
+// clock) to its PostgreSQL row and to the api node's SSE stream, CPU and RSS per process from /proc, consumer lag
 // from the cluster status, and the cameras each worker kept at 5 fps.
 //
 // VIGIL_BENCH_CLUSTER lists the camera counts (e.g. "305,3000");
 // VIGIL_BENCH_DURATION the window (default 60s); VIGIL_BENCH_WARMUP the
-// warm-up (default 20s).
+// warm-up (default 20s); VIGIL_BENCH_RAMP the batch size (default 20);
+// VIGIL_BENCH_LOGS a folder for the nodes' logs.
 func TestClusterScaleBench(t *testing.T) {
 	spec := os.Getenv("VIGIL_BENCH_CLUSTER")
 	if spec == "" {
@@ -94,8 +95,8 @@ func runScale(t *testing.T, n int) {
 	m.report(t, n)
 }
 
-// startScale starts the NATS cluster, the workers, the api node with its
-// cameras and an SSE client on it.
+// startScale starts the NATS cluster, the workers, the api node (with no
+// camera yet: rampUp adds them) and an SSE client on it.
 func startScale(t *testing.T, n int) *scaleRun {
 	dsn := clustertest.PostgresSchema(t).String()
 	nc := clustertest.Start(t, 3, clustertest.Options{})
