@@ -7,7 +7,7 @@ OUT     := out
 BIN     := bin/vigil
 GO      ?= go
 
-.PHONY: all setup build run analyze test test-short bench bench-serve bench-capacity eval-pets eval-public eval-events eval-highway eval-anomaly eval-motion eval-ped2 vet fmt clean
+.PHONY: all setup build run analyze test test-short bench bench-serve bench-capacity bench-cluster eval-pets eval-public eval-events eval-highway eval-anomaly eval-motion eval-ped2 vet fmt clean
 
 all: build
 
@@ -57,6 +57,16 @@ bench-serve: setup
 # VIGIL_CAPACITY_N (default 4,8,12,16) and VIGIL_CAPACITY_DURATION (60s).
 bench-capacity: setup
 	$(GO) test -run XXX -bench Capacity -benchtime 1x -timeout 60m ./internal/service/
+
+# Issue 15: the city-scale benchmark. Real `vigil serve` processes (3
+# workers, 1 api+coordinator) over an in-process 3-server NATS cluster and
+# PostgreSQL (VIGIL_TEST_POSTGRES, default the local vigil database), with
+# replay cameras at 5 fps (PETS09-S2L1 ground truth as recorded detections
+# through the analysis chain). VIGIL_BENCH_CLUSTER: camera counts
+# (305,3000); VIGIL_BENCH_DURATION: the window (60s); VIGIL_BENCH_WARMUP (20s).
+VIGIL_BENCH_CLUSTER ?= 305,3000
+bench-cluster: setup
+	VIGIL_BENCH_CLUSTER=$(VIGIL_BENCH_CLUSTER) $(GO) test -run '^TestClusterScaleBench$$' -v -count 1 -timeout 120m ./internal/cli/
 
 # Full pipeline on PETS09-S2L1 (vtest.avi) scored against its ground truth.
 eval-pets: setup build
