@@ -22,7 +22,16 @@ import (
 
 const vtest = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// The cluster process tests' embedded NATS servers: a server stopped
+		// mid-test (TestClusterFaultsCoordinatorNATSPostgres) can leave its
+		// file store's flush loop and the shared access-time ticker ending
+		// after WaitForShutdown has returned.
+		goleak.IgnoreAnyFunction("github.com/nats-io/nats-server/v2/server.(*fileStore).flushStreamStateLoop"),
+		goleak.IgnoreAnyFunction("github.com/nats-io/nats-server/v2/server/ats.Register.func1"),
+	)
+}
 
 // vigil runs the command line in-process.
 func vigil(t *testing.T, args ...string) (code int, stdout, stderr string) {

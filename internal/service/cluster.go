@@ -201,17 +201,19 @@ func (s *Service) seedCluster(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("camera %s: %w", c.ID, err)
 		}
+		// The scene first: the camera entry is what gets it placed, and a
+		// worker that starts it must find its scene (a short file could
+		// otherwise play through without rules before the scene arrives).
+		if c.Scene != "" {
+			data, err := os.ReadFile(c.Scene)
+			if err != nil {
+				return fmt.Errorf("camera %s: scene: %w", c.ID, err)
+			}
+			if err := s.putClusterScene(ctx, c.ID, string(data)); err != nil {
+				return err
+			}
+		}
 		if err := s.putClusterCamera(ctx, cam); err != nil {
-			return err
-		}
-		if c.Scene == "" {
-			continue
-		}
-		data, err := os.ReadFile(c.Scene)
-		if err != nil {
-			return fmt.Errorf("camera %s: scene: %w", c.ID, err)
-		}
-		if err := s.putClusterScene(ctx, c.ID, string(data)); err != nil {
 			return err
 		}
 	}
