@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/httpapi"
 	"github.com/vigil-cctv/vigil/internal/store"
 	"github.com/vigil-cctv/vigil/internal/store/sqlite"
 )
@@ -50,37 +51,51 @@ func nightLawnScene(t *testing.T) string {
 // returns its alerts and status once it has analysed every frame.
 func playOnce(t *testing.T, model Model, frames, sceneFile, startTime string) ([]store.Alert, CameraStatusView) {
 	t.Helper()
-	dir := t.TempDir()
-	cfg, err := config.Parse([]byte(fmt.Sprintf(`version: 1
+	var status httpapi.CameraStatus
+	var ok bool
+	alerts := playFiles(t, model, fmt.Sprintf(`version: 1
 data_dir: %s
 anomaly: {disabled: true}
 cameras:
   - {id: plaza, url: %s, loop: false, fps: 10, image_fps: 10, classes: person, scene: %s, start_time: %q}
-`, dir, frames, sceneFile, startTime)), "t.yaml")
+`, t.TempDir(), frames, sceneFile, startTime), []string{"plaza"}, func(svc *Service) { status, ok = svc.Status("plaza") })
+	require.True(t, ok)
+	return alerts, CameraStatusView{State: status.State, Reason: status.Reason, Detected: status.FramesDetected, Dropped: status.FramesDropped}
+}
+
+// playFiles runs the service configured by cfgYAML until each of cameras
+// has analysed its whole file, calls atEnd (nil: none) while it still
+// runs, stops it and returns the stored alerts.
+func playFiles(t *testing.T, model Model, cfgYAML string, cameras []string, atEnd func(*Service)) []store.Alert {
+	t.Helper()
+	cfg, err := config.Parse([]byte(cfgYAML), "t.yaml")
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "vigil.db"))
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "vigil.db"))
 	require.NoError(t, err)
 	defer st.Close()
 	svc, err := New(cfg, Deps{Store: st, Model: model})
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx, listen(t)) }()
-	var finished <-chan struct{}
-	require.Eventually(t, func() bool { finished = svc.Finished("plaza"); return finished != nil }, hangTimeout, 10*time.Millisecond)
-	select {
-	case <-finished:
-	case <-time.After(hangTimeout):
-		t.Fatal("the camera did not finish its input")
+	for _, cam := range cameras {
+		var finished <-chan struct{}
+		require.Eventually(t, func() bool { finished = svc.Finished(cam); return finished != nil }, hangTimeout, 10*time.Millisecond)
+		select {
+		case <-finished:
+		case <-time.After(hangTimeout):
+			t.Fatalf("camera %s did not finish its input", cam)
+		}
 	}
-	status, ok := svc.Status("plaza")
-	require.True(t, ok)
+	if atEnd != nil {
+		atEnd(svc)
+	}
 	cancel()
 	require.NoError(t, <-done)
 	alerts, err := st.ListAlerts(context.Background(), store.AlertFilter{Limit: 500})
 	require.NoError(t, err)
-	return alerts, CameraStatusView{State: status.State, Reason: status.Reason, Detected: status.FramesDetected, Dropped: status.FramesDropped}
+	return alerts
 }
 
 // CameraStatusView is the part of a camera's status these tests check.

@@ -1,18 +1,12 @@
 package service
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/vigil-cctv/vigil/internal/config"
-	"github.com/vigil-cctv/vigil/internal/store"
-	"github.com/vigil-cctv/vigil/internal/store/sqlite"
 )
 
 // A camera with its own recorded detections (cameras[].recorded) is a
@@ -30,36 +24,13 @@ func TestReplayCameraBesideTheNodeModel(t *testing.T) {
 	sceneFile, err := filepath.Abs(filepath.Join(lineCrossing, "scene.yaml"))
 	require.NoError(t, err)
 	frames := greyFrames(t, 301)
-	cfg, err := config.Parse(fmt.Appendf(nil, `version: 1
+	alerts := playFiles(t, model, fmt.Sprintf(`version: 1
 data_dir: %s
 anomaly: {disabled: true}
 cameras:
   - {id: replay, url: %s, loop: false, fps: 10, image_fps: 10, scene: %s, recorded: %s, start_time: "2026-01-05T12:00:00Z"}
   - {id: plain, url: %s, loop: false, fps: 10, image_fps: 10, scene: %s, start_time: "2026-01-05T12:00:00Z"}
-`, dir, frames, sceneFile, tracks, frames, sceneFile), "t.yaml")
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "vigil.db"))
-	require.NoError(t, err)
-	defer st.Close()
-	svc, err := New(cfg, Deps{Store: st, Model: model})
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx, listen(t)) }()
-	for _, cam := range []string{"replay", "plain"} {
-		var finished <-chan struct{}
-		require.Eventually(t, func() bool { finished = svc.Finished(cam); return finished != nil }, hangTimeout, 10*time.Millisecond)
-		select {
-		case <-finished:
-		case <-time.After(hangTimeout):
-			t.Fatalf("camera %s did not finish its input", cam)
-		}
-	}
-	cancel()
-	require.NoError(t, <-done)
-	alerts, err := st.ListAlerts(context.Background(), store.AlertFilter{Limit: 500})
-	require.NoError(t, err)
+`, dir, frames, sceneFile, tracks, frames, sceneFile), []string{"replay", "plain"}, nil)
 	per := map[string]int{}
 	for _, a := range alerts {
 		per[a.Event.Camera]++
