@@ -156,20 +156,32 @@ func (c *Cluster) deadLetters(ctx context.Context, st *Status) error {
 // allEntries reads every live key of a bucket.
 func allEntries(ctx context.Context, kv jetstream.KeyValue) (map[string][]byte, error) {
 	out := map[string][]byte{}
+	err := eachEntry(ctx, kv, func(e jetstream.KeyValueEntry) error {
+		out[e.Key()] = e.Value()
+		return nil
+	})
+	return out, err
+}
+
+// eachEntry calls fn with every live entry of a bucket, stopping at its
+// first error.
+func eachEntry(ctx context.Context, kv jetstream.KeyValue, fn func(jetstream.KeyValueEntry) error) error {
 	w, err := kv.WatchAll(ctx, jetstream.IgnoreDeletes())
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer func() { _ = w.Stop() }()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		case e, ok := <-w.Updates():
 			if !ok || e == nil {
-				return out, nil
+				return nil
 			}
-			out[e.Key()] = e.Value()
+			if err := fn(e); err != nil {
+				return err
+			}
 		}
 	}
 }
@@ -188,25 +200,17 @@ func (st Status) SortedNodes() []string {
 // written at: a camera that moved, or whose assignment was written again,
 // has a new revision.
 func (c *Cluster) Assignments(ctx context.Context) (map[string]Placed, error) {
-	w, err := c.assign.WatchAll(ctx, jetstream.IgnoreDeletes())
+	out := map[string]Placed{}
+	err := eachEntry(ctx, c.assign, func(e jetstream.KeyValueEntry) error {
+		var a Assignment
+		if err := json.Unmarshal(e.Value(), &a); err != nil {
+			return fmt.Errorf("assignment of %s: %w", e.Key(), err)
+		}
+		out[e.Key()] = Placed{Node: a.Node, Rev: e.Revision()}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cluster: assignments: %w", err)
 	}
-	defer func() { _ = w.Stop() }()
-	out := map[string]Placed{}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case e, ok := <-w.Updates():
-			if !ok || e == nil {
-				return out, nil
-			}
-			var a Assignment
-			if err := json.Unmarshal(e.Value(), &a); err != nil {
-				return nil, fmt.Errorf("cluster: assignment of %s: %w", e.Key(), err)
-			}
-			out[e.Key()] = Placed{Node: a.Node, Rev: e.Revision()}
-		}
-	}
+	return out, nil
 }
