@@ -129,13 +129,16 @@ func TestClusterFailoverServeKill9(t *testing.T) {
 			cam, unheld[cam].Round(time.Millisecond), unheld[cam].Seconds()*failoverFPS, failoverFPS)
 	}
 
-	c.waitFinished(ids, frames, finishLimit, func(got map[string][]clusterAlert) bool {
+	c.waitFinished(ids, frames, finishLimit, func(got map[string][]clusterAlert) string {
 		for _, id := range replays {
 			if len(got[id]) < wantPerCamera {
-				return false
+				return fmt.Sprintf("%s has %d of %d alerts", id, len(got[id]), wantPerCamera)
 			}
 		}
-		return len(got["cam-v2"]) > 0 && len(got["cam-v1"]) == len(got["cam-v2"])
+		if len(got["cam-v2"]) == 0 || len(got["cam-v1"]) != len(got["cam-v2"]) {
+			return fmt.Sprintf("footage alerts: cam-v1 %v, cam-v2 %v", tuples(got["cam-v1"]), tuples(got["cam-v2"]))
+		}
+		return ""
 	})
 
 	ref := ""

@@ -99,13 +99,13 @@ func TestClusterFaultsCoordinatorNATSPostgres(t *testing.T) {
 	t.Logf("PostgreSQL cut for %v", time.Since(cutAt).Round(time.Millisecond))
 
 	frames[added] = failoverFrames
-	c.waitFinished(append(ids, added), frames, finishLimit, func(got map[string][]clusterAlert) bool {
+	c.waitFinished(append(ids, added), frames, finishLimit, func(got map[string][]clusterAlert) string {
 		for _, id := range ids {
 			if len(got[id]) < wantPerCamera {
-				return false
+				return fmt.Sprintf("%s has %d of %d alerts", id, len(got[id]), wantPerCamera)
 			}
 		}
-		return true
+		return ""
 	})
 	got := clusterAlertsByCamera(t, c.db)
 	require.Empty(t, got[added], "the added camera has no scene, so no rules")

@@ -123,38 +123,66 @@ func (c *procCluster) waitPlaced(ids []string, workers ...string) {
 
 // waitFinished waits until every camera of ids has analysed all its
 // frames (frames[id]) on the node that now holds it, the api node has
-// drained every stream, and done(stored alerts by camera) holds.
-func (c *procCluster) waitFinished(ids []string, frames map[string]int, limit time.Duration, done func(map[string][]clusterAlert) bool) {
+// drained every stream, and done(stored alerts by camera) returns "" (else
+// what it still waits for). Each change of what it waits for is logged, so
+// a timeout says which camera or condition held it.
+func (c *procCluster) waitFinished(ids []string, frames map[string]int, limit time.Duration, done func(map[string][]clusterAlert) string) {
 	c.t.Helper()
-	waitFor(c.t, "every camera analysed all its frames and the api caught up", limit, func() bool {
-		st := c.status()
-		finished := map[string]bool{}
-		for n, p := range c.procs {
-			if p.cmd.ProcessState != nil || p.killed {
-				continue
-			}
-			for cam, m := range cameraMetrics(p.addr) {
-				// A camera may have restarted on its node (a worker that
-				// could not store its heartbeat in time stops its cameras
-				// and starts them again): done is stopped at the end of
-				// its input, every frame analysed at least once.
-				if m.detected >= frames[cam] && m.stopped && st.Cameras[cam] == n {
-					finished[cam] = true
-				}
+	deadline := time.Now().Add(limit)
+	lastKey := ""
+	for {
+		key, why := c.unfinished(ids, frames)
+		if key == "" {
+			why = done(clusterAlertsByCamera(c.t, c.db))
+			key = why
+		}
+		if key != lastKey {
+			c.t.Logf("waiting for the end: %s", cmpOr(why, "done"))
+			lastKey = key
+		}
+		if why == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("timed out waiting for every camera to analyse all its frames and the api to catch up: %s", why)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// unfinished says which camera has not analysed all its frames on the
+// node that holds it, or which consumer still has messages: key names it
+// (what a change is logged on), why adds the counts; both "" when none.
+func (c *procCluster) unfinished(ids []string, frames map[string]int) (key, why string) {
+	st := c.status()
+	got := map[string]camMetrics{}
+	for n, p := range c.procs {
+		if p.cmd.ProcessState != nil || p.killed {
+			continue
+		}
+		for cam, m := range cameraMetrics(p.addr) {
+			if st.Cameras[cam] == n {
+				got[cam] = m
 			}
 		}
-		for _, id := range ids {
-			if !finished[id] {
-				return false
-			}
+	}
+	for _, id := range ids {
+		// A camera may have restarted on its node (a worker that could
+		// not store its heartbeat in time stops its cameras and starts
+		// them again): done is stopped at the end of its input, every
+		// frame analysed at least once.
+		if m := got[id]; m.detected < frames[id] || !m.stopped {
+			key = fmt.Sprintf("camera %s on %q", id, st.Cameras[id])
+			return key, fmt.Sprintf("%s: %d of %d frames analysed, stopped %v", key, m.detected, frames[id], m.stopped)
 		}
-		for _, lag := range st.Consumers {
-			if lag.Pending > 0 || lag.AckPending > 0 {
-				return false
-			}
+	}
+	for _, lag := range st.Consumers {
+		if lag.Pending > 0 || lag.AckPending > 0 {
+			key = "consumer of " + lag.Stream
+			return key, fmt.Sprintf("%s: %+v", key, lag)
 		}
-		return done(clusterAlertsByCamera(c.t, c.db))
-	})
+	}
+	return "", ""
 }
 
 // tuples are a camera's alerts by rule, name, track and start, sorted:
