@@ -36,6 +36,11 @@ type clusterRole struct {
 	specs  map[string]*config.Camera // the bucket's config of the leased cameras
 	seq    map[string]uint64         // counts and baseline flushes per camera
 	saved  map[string]string         // handover last saved per camera (to skip unchanged)
+
+	// starting serialises the starts and stops of leased cameras, so a
+	// start retried in the background cannot outlive the lease's revoke.
+	starting sync.Mutex
+	waiting  map[string]cluster.Lease // leased cameras not started yet (retried)
 }
 
 func newClusterRole(c *config.Cluster) *clusterRole {
@@ -43,7 +48,7 @@ func newClusterRole(c *config.Cluster) *clusterRole {
 		return nil
 	}
 	return &clusterRole{cfg: c, leases: map[string]cluster.Lease{}, specs: map[string]*config.Camera{},
-		seq: map[string]uint64{}, saved: map[string]string{}}
+		seq: map[string]uint64{}, saved: map[string]string{}, waiting: map[string]cluster.Lease{}}
 }
 
 func (r *clusterRole) has(role string) bool { return r != nil && r.cfg.HasRole(role) }
@@ -133,7 +138,7 @@ func (s *Service) startCluster(ctx context.Context) error {
 		nc.Capacity = func() float64 { return s.Capacity(ctx).CapacityFPS }
 	}
 	if s.clu.worker() {
-		nc.Worker = cluster.WorkerCallbacks{OnAssign: s.clusterAssign, OnRevoke: s.clusterRevoke}
+		nc.Worker = cluster.WorkerCallbacks{OnAssign: func(l cluster.Lease) { s.clusterAssign(ctx, l) }, OnRevoke: s.clusterRevoke}
 		nc.Frame = s.liveJPEG
 	}
 	if s.clu.has(config.RoleAPI) {

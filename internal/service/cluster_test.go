@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigil-cctv/vigil/internal/cluster"
@@ -283,4 +284,66 @@ func TestClusterSpecNeedsTheSealingKey(t *testing.T) {
 	require.ErrorContains(t, err, secrets.EnvKey)
 	_, err = (&Service{secrets: api}).clusterSpec("gate-2", raw)
 	require.Error(t, err, "a sealed URL cannot be moved to another camera")
+}
+
+// TestClusterWorkerRetriesACameraWhoseConfigIsLate: an assignment can
+// reach a worker before the camera's config is readable where the worker
+// reads it (a KV read may be answered by a replica that has not seen the
+// put yet; here the config is simply written later). The worker shows
+// the camera as unstarted, retries while the lease lasts, and runs it
+// once the config is there: a leased camera is never silently idle.
+func TestClusterWorkerRetriesACameraWhoseConfigIsLate(t *testing.T) {
+	nc := clustertest.Start(t, 1, clustertest.Options{})
+	model, err := NewRecordedModel(filepath.Join(lineCrossing, "tracks.txt"))
+	require.NoError(t, err)
+	base, svc, stop := startServiceOn(t, fmt.Sprintf(`version: 1
+listen: "127.0.0.1:0"
+data_dir: %s
+cluster:
+  node: late
+  roles: [worker]
+  replicas: 1
+  nats: {urls: [%q]}
+`, t.TempDir(), nc.URLs()[0]), Deps{Model: model}, nil)
+	conn, err := cluster.Connect(context.Background(), cluster.NATSOptions{URLs: nc.URLs()})
+	require.NoError(t, err)
+	defer conn.Close()
+	obs, err := cluster.Open(context.Background(), conn, cluster.Options{Node: "observer"})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		st, err := obs.Status(context.Background())
+		return err == nil && len(st.Nodes) == 1
+	}, hangTimeout, 50*time.Millisecond, "the worker's heartbeat")
+
+	// The camera is assigned (as a coordinator would) before its config
+	// exists.
+	js, err := jetstream.New(conn)
+	require.NoError(t, err)
+	assign, err := js.KeyValue(context.Background(), cluster.BucketAssign)
+	require.NoError(t, err)
+	_, err = assign.Put(context.Background(), "gate-1", []byte(`{"node":"late"}`))
+	require.NoError(t, err)
+	const unstarted = `vigil_cluster_camera_unstarted{camera="gate-1"} 1`
+	require.Eventually(t, func() bool { return strings.Contains(scrape(t, base), unstarted) },
+		hangTimeout, 50*time.Millisecond, "the camera shown as leased but not started")
+	require.Empty(t, svc.running())
+
+	spec, err := json.Marshal(config.Camera{ID: "gate-1", URL: greyFrames(t, 31), FPS: 10, ImageFPS: 10})
+	require.NoError(t, err)
+	_, err = obs.Config().PutCamera(context.Background(), cluster.CameraConfig{ID: "gate-1", Spec: spec})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		return len(svc.running()) == 1 && !strings.Contains(scrape(t, base), "vigil_cluster_camera_unstarted")
+	}, hangTimeout, 50*time.Millisecond, "the camera started once its config was readable")
+	require.NoError(t, stop())
+}
+
+func scrape(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(body)
 }

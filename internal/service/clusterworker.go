@@ -21,13 +21,69 @@ const clusterCallTimeout = 30 * time.Second
 // clusterAssign starts a camera leased to this worker: its config and
 // scene come from the config bucket, what it learned from the handover
 // store (into the local store, where the chain reads it), then it runs
-// like any camera.
-func (s *Service) clusterAssign(l cluster.Lease) {
-	ctx, cancel := context.WithTimeout(context.Background(), clusterCallTimeout)
-	defer cancel()
-	if err := s.startLeased(ctx, l); err != nil {
-		s.log.Warn("cluster: camera not started", "camera", l.Camera, "err", err)
+// like any camera. A start that fails is retried in the background while
+// the lease lasts: a bucket read may go to a replica that has not yet seen
+// the camera's config (KV reads are served by any replica), and a leased
+// camera that never starts would be lost without anyone noticing.
+func (s *Service) clusterAssign(ctx context.Context, l cluster.Lease) {
+	s.clu.starting.Lock()
+	defer s.clu.starting.Unlock()
+	if err := s.startLeasedNow(ctx, l); err != nil {
+		s.log.Warn("cluster: camera not started; retrying while it is leased here", "camera", l.Camera, "err", err)
+		s.clu.waiting[l.Camera] = l
+		s.sinks().Metrics.Unstarted.WithLabelValues(l.Camera).Set(1)
+		s.wg.Go(func() { s.retryLeased(ctx, l) })
 	}
+}
+
+// Bounds of the delay between two tries to start a leased camera.
+const (
+	retryStartMin = 250 * time.Millisecond
+	retryStartMax = 10 * time.Second
+)
+
+// retryLeased tries to start a leased camera again, with a growing
+// delay, until it starts, its lease is revoked or ctx ends.
+func (s *Service) retryLeased(ctx context.Context, l cluster.Lease) {
+	last := ""
+	for delay := retryStartMin; ; delay = min(2*delay, retryStartMax) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		if s.retryLeasedOnce(ctx, l, &last) {
+			return
+		}
+	}
+}
+
+// retryLeasedOnce makes one try; it reports whether retrying is over.
+func (s *Service) retryLeasedOnce(ctx context.Context, l cluster.Lease, last *string) bool {
+	s.clu.starting.Lock()
+	defer s.clu.starting.Unlock()
+	if s.clu.waiting[l.Camera] != l {
+		return true // revoked, or leased again at another fence
+	}
+	err := s.startLeasedNow(ctx, l)
+	if err == nil {
+		delete(s.clu.waiting, l.Camera)
+		s.sinks().Metrics.Unstarted.DeleteLabelValues(l.Camera)
+		s.log.Info("cluster: camera started after a retry", "camera", l.Camera)
+		return true
+	}
+	if err.Error() != *last {
+		s.log.Warn("cluster: camera still not started; retrying", "camera", l.Camera, "err", err)
+		*last = err.Error()
+	}
+	return false
+}
+
+// startLeasedNow is startLeased bounded by clusterCallTimeout.
+func (s *Service) startLeasedNow(ctx context.Context, l cluster.Lease) error {
+	ctx, cancel := context.WithTimeout(ctx, clusterCallTimeout)
+	defer cancel()
+	return s.startLeased(ctx, l)
 }
 
 func (s *Service) startLeased(ctx context.Context, l cluster.Lease) error {
@@ -104,7 +160,11 @@ func (s *Service) takeOver(ctx context.Context, camera string) {
 // stop every camera at once, not wait on a handover per camera. (A
 // graceful stop hands over first, in handOverAll.)
 func (s *Service) clusterRevoke(l cluster.Lease) {
+	s.clu.starting.Lock()
+	delete(s.clu.waiting, l.Camera)
+	s.sinks().Metrics.Unstarted.DeleteLabelValues(l.Camera)
 	_ = s.Remove(context.Background(), l.Camera)
+	s.clu.starting.Unlock()
 	s.clu.mu.Lock()
 	delete(s.clu.specs, l.Camera)
 	s.clu.mu.Unlock()
@@ -118,6 +178,9 @@ func (s *Service) clusterRevoke(l cluster.Lease) {
 // handOverAll stops every leased camera and hands its state over while
 // the node is still connected: the first step of a graceful stop.
 func (s *Service) handOverAll() {
+	s.clu.starting.Lock()
+	clear(s.clu.waiting) // no background start after the node has left
+	s.clu.starting.Unlock()
 	for _, r := range s.running() {
 		l, ok := s.clu.lease(r.cam.ID)
 		if !ok {
@@ -200,15 +263,24 @@ func (s *Service) watchClusterConfig(ctx context.Context) {
 		case cluster.ConfigScene:
 			s.applyClusterScene(cctx, ch.ID, ch.Value)
 		case cluster.ConfigCamera:
-			if s.specChanged(ch.ID, ch.Value) {
-				if err := s.startLeased(cctx, l); err != nil {
-					s.log.Warn("cluster: camera not restarted", "camera", ch.ID, "err", err)
-				}
-			}
+			s.restartChanged(cctx, l, ch.Value)
 		}
 	}, nil)
 	if err != nil {
 		s.log.Warn("cluster: config watch ended", "err", err)
+	}
+}
+
+// restartChanged restarts a running leased camera whose config changed,
+// unless its lease was revoked meanwhile.
+func (s *Service) restartChanged(ctx context.Context, l cluster.Lease, raw []byte) {
+	s.clu.starting.Lock()
+	defer s.clu.starting.Unlock()
+	if cur, ok := s.clu.lease(l.Camera); !ok || cur != l || s.clu.spec(l.Camera) == nil || !s.specChanged(l.Camera, raw) {
+		return
+	}
+	if err := s.startLeased(ctx, l); err != nil {
+		s.log.Warn("cluster: camera not restarted", "camera", l.Camera, "err", err)
 	}
 }
 

@@ -28,6 +28,9 @@ type Metrics struct {
 	// from the handed-over figures when a camera moves to another node.
 	BaselineTime   *prometheus.GaugeVec // camera
 	BaselineTracks *prometheus.GaugeVec // camera
+	// Unstarted is 1 for a camera leased to this cluster worker that has
+	// not started yet (its start is being retried).
+	Unstarted *prometheus.GaugeVec // camera
 }
 
 // NewMetrics registers the series on a fresh registry (no globals).
@@ -63,9 +66,11 @@ func NewMetrics() *Metrics {
 			Help: "Stream time a camera's baseline has observed, as of its last save (it continues from the handed-over baseline when the camera moves)."}, []string{"camera"}),
 		BaselineTracks: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vigil_baseline_learned_tracks",
 			Help: "Tracks a camera's baseline has learned, as of its last save."}, []string{"camera"}),
+		Unstarted: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vigil_cluster_camera_unstarted",
+			Help: "1 for a camera leased to this worker that has not started (its config not yet readable, or its start failed); the start is retried while the lease lasts."}, []string{"camera"}),
 	}
 	m.Registry.MustRegister(m.Frames, m.Decisions, m.Regions, m.Inference, m.Latency, m.QueueDepth, m.Alerts, m.Suppressed, m.State, m.Reconnects, m.AlertLatency,
-		m.BaselineTime, m.BaselineTracks,
+		m.BaselineTime, m.BaselineTracks, m.Unstarted,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
