@@ -162,6 +162,9 @@ type Deps struct {
 	// Search is the suspect-search index; nil (or a Store that is not a
 	// store.SearchStore): the search and track routes answer 503.
 	Search SearchIndex
+	// Cluster reads the cluster's state on a cluster api node; nil on a
+	// single node: GET /api/v1/cluster answers 503.
+	Cluster ClusterStatus
 }
 
 // Options tune the API; the zero value is usable.
@@ -312,6 +315,7 @@ func routeTable() []route {
 		{http.MethodGet, "/api/v1/counts", auth.Viewer, (*api).listCounts},
 		{http.MethodGet, "/api/v1/stats", auth.Viewer, (*api).stats},
 		{http.MethodGet, "/api/v1/capacity", auth.Viewer, (*api).getCapacity},
+		{http.MethodGet, "/api/v1/cluster", auth.Supervisor, (*api).getCluster},
 		{http.MethodGet, "/api/v1/stats/verdicts", auth.Viewer, (*api).verdicts},
 		{http.MethodGet, "/api/v1/suppressions", auth.Viewer, (*api).listSuppressions},
 		{http.MethodDelete, "/api/v1/suppressions/{id}", auth.Supervisor, (*api).deleteSuppression},

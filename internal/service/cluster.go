@@ -189,6 +189,25 @@ func (s *Service) stopCluster() {
 	}
 }
 
+// clusterStatus is what the console's cluster page reads (nil on a
+// single node).
+func (s *Service) clusterStatus() httpapi.ClusterStatus {
+	if s.clu == nil {
+		return nil
+	}
+	return clusterStatusReader{s}
+}
+
+type clusterStatusReader struct{ s *Service }
+
+func (c clusterStatusReader) Status(ctx context.Context) (cluster.Status, error) {
+	node := c.s.clusterNode()
+	if node == nil {
+		return cluster.Status{}, errors.New("this node has not joined the cluster yet")
+	}
+	return node.Status(ctx)
+}
+
 func (s *Service) clusterNode() *cluster.Node {
 	s.clu.mu.Lock()
 	defer s.clu.mu.Unlock()

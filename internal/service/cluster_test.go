@@ -85,6 +85,16 @@ cameras:
 	st, err := obs.Status(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, "solo", st.Cameras["gate-1"], "the camera was placed on the node")
+	// The console reads the same status through the API.
+	resp, err := http.Get(base + "/api/v1/cluster")
+	require.NoError(t, err)
+	var seen cluster.Status
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&seen))
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "solo", seen.Cameras["gate-1"])
+	require.Len(t, seen.Nodes, 1)
+	require.ElementsMatch(t, []string{"api", "worker", "coordinator"}, seen.Nodes[0].Roles)
 	// The bucket holds the camera's URL sealed; the worker opened it.
 	raw, _, err := obs.Config().Get(context.Background(), cluster.ConfigCamera, "gate-1")
 	require.NoError(t, err)
@@ -123,7 +133,7 @@ cameras:
 	req, err := http.NewRequest(http.MethodPut, base+"/api/v1/cameras/gate-1/scene", strings.NewReader(edited))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/yaml")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)

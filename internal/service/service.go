@@ -185,7 +185,7 @@ func (s *Service) Handler() http.Handler {
 		Store: s.store, Cameras: s.cameraManager(), Scenes: s.cameraManager(), Live: feed, Broker: s.broker, Feedback: s, Baselines: s,
 		Metrics: promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}),
 		Ready:   s.ready, Logger: s.log, Auth: s.auth, Snapshots: snaps, Sources: s.policy, Previewer: s,
-		Incidents: s.queue.eng, Outbox: s.queue.st, Redeliver: s.queue.worker.Notify, Search: s.index,
+		Incidents: s.queue.eng, Outbox: s.queue.st, Redeliver: s.queue.worker.Notify, Search: s.index, Cluster: s.clusterStatus(),
 	}, s.apiOptions())
 	mux := http.NewServeMux()
 	for _, p := range []string{"/metrics", "/healthz", "/readyz"} {

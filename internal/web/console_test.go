@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigil-cctv/vigil/internal/auth"
+	"github.com/vigil-cctv/vigil/internal/cluster"
 	"github.com/vigil-cctv/vigil/internal/deliver"
 	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
@@ -69,6 +70,33 @@ func (cameras) Status(id string) (httpapi.CameraStatus, bool) {
 		return httpapi.CameraStatus{ID: id, State: httpapi.CameraStalled, Reason: "no frame for 12 s"}, true
 	}
 	return httpapi.CameraStatus{ID: id, State: httpapi.CameraStreaming}, true
+}
+
+// Capacity reports a box whose two cameras ask for more than it
+// sustains: the dashboard must say so.
+func (cameras) Capacity(context.Context) httpapi.CapacityReport {
+	return httpapi.CapacityReport{Measured: true, CapacityFPS: 7.5, UsedFPS: 10, HeadroomFPS: -2.5, Headroom: 0.2, Cameras: 2,
+		FullMS: 85, RegionMS: 30, Mix: httpapi.CapacityMix{Full: 1}, MixFrom: "worst case"}
+}
+
+func (cameras) Admit(context.Context, store.Camera) (bool, string) {
+	return false, "over capacity: 10.0 analysed fps in use, 5.0 asked, this box sustains 7.5"
+}
+
+// clusterView is a cluster of two nodes: the api node coordinates, the
+// worker runs "gate", and "plaza" is on no node (its worker died).
+type clusterView struct{}
+
+func (clusterView) Status(context.Context) (cluster.Status, error) {
+	now := time.Now()
+	return cluster.Status{Coordinator: "api-1",
+		Nodes: []cluster.NodeStatus{
+			{NodeInfo: cluster.NodeInfo{Node: "api-1", Roles: []string{"api", "coordinator"}, Started: now.Add(-time.Hour), Beat: now}},
+			{NodeInfo: cluster.NodeInfo{Node: "w1", Roles: []string{"worker"}, CapacityFPS: 35, Cameras: 1, Started: now.Add(-time.Hour), Beat: now}, Assigned: 1, AssignedFPS: 5},
+		},
+		Cameras:   map[string]string{"gate": "w1", "plaza": ""},
+		Consumers: map[string]cluster.ConsumerLag{"VIGIL_EVENTS": {Stream: "VIGIL_EVENTS", Messages: 12, Pending: 3, AckPending: 1}},
+	}, nil
 }
 
 // frames serves a generated picture as every camera's snapshot and live
@@ -157,7 +185,7 @@ func newConsole(t *testing.T) *console {
 	f := newFrames(t)
 	c.media = t.TempDir()
 	api := httpapi.New(httpapi.Deps{Store: st, Cameras: cameras{}, Scenes: scenes{}, Live: f, Broker: c.broker,
-		Auth: accounts, Snapshots: f, Previewer: scenes{}, Incidents: c.eng, Outbox: st}, httpapi.Options{Now: c.clock.now, MediaDir: c.media})
+		Auth: accounts, Snapshots: f, Previewer: scenes{}, Incidents: c.eng, Outbox: st, Cluster: clusterView{}}, httpapi.Options{Now: c.clock.now, MediaDir: c.media})
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
 	mux.Handle("/", web.Handler())
@@ -526,7 +554,18 @@ func TestConsole(t *testing.T) {
 		require.Contains(t, eval[string](t, ctx, `[...document.querySelectorAll('.charts section')].find(p => p.querySelector('h3').textContent === 'Incidents per rule').querySelector('svg').getAttribute('aria-label')`),
 			"loitering: 1")
 		require.NotEqual(t, "–", eval[string](t, ctx, `[...document.querySelectorAll('table.response tbody tr')].find(r => r.children[1].textContent === 'intrusion').querySelector('[data-stage="resolve"]').textContent`))
+		require.Equal(t, "Over capacity by 2.5 analysed fps: cameras drop frames, and a new camera is refused.",
+			eval[string](t, ctx, `document.querySelector('section.capacity p.over').textContent`))
+		require.Equal(t, "10.0 fps by 2 camera(s)", eval[string](t, ctx, `document.querySelector('[data-capacity="in use"]').textContent`))
 		c.shot(t, ctx, "10-dashboard")
+
+		// Every node's state in one place; the camera on no node stands out.
+		run(t, ctx, chromedp.Navigate(c.url+"/#/cluster"), chromedp.WaitVisible(`table.nodes tbody tr`))
+		require.Equal(t, "api-1 (coordinator)", eval[string](t, ctx, `document.querySelector('tr[data-node="api-1"] td').textContent`))
+		require.Equal(t, "35.0 fps", eval[string](t, ctx, `document.querySelector('tr[data-node="w1"]').children[2].textContent`))
+		require.Equal(t, "plaza", eval[string](t, ctx, `document.querySelector('dd[data-node=""]').textContent`))
+		require.Contains(t, eval[string](t, ctx, `document.querySelector('.cluster p[role=status]').textContent`), "1 not running anywhere; 4 record(s) waiting for the store")
+		c.shot(t, ctx, "10b-cluster")
 
 		// Alert protocols: a bad file is refused with line:column, a good
 		// one is put in force.

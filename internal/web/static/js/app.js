@@ -13,11 +13,12 @@ import * as scenes from './scene.js';
 import * as dashboard from './dashboard.js';
 import * as admin from './admin.js';
 import * as searchPage from './search.js';
+import * as clusterPage from './cluster.js';
 
 const roles = ['public', 'viewer', 'operator', 'supervisor', 'admin'];
 const pages = {
   wall: wall.show, queue: queue.show, alert: alertView.show, incident: incidentView.show, scenes: scenes.showList, scene: scenes.show,
-  dashboard: dashboard.show, admin: admin.show, search: searchPage.show,
+  dashboard: dashboard.show, admin: admin.show, search: searchPage.show, cluster: clusterPage.show,
 };
 
 const state = { me: null, events: null, listeners: new Set(), cleanup: null, audio: null, notified: new Set() };
@@ -54,6 +55,8 @@ function started(who) {
   top.hidden = false;
   document.getElementById('who').textContent = `${who.user.display_name || who.user.name} (${who.role})`;
   for (const a of top.querySelectorAll('nav a[data-role]')) a.hidden = !can(a.dataset.role);
+  // The cluster page only where there is a cluster to show.
+  if (can('supervisor')) api('/cluster').catch(() => { top.querySelector('nav a[data-page="cluster"]').hidden = true; });
   document.getElementById('logout').onclick = logout;
   document.getElementById('password').onclick = changePassword;
   document.getElementById('password').hidden = who.via !== 'session';

@@ -2,7 +2,8 @@
 // per hour, per camera and per rule, incident response times (median and
 // p90 per camera, rule and unit type), line counts by direction, per-rule
 // precision from operators' verdicts, and what each camera learned to be
-// normal. Charts are SVG drawn in the page.
+// normal, and the box's analysis capacity (what its cameras use, what is
+// left before a new camera is refused). Charts are SVG drawn in the page.
 import { api, query, enc } from './api.js';
 import { el, svg, select, fmtDuration } from './dom.js';
 
@@ -15,11 +16,13 @@ export async function show(root) {
     const until = new Date();
     const since = new Date(until - hours * 3600e3);
     const range = { since: since.toISOString(), until: until.toISOString() };
-    const [stats, counts, verdicts, alerts, { cameras }, incidents, response] = await Promise.all([
+    const [stats, counts, verdicts, alerts, { cameras }, incidents, response, cap] = await Promise.all([
       api('/stats' + query(range)), api('/counts' + query(range)), api('/stats/verdicts' + query(range)),
-      recentAlerts(range), api('/cameras'), recent('/incidents', 'incidents', range), api('/stats/response' + query(range))]);
+      recentAlerts(range), api('/cameras'), recent('/incidents', 'incidents', range), api('/stats/response' + query(range)),
+      api('/capacity').catch(() => null)]);
     const names = new Map(cameras.map(c => [c.id, c.name || c.id]));
     body.replaceChildren(
+      panel('Analysis capacity', capacity(cap), 'wide capacity'),
       panel(`Incidents per hour (${incidents.length}${incidents.more ? '+' : ''})`, perHour(incidents.map(i => Date.parse(i.opened)), since, hours)),
       panel('Incidents per camera', bars(tally(incidents, i => names.get(i.camera) || i.camera))),
       panel('Incidents per rule', bars(tally(incidents, i => i.rule))),
@@ -34,6 +37,27 @@ export async function show(root) {
   };
   windowSel.onchange = render;
   await render();
+}
+
+// capacity shows GET /capacity: analysed frames per second the box
+// sustains, what its running cameras ask for, and the headroom; past it a
+// new camera is refused (409 over_capacity) and running ones drop frames.
+function capacity(c) {
+  if (!c) return el('p', { class: 'dim' }, 'This server does not measure its capacity.');
+  if (!c.measured) return el('p', { class: 'dim' }, `Not measured yet: the detector has not run. ${c.cameras} camera(s) ask for ${c.used_fps.toFixed(1)} analysed fps; every camera is admitted until it is measured.`);
+  const f = v => v.toFixed(1);
+  const pct = v => `${Math.round(v * 100)} %`;
+  const over = c.headroom_fps < 0;
+  return el('div', {},
+    el('p', { class: over ? 'over' : '' }, over
+      ? `Over capacity by ${f(-c.headroom_fps)} analysed fps: cameras drop frames, and a new camera is refused.`
+      : `${f(c.headroom_fps)} analysed fps free: a camera asking for more is refused.`),
+    el('table', { class: 'capacity' }, el('tbody', {},
+      [['Sustained', `${f(c.capacity_fps)} fps (${pct(c.headroom)} kept back)`],
+        ['In use', `${f(c.used_fps)} fps by ${c.cameras} camera(s)`],
+        ['Inference', `${f(c.full_ms)} ms per whole frame, ${f(c.region_ms)} ms per crop`],
+        ['Frames', `${pct(c.mix.full)} whole, ${pct(c.mix.regions)} in crops, ${pct(c.mix.carry)} carried (${c.mix_from})`]]
+        .map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', { 'data-capacity': k.toLowerCase() }, v))))));
 }
 
 function panel(title, content, cls = '') {
