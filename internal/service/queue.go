@@ -123,14 +123,11 @@ func (e engineStore) AddAlertOnce(ctx context.Context, key string, ev event.Even
 	return res.Alert, err == nil, err
 }
 
-// start puts the opQueue's loops in force: it loads the protocols saved
-// through the API and the incidents still open.
+// start puts the protocols saved through the API in force (the engine
+// reads open incidents from the store as it needs them).
 func (q *opQueue) start(ctx context.Context) error {
 	if err := q.eng.LoadProtocols(ctx); err != nil {
 		return fmt.Errorf("loading protocols: %w", err)
-	}
-	if err := q.eng.Load(ctx); err != nil {
-		return fmt.Errorf("loading open incidents: %w", err)
 	}
 	return nil
 }
