@@ -335,3 +335,22 @@ func TestResponseTimes(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 }
+
+// TestProtocolsReplacedElsewhere: a protocol file saved through one
+// engine (one api node) is in force on another engine on the store after
+// its next tick.
+func TestProtocolsReplacedElsewhere(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	other := incident.NewEngine(e.st, nil, "", incident.Options{})
+	src := "version: 1\nprotocols:\n  - name: only\n    priority: low\n"
+	v, err := e.eng.ReplaceProtocols(ctx, []byte(src), "ana")
+	require.NoError(t, err)
+	require.Equal(t, 1, v)
+	require.NoError(t, other.Tick(ctx, sec(0)))
+	_, y := other.Protocols()
+	require.Equal(t, src, y)
+	r, err := other.Handle(ctx, ev("c1", "wrong_way", "ramp", 1), sec(1))
+	require.NoError(t, err)
+	require.Equal(t, "only", r.Protocol)
+}

@@ -95,11 +95,17 @@ func (e *Engine) move(ctx context.Context, cur Incident, ch Change, by string, a
 
 // Tick escalates incidents whose acknowledgement is overdue (once each)
 // and closes quiet ones whose protocol says so. now is the wall time; the
-// service calls Tick every few seconds, a replay with frame time. It reads
-// the incidents from the store, and every change it makes is conditional
+// service calls Tick every few seconds, a replay with frame time. It takes
+// up protocols saved through another engine on the store, reads the
+// incidents from the store, and every change it makes is conditional
 // there (still new and never escalated; still in the state read, with no
 // event since), so engines ticking on several nodes make each change once.
 func (e *Engine) Tick(ctx context.Context, now time.Time) error {
+	if err := e.LoadProtocols(ctx); err != nil {
+		// A file saved elsewhere that does not validate here (this node
+		// lacks a destination it names): the set in force stays.
+		e.o.Logger.Warn("saved protocols not taken up", "err", err)
+	}
 	list, err := e.store.ActiveIncidents(ctx)
 	if err != nil {
 		e.m.storeErrors.Inc()
