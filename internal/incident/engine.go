@@ -70,7 +70,9 @@ func NewEngine(s Store, set *protocol.Set, yaml string, o Options) *Engine {
 }
 
 // SetProtocols replaces the protocol set; incidents already open keep
-// what their protocol said when they opened.
+// what their protocol said when they opened. A file saved through the API
+// (ReplaceProtocols on any engine of the store) wins again at the next
+// Tick; SetProtocols is for sets no one saved (tests, evaluation).
 func (e *Engine) SetProtocols(set *protocol.Set, yaml string) {
 	e.protos.Store(&protocols{set: set, yaml: yaml})
 }
