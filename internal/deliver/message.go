@@ -7,7 +7,10 @@
 // operator may retry it.
 //
 // Delivery is at least once: a message sent just before a crash is sent
-// again after the restart. Every message carries a stable id (the
+// again after the restart. Workers sharing one store (a cluster's api
+// nodes) claim the lanes they send for a lease (Options.Lease), so while
+// they live each message is sent once; a dead worker's claims lapse and
+// another worker sends those lanes again, from their heads. Every message carries a stable id (the
 // Vigil-Message-Id header, the MQTT user property message-id, the "id"
 // field of the JSON body, the CAP identifier) so receivers drop repeats.
 //

@@ -19,13 +19,21 @@ type Store interface {
 	// Enqueue adds messages; one whose (ID, Destination) is already
 	// stored is skipped, so enqueuing is idempotent.
 	Enqueue(ctx context.Context, msgs []Message) error
-	// Due returns up to limit pending messages, in Seq order, of the lanes
-	// (destination, camera) whose first pending message is due at now.
-	Due(ctx context.Context, now time.Time, limit int) ([]Message, error)
+	// Claim returns up to limit pending messages, in Seq order, of the
+	// lanes (destination, camera) whose first pending message is due at
+	// now and not under a live claim, and claims them for claimer until
+	// until: no Claim, by any process sharing the store, returns a lane
+	// again before its claim expires or its head is marked. Claims are
+	// taken one at a time across the processes.
+	Claim(ctx context.Context, claimer string, now, until time.Time, limit int) ([]Message, error)
+	// Release drops the claims claimer holds on pending messages: a node
+	// that restarts takes up at once what it was sending when it died.
+	Release(ctx context.Context, claimer string) error
 	// MarkDelivered records deliveries.
 	MarkDelivered(ctx context.Context, seqs []int64, at time.Time) error
-	// MarkFailed records a failed attempt: the message is retried at next,
-	// or, when dead, moved to the dead letters.
+	// MarkFailed records a failed attempt of a pending message (one
+	// delivered meanwhile stays delivered): it is retried at next, or,
+	// when dead, moved to the dead letters; its claim ends.
 	MarkFailed(ctx context.Context, seq int64, attempts int, next time.Time, errText string, dead bool, at time.Time) error
 	// DeadLetters lists dead messages, newest first; After is a Seq cursor.
 	DeadLetters(ctx context.Context, f DeadFilter) ([]Message, error)
@@ -51,7 +59,7 @@ type Backlog struct {
 	Pending int64     `json:"pending"`
 	Dead    int64     `json:"dead"`
 	Oldest  time.Time `json:"oldest,omitzero"`  // created time of the oldest pending message
-	NextAt  time.Time `json:"next_at,omitzero"` // the earliest a pending lane head is due
+	NextAt  time.Time `json:"next_at,omitzero"` // the earliest a pending lane head is due (and unclaimed)
 }
 
 // Transport sends one message; nil means the receiver has it.
@@ -83,7 +91,15 @@ type Options struct {
 	Parallel int           // lanes delivered at once (default 16)
 	Poll     time.Duration // Run looks at least this often (default 1 s)
 	Keep     time.Duration // delivered messages are purged after (default 7 days)
-	Logger   *slog.Logger
+	// Node names the worker's claims (default "local"); workers sharing a
+	// store need names of their own (the cluster node name).
+	Node string
+	// Lease is how long a pass's claim lasts (default 2 min). A pass sends
+	// only in the first half of it, leaving the second for the sends in
+	// flight and the commit, so a live worker's claim never lapses under
+	// it; a dead worker's claim lapses and another worker sends its lanes.
+	Lease  time.Duration
+	Logger *slog.Logger
 }
 
 func (o *Options) defaults() {
@@ -113,6 +129,12 @@ func (o *Options) defaults() {
 	}
 	if o.Keep <= 0 {
 		o.Keep = 7 * 24 * time.Hour
+	}
+	if o.Node == "" {
+		o.Node = "local"
+	}
+	if o.Lease <= 0 {
+		o.Lease = 2 * time.Minute
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -152,15 +174,17 @@ type Result struct {
 	Next time.Time
 }
 
-// Drain makes one pass: every due lane is delivered in order until its
-// first failure. It returns when the pass is over; Run calls it in a loop,
-// tests call it directly with an injected clock.
+// Drain makes one pass: it claims the due lanes and delivers each in
+// order until its first failure, or until half its claim is spent. It
+// returns when the pass is over; Run calls it in a loop, tests call it
+// directly with an injected clock.
 func (w *Worker) Drain(ctx context.Context) (Result, error) {
 	now := w.o.Now()
-	msgs, err := w.store.Due(ctx, now, w.o.Batch)
+	msgs, err := w.store.Claim(ctx, w.o.Node, now, now.Add(w.o.Lease), w.o.Batch)
 	if err != nil {
 		return Result{}, fmt.Errorf("outbox: %w", err)
 	}
+	stop := now.Add(w.o.Lease / 2)
 	var res Result
 	var mu sync.Mutex
 	var sent []Message
@@ -168,7 +192,7 @@ func (w *Worker) Drain(ctx context.Context) (Result, error) {
 	g.SetLimit(w.o.Parallel)
 	for _, lane := range lanes(msgs) {
 		g.Go(func() error {
-			ok, r, err := w.deliverLane(gctx, lane)
+			ok, r, err := w.deliverLane(gctx, lane, stop)
 			mu.Lock()
 			sent = append(sent, ok...)
 			res.Failed, res.Dead = res.Failed+r.Failed, res.Dead+r.Dead
@@ -181,6 +205,13 @@ func (w *Worker) Drain(ctx context.Context) (Result, error) {
 	// the store: what was sent is recorded, so it is not sent again.
 	if err := w.delivered(ctx, sent); err != nil {
 		return res, err
+	}
+	// The pass is over: what it claimed and did not send (a lane stopped
+	// at a failure or at the half lease) is free again.
+	if len(msgs) > 0 {
+		if err := w.store.Release(context.WithoutCancel(ctx), w.o.Node); err != nil {
+			return res, fmt.Errorf("outbox: %w", err)
+		}
 	}
 	res.Sent = len(sent)
 	if laneErr != nil {
@@ -243,12 +274,16 @@ func (w *Worker) delivered(ctx context.Context, sent []Message) error {
 }
 
 // deliverLane sends a lane's messages in order and stops at the first
-// failure, so a later message never overtakes an earlier one. It returns
-// the messages sent; the caller records them.
-func (w *Worker) deliverLane(ctx context.Context, lane []Message) ([]Message, Result, error) {
+// failure, so a later message never overtakes an earlier one, or at stop,
+// leaving the rest to a later claim. It returns the messages sent; the
+// caller records them.
+func (w *Worker) deliverLane(ctx context.Context, lane []Message, stop time.Time) ([]Message, Result, error) {
 	var r Result
 	var sent []Message
 	for _, m := range lane {
+		if !w.o.Now().Before(stop) {
+			return sent, r, nil
+		}
 		sendErr := w.send(ctx, m)
 		at := w.o.Now()
 		if sendErr == nil {
@@ -317,6 +352,9 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 			started = append(started, s)
 		}
+	}
+	if err := w.store.Release(ctx, w.o.Node); err != nil {
+		w.o.Logger.Warn("outbox: releasing this node's earlier claims failed; they lapse with their lease", "err", err)
 	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()

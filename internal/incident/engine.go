@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,38 +38,25 @@ type Options struct {
 }
 
 // Engine decides, per event, whether it opens or joins an incident, and
-// drives escalation and auto-close from Tick. It is safe for concurrent
-// use; each camera's decisions are serialised.
+// drives escalation and auto-close from Tick. It keeps no incident in
+// memory: each decision reads the camera's incidents from the store,
+// under the store's lock on the camera, so any number of engines (one per
+// api node) may share one store; see the package documentation.
 type Engine struct {
 	store  Store
 	o      Options
 	protos atomic.Pointer[protocols]
-	mu     sync.Mutex
-	cams   map[string]*camState
 	m      *metrics
 }
 
 type protocols struct {
-	set  *protocol.Set
-	yaml string
-}
-
-// camState is what one camera's decisions need: its incidents not yet
-// closed, and per situation the latest incident and when it opened.
-type camState struct {
-	mu     sync.Mutex
-	active map[int64]*Incident
-	latest map[string]latestOf
-}
-
-type latestOf struct {
-	id     int64
-	opened time.Time
+	set     *protocol.Set
+	yaml    string
+	version int // the saved version in force (0: the config file's)
 }
 
 // NewEngine makes an engine over s with protocol set set (protocol.Default()
-// when nil) whose source text is yaml. Call Load before the first Handle
-// to take up incidents left open by a previous run.
+// when nil) whose source text is yaml.
 func NewEngine(s Store, set *protocol.Set, yaml string, o Options) *Engine {
 	if set == nil {
 		set, yaml = protocol.Default(), protocol.DefaultYAML
@@ -78,13 +64,15 @@ func NewEngine(s Store, set *protocol.Set, yaml string, o Options) *Engine {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{store: s, o: o, cams: map[string]*camState{}, m: newMetrics()}
+	e := &Engine{store: s, o: o, m: newMetrics()}
 	e.protos.Store(&protocols{set: set, yaml: yaml})
 	return e
 }
 
 // SetProtocols replaces the protocol set; incidents already open keep
-// what their protocol said when they opened.
+// what their protocol said when they opened. A file saved through the API
+// (ReplaceProtocols on any engine of the store) wins again at the next
+// Tick; SetProtocols is for sets no one saved (tests, evaluation).
 func (e *Engine) SetProtocols(set *protocol.Set, yaml string) {
 	e.protos.Store(&protocols{set: set, yaml: yaml})
 }
@@ -93,45 +81,6 @@ func (e *Engine) SetProtocols(set *protocol.Set, yaml string) {
 func (e *Engine) Protocols() (*protocol.Set, string) {
 	p := e.protos.Load()
 	return p.set, p.yaml
-}
-
-// Load takes up the incidents a previous run left open.
-func (e *Engine) Load(ctx context.Context) error {
-	list, err := e.store.ActiveIncidents(ctx)
-	if err != nil {
-		return err
-	}
-	for i := range list {
-		in := list[i]
-		c := e.cam(in.Camera)
-		c.mu.Lock()
-		c.remember(&in)
-		c.mu.Unlock()
-	}
-	return nil
-}
-
-func (e *Engine) cam(id string) *camState {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	c := e.cams[id]
-	if c == nil {
-		c = &camState{active: map[int64]*Incident{}, latest: map[string]latestOf{}}
-		e.cams[id] = c
-	}
-	return c
-}
-
-func (c *camState) remember(in *Incident) {
-	if in.State == Closed {
-		delete(c.active, in.ID)
-		return
-	}
-	c.active[in.ID] = in
-	k := situation(in.Rule, in.Name, in.Place)
-	if l, ok := c.latest[k]; !ok || in.ID > l.id {
-		c.latest[k] = latestOf{id: in.ID, opened: in.Opened}
-	}
 }
 
 // situation keys "the same thing happening at the same place" on a camera.
@@ -153,25 +102,22 @@ type Result struct {
 func (e *Engine) Handle(ctx context.Context, ev event.Event, at time.Time) (Result, error) {
 	set, _ := e.Protocols()
 	p := set.Find(ev, at)
-	c := e.cam(ev.Camera)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-
 	rec := EventRecord{Event: ev, At: at, Key: ev.ID}
-	var target *Incident
 	opened := false
-	if p != nil && p.Queue {
-		target = c.join(ev, at, p)
-		if target == nil && !c.coolingDown(ev, at, p) {
-			target, opened = open(ev, at, p), true
+	rec.Decide = func(g Grouping) (*Incident, bool) {
+		opened = false
+		if p == nil || !p.Queue {
+			return nil, false
 		}
-	}
-	if target != nil {
-		next := *target
-		if !opened {
-			rec.NewIsBest = grow(&next, ev, at)
+		if target := join(g, ev, at, p); target != nil {
+			next := *target
+			return &next, grow(&next, ev, at)
 		}
-		rec.Incident = &next
+		if coolingDown(g, at, p) {
+			return nil, false
+		}
+		opened = true
+		return open(ev, at, p), false
 	}
 	rec.Messages = func(alertID int64, in *Incident) []deliver.Message {
 		msgs := eventMessages(set.EventNotify, ev, alertID, at)
@@ -191,7 +137,6 @@ func (e *Engine) Handle(ctx context.Context, ev event.Event, at time.Time) (Resu
 	}
 	e.m.events.WithLabelValues(ev.Camera, ev.Rule, fmt.Sprint(stored != nil)).Inc()
 	if stored != nil {
-		c.remember(stored)
 		if res.Opened {
 			e.m.opened.WithLabelValues(ev.Camera, ev.Rule, stored.Priority).Inc()
 		}
@@ -205,11 +150,13 @@ func (e *Engine) Handle(ctx context.Context, ev event.Event, at time.Time) (Resu
 
 // join finds the open incident ev belongs to: one following the same
 // track, else one of the same situation whose last event is within the
-// protocol's window.
-func (c *camState) join(ev event.Event, at time.Time, p *protocol.Protocol) *Incident {
+// protocol's window (g.Open is newest first, so a choice between several
+// is deterministic).
+func join(g Grouping, ev event.Event, at time.Time, p *protocol.Protocol) *Incident {
 	var bySituation *Incident
 	k := situation(ev.Rule, ev.Name, ev.Place())
-	for _, in := range c.sortedActive() {
+	for i := range g.Open {
+		in := &g.Open[i]
 		if !in.State.Open() || at.Sub(in.LastEvent) > p.GroupWindow {
 			continue
 		}
@@ -225,30 +172,16 @@ func (c *camState) join(ev event.Event, at time.Time, p *protocol.Protocol) *Inc
 	}
 	// Within the cooldown the situation's latest incident, while open,
 	// takes the event whatever the window.
-	if l, ok := c.latest[k]; ok && p.Cooldown > 0 && at.Sub(l.opened) < p.Cooldown {
-		if in := c.active[l.id]; in != nil && in.State.Open() {
-			return in
-		}
+	if l := g.Latest; l != nil && p.Cooldown > 0 && at.Sub(l.Opened) < p.Cooldown && l.State.Open() {
+		return l
 	}
 	return nil
 }
 
-// sortedActive lists the active incidents newest first, so a choice
-// between several is deterministic.
-func (c *camState) sortedActive() []*Incident {
-	out := make([]*Incident, 0, len(c.active))
-	for _, in := range c.active {
-		out = append(out, in)
-	}
-	slices.SortFunc(out, func(a, b *Incident) int { return int(b.ID - a.ID) })
-	return out
-}
-
 // coolingDown reports whether the situation had an incident too recently
 // for another: the event is then stored as an event only.
-func (c *camState) coolingDown(ev event.Event, at time.Time, p *protocol.Protocol) bool {
-	l, ok := c.latest[situation(ev.Rule, ev.Name, ev.Place())]
-	return ok && p.Cooldown > 0 && at.Sub(l.opened) < p.Cooldown
+func coolingDown(g Grouping, at time.Time, p *protocol.Protocol) bool {
+	return g.Latest != nil && p.Cooldown > 0 && at.Sub(g.Latest.Opened) < p.Cooldown
 }
 
 func shareTrack(a, b []int) bool {

@@ -187,9 +187,9 @@ func TestEscalationExactlyOnce(t *testing.T) {
 	require.Equal(t, 3, esc, "one escalation message per destination")
 	require.Equal(t, map[string]bool{"duty": true, "police": true, "bus": true}, dests)
 
-	// A restarted engine (Load) does not escalate again.
+	// Another engine on the store (a restart, another api node) does not
+	// escalate again.
 	e2 := incident.NewEngine(e.st, nil, "", incident.Options{})
-	require.NoError(t, e2.Load(ctx))
 	require.NoError(t, e2.Tick(ctx, sec(700)))
 	n := 0
 	for _, m := range e.outbox(t) {
@@ -334,4 +334,23 @@ func TestResponseTimes(t *testing.T) {
 	n, err := testutil.GatherAndCount(reg, "vigil_incidents_opened_total")
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
+}
+
+// TestProtocolsReplacedElsewhere: a protocol file saved through one
+// engine (one api node) is in force on another engine on the store after
+// its next tick.
+func TestProtocolsReplacedElsewhere(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	other := incident.NewEngine(e.st, nil, "", incident.Options{})
+	src := "version: 1\nprotocols:\n  - name: only\n    priority: low\n"
+	v, err := e.eng.ReplaceProtocols(ctx, []byte(src), "ana")
+	require.NoError(t, err)
+	require.Equal(t, 1, v)
+	require.NoError(t, other.Tick(ctx, sec(0)))
+	_, y := other.Protocols()
+	require.Equal(t, src, y)
+	r, err := other.Handle(ctx, ev("c1", "wrong_way", "ramp", 1), sec(1))
+	require.NoError(t, err)
+	require.Equal(t, "only", r.Protocol)
 }

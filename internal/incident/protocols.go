@@ -25,14 +25,15 @@ func (e *Engine) ReplaceProtocols(ctx context.Context, yaml []byte, author strin
 	if err != nil {
 		return 0, err
 	}
-	e.SetProtocols(set, string(yaml))
+	e.protos.Store(&protocols{set: set, yaml: string(yaml), version: v})
 	e.o.Logger.Info("protocols replaced", "version", v, "author", author, "protocols", len(set.Protocols))
 	return v, nil
 }
 
 // LoadProtocols puts the newest saved protocol file in force, if one was
-// saved through the API; otherwise the set given to NewEngine (from the
-// config file) stays. A saved file that no longer validates (say, a
+// saved through the API (through this engine or another on the store:
+// Tick calls it); otherwise the set given to NewEngine (from the config
+// file) stays. A saved file that no longer validates (say, a
 // destination was removed from the config) is an error naming why.
 func (e *Engine) LoadProtocols(ctx context.Context) error {
 	pv, err := e.store.LatestProtocols(ctx)
@@ -42,11 +43,14 @@ func (e *Engine) LoadProtocols(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if pv.Version == e.protos.Load().version {
+		return nil
+	}
 	set, err := protocol.Parse([]byte(pv.YAML), fmt.Sprintf("saved protocols version %d", pv.Version), protocol.Options{Destination: e.o.Destination})
 	if err != nil {
 		return err
 	}
-	e.SetProtocols(set, pv.YAML)
+	e.protos.Store(&protocols{set: set, yaml: pv.YAML, version: pv.Version})
 	return nil
 }
 

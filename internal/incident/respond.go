@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/deliver"
 	"github.com/vigil-cctv/vigil/internal/protocol"
+	"github.com/vigil-cctv/vigil/internal/store"
 )
 
 // Limits on what an operator writes into a transition.
@@ -64,20 +66,18 @@ func (e *Engine) Transition(ctx context.Context, id int64, ch Change, by string,
 	if err := ch.validate(cur); err != nil {
 		return Incident{}, nil, err
 	}
-	c := e.cam(cur.Camera)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	in, err := e.move(ctx, c, cur, ch, by, at)
+	in, err := e.move(ctx, cur, ch, by, at, time.Time{})
 	if err != nil {
 		return Incident{}, nil, err
 	}
 	return in, in.Judged, nil
 }
 
-// move records a transition and announces it; c is locked.
-func (e *Engine) move(ctx context.Context, c *camState, cur Incident, ch Change, by string, at time.Time) (Incident, error) {
+// move records a transition and announces it. A non-zero quiet makes it
+// conditional on no event having joined since (auto-close).
+func (e *Engine) move(ctx context.Context, cur Incident, ch Change, by string, at, quiet time.Time) (Incident, error) {
 	rec := TransitionRecord{ID: cur.ID, From: cur.State, To: ch.To, By: by, At: at, UnitType: ch.UnitType,
-		UnitID: ch.UnitID, Note: ch.Note}
+		UnitID: ch.UnitID, Note: ch.Note, Quiet: quiet}
 	rec.Messages = func(in Incident) []deliver.Message {
 		return incidentMessages(in.Notify, in, deliver.NoticeState, fmt.Sprintf("incident-%d-%s", in.ID, in.State), at, nil, in.Latest)
 	}
@@ -85,9 +85,6 @@ func (e *Engine) move(ctx context.Context, c *camState, cur Incident, ch Change,
 	if err != nil {
 		return Incident{}, err
 	}
-	cp := in
-	cp.Events, cp.History = nil, nil
-	c.remember(&cp)
 	e.observe(in, ch.To)
 	e.changed(in)
 	if len(in.Notify) > 0 {
@@ -98,17 +95,25 @@ func (e *Engine) move(ctx context.Context, c *camState, cur Incident, ch Change,
 
 // Tick escalates incidents whose acknowledgement is overdue (once each)
 // and closes quiet ones whose protocol says so. now is the wall time; the
-// service calls Tick every few seconds, a replay with frame time.
+// service calls Tick every few seconds, a replay with frame time. It takes
+// up protocols saved through another engine on the store, reads the
+// incidents from the store, and every change it makes is conditional
+// there (still new and never escalated; still in the state read, with no
+// event since), so engines ticking on several nodes make each change once.
 func (e *Engine) Tick(ctx context.Context, now time.Time) error {
-	e.mu.Lock()
-	cams := make([]*camState, 0, len(e.cams))
-	for _, c := range e.cams {
-		cams = append(cams, c)
+	if err := e.LoadProtocols(ctx); err != nil {
+		// A file saved elsewhere that does not validate here (this node
+		// lacks a destination it names): the set in force stays.
+		e.o.Logger.Warn("saved protocols not taken up", "err", err)
 	}
-	e.mu.Unlock()
+	list, err := e.store.ActiveIncidents(ctx)
+	if err != nil {
+		e.m.storeErrors.Inc()
+		return fmt.Errorf("incident tick: %w", err)
+	}
 	var errs []error
-	for _, c := range cams {
-		if err := e.tickCamera(ctx, c, now); err != nil {
+	for i := range list {
+		if err := e.tick(ctx, &list[i], now); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -119,23 +124,26 @@ func (e *Engine) Tick(ctx context.Context, now time.Time) error {
 	return nil
 }
 
-func (e *Engine) tickCamera(ctx context.Context, c *camState, now time.Time) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, in := range c.sortedActive() {
-		if in.State == New && in.Escalated.IsZero() && !in.EscalateDue.IsZero() && !now.Before(in.EscalateDue) {
-			if err := e.escalate(ctx, c, in, now); err != nil {
-				return err
-			}
-		}
-		if quiet(in, now) {
-			ch := Change{To: Closed, Note: fmt.Sprintf("auto-closed: no new event for %v", in.AutoClose)}
-			if _, err := e.move(ctx, c, *in, ch, System, now); err != nil {
-				return err
-			}
-			e.m.autoClosed.WithLabelValues(in.Camera).Inc()
+// tick applies what is due of one incident. A change another engine (or
+// an operator) made meanwhile wins: the conflict is not an error.
+func (e *Engine) tick(ctx context.Context, in *Incident, now time.Time) error {
+	if in.State == New && in.Escalated.IsZero() && !in.EscalateDue.IsZero() && !now.Before(in.EscalateDue) {
+		if err := e.escalate(ctx, *in, now); err != nil {
+			return err
 		}
 	}
+	if !quiet(in, now) {
+		return nil
+	}
+	ch := Change{To: Closed, Note: fmt.Sprintf("auto-closed: no new event for %v", in.AutoClose)}
+	_, err := e.move(ctx, *in, ch, System, now, in.LastEvent)
+	if errors.Is(err, store.ErrConflict) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	e.m.autoClosed.WithLabelValues(in.Camera).Inc()
 	return nil
 }
 
@@ -156,7 +164,7 @@ func quiet(in *Incident, now time.Time) bool {
 // escalate raises in's priority and tells the escalation destinations
 // (and the incident's own, so they see the new priority), exactly once:
 // the store only escalates an incident still new and never escalated.
-func (e *Engine) escalate(ctx context.Context, c *camState, in *Incident, now time.Time) error {
+func (e *Engine) escalate(ctx context.Context, in Incident, now time.Time) error {
 	dests := slices.Clone(in.EscalateNotify)
 	for _, d := range in.Notify {
 		if !slices.Contains(dests, d) {
@@ -167,24 +175,9 @@ func (e *Engine) escalate(ctx context.Context, c *camState, in *Incident, now ti
 		return incidentMessages(dests, up, deliver.NoticeEscalated, fmt.Sprintf("incident-%d-escalated", up.ID), now, nil, up.Latest)
 	}
 	up, ok, err := e.store.EscalateIncident(ctx, in.ID, now, in.EscalatePriority, msgs)
-	if err != nil {
-		return err
+	if err != nil || !ok {
+		return err // !ok: acknowledged or escalated elsewhere meanwhile
 	}
-	if !ok {
-		// Acknowledged or escalated elsewhere meanwhile: take the row as
-		// it is now, and never try again.
-		fresh, err := e.store.GetIncident(ctx, in.ID)
-		if err != nil {
-			return err
-		}
-		fresh.Events, fresh.History = nil, nil
-		if fresh.Escalated.IsZero() {
-			fresh.Escalated = now
-		}
-		c.remember(&fresh)
-		return nil
-	}
-	c.remember(&up)
 	e.m.escalated.WithLabelValues(up.Camera).Inc()
 	e.o.Logger.Warn("incident escalated", "incident", up.ID, "camera", up.Camera, "rule", up.Rule, "priority", up.Priority)
 	e.changed(up)

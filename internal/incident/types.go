@@ -132,9 +132,10 @@ type Transition struct {
 }
 
 // EventRecord is one event and what it does to the queue, written in one
-// transaction: the event as an alert row, then (when Incident is set) a
-// new incident (Incident.ID 0) or the event joined to Incident.ID, then
-// the messages Messages builds once the ids are known.
+// transaction: the event as an alert row, then (when Incident is set, or
+// Decide returns one) a new incident (Incident.ID 0) or the event joined
+// to Incident.ID, then the messages Messages builds once the ids are
+// known.
 type EventRecord struct {
 	Event event.Event
 	At    time.Time // the event's wall time (camera clock)
@@ -144,7 +145,21 @@ type EventRecord struct {
 	Incident *Incident
 	// NewIsBest makes the new alert the incident's best evidence.
 	NewIsBest bool
-	Messages  func(alertID int64, inc *Incident) []deliver.Message
+	// Decide, when set, replaces Incident and NewIsBest: the store calls
+	// it inside the transaction, holding the lock on the event's camera,
+	// with the camera's grouping read under that lock, so that processes
+	// sharing the store decide one camera's events one at a time on what
+	// the others committed.
+	Decide   func(Grouping) (inc *Incident, newIsBest bool)
+	Messages func(alertID int64, inc *Incident) []deliver.Message
+}
+
+// Grouping is what deciding an event's incident reads: the camera's
+// incidents that events may still join, and the latest incident of the
+// event's situation (its rule, name and place) for the cooldown.
+type Grouping struct {
+	Open   []Incident // states New … OnScene, newest (highest id) first
+	Latest *Incident  // in any state; nil when the situation had none
 }
 
 // TransitionRecord is one state change and the messages announcing it.
@@ -156,6 +171,10 @@ type TransitionRecord struct {
 	UnitType string
 	UnitID   string
 	Note     string
+	// Quiet, when set, makes the move conditional on the incident's last
+	// event still being at Quiet (an auto-close read the incident quiet;
+	// an event that joined since keeps it open): otherwise ErrConflict.
+	Quiet    time.Time
 	Messages func(inc Incident) []deliver.Message
 }
 
@@ -175,7 +194,9 @@ type Filter struct {
 // PostgreSQL; it also implements deliver.Store over the same outbox.
 type Store interface {
 	// RecordEvent writes r in one transaction and returns the alert id
-	// and, when r.Incident is set, the incident as stored.
+	// and, when r.Incident is set (or r.Decide returns one), the incident
+	// as stored. Recording, transitions and escalations of one camera's
+	// incidents are serialised across every process sharing the store.
 	RecordEvent(ctx context.Context, r EventRecord) (int64, *Incident, error)
 	// TransitionIncident moves an incident from r.From to r.To (an error
 	// wrapping store.ErrConflict when it is no longer in r.From), records

@@ -316,9 +316,10 @@ func (s *Service) cameraManager() interface {
 // (alerts.event_key), opened or joined to an incident as the protocols
 // say, their messages committed to the outbox in the same transaction,
 // then put on the event stream. Tracks, counts and baselines go straight
-// to the store by key. With one api node the engine sees every alert of a
-// camera in order; several api nodes share the consumer and would each
-// hold part of a camera's incidents.
+// to the store by key. Several api nodes share the consumer, each getting
+// part of a camera's alerts: the store serialises each camera's incident
+// decisions across them (see package incident), and their delivery
+// workers claim outbox lanes under the node's name (package deliver).
 type apiWriter struct {
 	s    *Service
 	rest cluster.StoreWriter

@@ -63,7 +63,8 @@ func (s *Service) newQueue() (*opQueue, error) {
 	d := in.Delivery
 	q := &opQueue{st: st, tick: time.Duration(in.Tick)}
 	q.worker = deliver.NewWorker(st, transports, deliver.Options{BaseDelay: time.Duration(d.BaseDelay),
-		MaxDelay: time.Duration(d.MaxDelay), MaxAttempts: d.MaxAttempts, Keep: time.Duration(d.Keep), Logger: s.log})
+		MaxDelay: time.Duration(d.MaxDelay), MaxAttempts: d.MaxAttempts, Keep: time.Duration(d.Keep), Logger: s.log,
+		Node: s.deliveryNode()})
 	for _, dst := range dests {
 		if dst.Type == "mqtt" {
 			q.mqtt = append(q.mqtt, dst.Name)
@@ -85,6 +86,16 @@ func (s *Service) newQueue() (*opQueue, error) {
 	}
 	q.worker.Register(s.metrics.Registry)
 	return q, nil
+}
+
+// deliveryNode names this node's outbox claims: the cluster node name, so
+// api nodes sharing the store claim apart and a restarted node takes up
+// its own claims at once ("local" on a single node).
+func (s *Service) deliveryNode() string {
+	if s.clu != nil {
+		return s.clu.cfg.Node
+	}
+	return "local"
 }
 
 // protocols reads the alert protocols named in the config (nil: the
@@ -123,14 +134,11 @@ func (e engineStore) AddAlertOnce(ctx context.Context, key string, ev event.Even
 	return res.Alert, err == nil, err
 }
 
-// start puts the opQueue's loops in force: it loads the protocols saved
-// through the API and the incidents still open.
+// start puts the protocols saved through the API in force (the engine
+// reads open incidents from the store as it needs them).
 func (q *opQueue) start(ctx context.Context) error {
 	if err := q.eng.LoadProtocols(ctx); err != nil {
 		return fmt.Errorf("loading protocols: %w", err)
-	}
-	if err := q.eng.Load(ctx); err != nil {
-		return fmt.Errorf("loading open incidents: %w", err)
 	}
 	return nil
 }

@@ -35,6 +35,18 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, freshDSN(t)) })
 }
 
+// TestConformanceShared: two handles on one schema, as two api nodes.
+func TestConformanceShared(t *testing.T) {
+	t.Parallel()
+	if os.Getenv(dsnEnv) == "" {
+		t.Skip("VIGIL_TEST_POSTGRES not set; .ci/run starts a PostgreSQL server and sets it")
+	}
+	storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
+		dsn := freshDSN(t)
+		return open(t, dsn), open(t, dsn)
+	})
+}
+
 // TestMigrateTwice checks that concurrent and repeated Opens of one schema
 // agree on the migrations.
 func TestMigrateTwice(t *testing.T) {

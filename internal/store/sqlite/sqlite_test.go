@@ -28,6 +28,15 @@ func TestConformanceFile(t *testing.T) {
 	})
 }
 
+// TestConformanceShared: two handles on one file, as two processes.
+func TestConformanceShared(t *testing.T) {
+	t.Parallel()
+	storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
+		path := filepath.Join(t.TempDir(), "vigil.db")
+		return openPath(t, path), openPath(t, path)
+	})
+}
+
 func TestConformanceMemory(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T) store.Store { return openPath(t, ":memory:") })

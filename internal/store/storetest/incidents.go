@@ -98,7 +98,7 @@ func testIncidentEvents(t *testing.T, s store.Store) {
 	require.Equal(t, alert1, full.Events[0].Alert, "timeline oldest first")
 	require.True(t, full.Events[0].Snapshot)
 
-	due, err := ob.Due(ctx, time.Now().Add(time.Hour), 10)
+	due, err := ob.Claim(ctx, "t", time.Now().Add(time.Hour), time.Now().Add(time.Hour), 10)
 	require.NoError(t, err)
 	require.Len(t, due, 1, "the opening message committed with the event, once")
 	require.Equal(t, fmt.Sprintf("incident-%d-opened", got.ID), due[0].ID)
@@ -212,7 +212,7 @@ func testIncidentEscalateOnce(t *testing.T, s store.Store) {
 	}
 	wg.Wait()
 	require.Equal(t, 1, wins, "escalation happens exactly once")
-	due, err := ob.Due(ctx, time.Now().Add(time.Hour), 10)
+	due, err := ob.Claim(ctx, "t", time.Now().Add(time.Hour), time.Now().Add(time.Hour), 10)
 	require.NoError(t, err)
 	require.Len(t, due, 1)
 }
@@ -267,7 +267,7 @@ func testOutbox(t *testing.T, s store.Store) {
 	require.Equal(t, int64(6), b.Pending)
 	require.True(t, b.Oldest.Equal(at(0)))
 
-	due, err := ob.Due(ctx, at(10), 100)
+	due, err := ob.Claim(ctx, "t", at(10), at(10), 100) // a claim ending at once
 	require.NoError(t, err)
 	require.Len(t, due, 6)
 	for i := 1; i < len(due); i++ {
@@ -286,12 +286,13 @@ func testOutbox(t *testing.T, s store.Store) {
 	// Lane a's head fails until at(100): lane a waits, lane b does not.
 	require.NoError(t, ob.MarkFailed(ctx, headA.Seq, 1, at(100), "receiver answered 503", false, at(10)))
 	require.NoError(t, ob.MarkDelivered(ctx, []int64{headB.Seq}, at(10)))
-	due, err = ob.Due(ctx, at(20), 100)
+	due, err = ob.Claim(ctx, "t", at(20), at(20), 100) // a claim ending at once
 	require.NoError(t, err)
 	require.Len(t, due, 2)
 	for _, m := range due {
 		require.Equal(t, "b", m.Camera)
 	}
+	require.NoError(t, ob.Release(ctx, "t"))
 	b, err = ob.Backlog(ctx)
 	require.NoError(t, err)
 	require.Equal(t, int64(5), b.Pending)
@@ -299,7 +300,7 @@ func testOutbox(t *testing.T, s store.Store) {
 
 	// Dead-lettering a's head unblocks lane a.
 	require.NoError(t, ob.MarkFailed(ctx, headA.Seq, 2, at(100), "receiver rejected the message with 400", true, at(21)))
-	due, err = ob.Due(ctx, at(21), 100)
+	due, err = ob.Claim(ctx, "t", at(21), at(21), 100) // a claim ending at once
 	require.NoError(t, err)
 	require.Len(t, due, 4)
 	dead, err := ob.DeadLetters(ctx, deliver.DeadFilter{})

@@ -5,6 +5,8 @@
 package sqlstore
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -26,6 +28,23 @@ type Dialect struct {
 	ForUpdate string
 	// IsUnique reports whether err is a unique or primary key violation.
 	IsUnique func(error) bool
+	// Lock is a statement taking a lock named by its one parameter until
+	// the transaction ends, which serialises the transactions of every
+	// process on the database that take it (PostgreSQL: an advisory
+	// transaction lock). Empty where a write transaction already excludes
+	// every other (SQLite, one writer).
+	Lock string
+}
+
+// lock takes the transaction lock named key (see Dialect.Lock).
+func (db *DB) lock(ctx context.Context, tx *sql.Tx, key string) error {
+	if db.D.Lock == "" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, db.D.rebind(db.D.Lock), key); err != nil {
+		return fmt.Errorf("lock %s: %w", key, err)
+	}
+	return nil
 }
 
 // rebind rewrites ? placeholders as $n when the dialect numbers them. The

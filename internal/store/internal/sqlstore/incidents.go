@@ -64,6 +64,11 @@ func (db *DB) RecordEvent(ctx context.Context, r incident.EventRecord) (int64, *
 	var alertID int64
 	var out *incident.Incident
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		// The camera's lock first: a second process recording the same
+		// key waits, then finds it recorded.
+		if err := db.lockCamera(ctx, tx, r.Event.Camera); err != nil {
+			return err
+		}
 		if r.Key != "" {
 			done, err := db.recorded(ctx, tx, r.Key, &alertID, &out)
 			if err != nil || done {
@@ -73,6 +78,13 @@ func (db *DB) RecordEvent(ctx context.Context, r incident.EventRecord) (int64, *
 		var err error
 		if alertID, err = db.insertAlert(ctx, tx, r.Event, r.Key); err != nil {
 			return err
+		}
+		if r.Decide != nil {
+			g, err := db.grouping(ctx, tx, r.Event)
+			if err != nil {
+				return fmt.Errorf("grouping: %w", err)
+			}
+			r.Incident, r.NewIsBest = r.Decide(g)
 		}
 		if r.Incident != nil {
 			inc, err := db.applyEvent(ctx, tx, alertID, r)
@@ -90,6 +102,35 @@ func (db *DB) RecordEvent(ctx context.Context, r incident.EventRecord) (int64, *
 		return 0, nil, fmt.Errorf("store: record event (camera %q, rule %q): %w", r.Event.Camera, r.Event.Rule, err)
 	}
 	return alertID, out, nil
+}
+
+// lockCamera serialises the incident changes of one camera across the
+// processes sharing the database, as the engine's decisions need.
+func (db *DB) lockCamera(ctx context.Context, tx *sql.Tx, camera string) error {
+	return db.lock(ctx, tx, "incident-camera:"+camera)
+}
+
+// openStates are the states events may still join (incident.State.Open).
+var openStates = []any{string(incident.New), string(incident.Acknowledged), string(incident.Dispatched), string(incident.OnScene)}
+
+// grouping reads what deciding e's incident needs; the camera is locked.
+func (db *DB) grouping(ctx context.Context, tx *sql.Tx, e event.Event) (incident.Grouping, error) {
+	var g incident.Grouping
+	var err error
+	g.Open, err = queryAll(ctx, tx, db.D.rebind(`SELECT `+incidentCols+` FROM incidents WHERE camera = ?
+		AND state IN (?, ?, ?, ?) ORDER BY id DESC`), scanIncident, append([]any{e.Camera}, openStates...)...)
+	if err != nil {
+		return g, err
+	}
+	latest, err := queryAll(ctx, tx, db.D.rebind(`SELECT `+incidentCols+` FROM incidents WHERE camera = ? AND rule = ?
+		AND name = ? AND place = ? ORDER BY id DESC LIMIT 1`), scanIncident, e.Camera, e.Rule, e.Name, e.Place())
+	if err != nil {
+		return g, err
+	}
+	if len(latest) > 0 {
+		g.Latest = &latest[0]
+	}
+	return g, nil
 }
 
 // recorded finds an event already stored under key, with its incident.
@@ -204,16 +245,21 @@ func stepColumn(s incident.State) string {
 func (db *DB) TransitionIncident(ctx context.Context, r incident.TransitionRecord) (incident.Incident, error) {
 	var out incident.Incident
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var cur incident.State
-		err := tx.QueryRowContext(ctx, db.D.rebind(`SELECT state FROM incidents WHERE id = ?`+db.D.ForUpdate), r.ID).Scan(&cur)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("incident %d: %w", r.ID, store.ErrNotFound)
+		if err := db.lockIncidentCamera(ctx, tx, r.ID); err != nil {
+			return err
 		}
+		var cur incident.State
+		var last time.Time
+		err := tx.QueryRowContext(ctx, db.D.rebind(`SELECT state, last_event FROM incidents WHERE id = ?`+db.D.ForUpdate), r.ID).
+			Scan(&cur, timeCol{&last})
 		if err != nil {
 			return err
 		}
 		if cur != r.From || !incident.Allowed(r.From, r.To) {
 			return fmt.Errorf("incident %d is %s, cannot move %s to %s: %w", r.ID, cur, r.From, r.To, store.ErrConflict)
+		}
+		if !r.Quiet.IsZero() && !last.Equal(Norm(r.Quiet)) {
+			return fmt.Errorf("incident %d had an event since it was found quiet: %w", r.ID, store.ErrConflict)
 		}
 		at := db.D.arg(Norm(r.At))
 		set := "state = ?, updated = ?, " + stepColumn(r.To) + " = COALESCE(" + stepColumn(r.To) + ", ?)"
@@ -247,6 +293,21 @@ func (db *DB) TransitionIncident(ctx context.Context, r incident.TransitionRecor
 		return incident.Incident{}, fmt.Errorf("store: transition incident: %w", err)
 	}
 	return out, nil
+}
+
+// lockIncidentCamera takes the lock of an incident's camera (its camera
+// never changes), before any row lock, as RecordEvent does: a transition
+// never interleaves with an event joining the incident.
+func (db *DB) lockIncidentCamera(ctx context.Context, tx *sql.Tx, id int64) error {
+	var camera string
+	err := tx.QueryRowContext(ctx, db.D.rebind(`SELECT camera FROM incidents WHERE id = ?`), id).Scan(&camera)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("incident %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	return db.lockCamera(ctx, tx, camera)
 }
 
 // verdictAlerts carries an incident's verdict to its grouped alerts that
@@ -417,7 +478,8 @@ func (db *DB) ListIncidents(ctx context.Context, f incident.Filter) ([]incident.
 
 // ActiveIncidents returns the incidents not closed, oldest first.
 func (db *DB) ActiveIncidents(ctx context.Context) ([]incident.Incident, error) {
-	out, err := db.queryIncidents(ctx, `SELECT `+incidentCols+` FROM incidents WHERE state <> ? ORDER BY id`, string(incident.Closed))
+	out, err := db.queryIncidents(ctx, `SELECT `+incidentCols+` FROM incidents WHERE state IN (?, ?, ?, ?, ?, ?) ORDER BY id`,
+		append(openStates, string(incident.Resolved), string(incident.FalseAlarm))...)
 	if err != nil {
 		return nil, fmt.Errorf("store: active incidents: %w", err)
 	}

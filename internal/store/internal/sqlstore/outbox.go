@@ -62,17 +62,61 @@ func (db *DB) enqueue(ctx context.Context, tx *sql.Tx, msgs []deliver.Message) e
 // lanesDue selects the first pending message of each lane.
 const laneHeads = `SELECT destination, camera, MIN(seq) AS head FROM outbox WHERE state = 'pending' GROUP BY destination, camera`
 
-// Due returns the pending messages of every lane whose head is due.
+// dueLanes selects the pending messages of the lanes whose head is due at
+// its first parameter and not claimed at its second.
+const dueLanes = `SELECT ` + outboxCols + ` FROM outbox o
+	JOIN (` + laneHeads + `) h ON o.destination = h.destination AND o.camera = h.camera
+	JOIN outbox hd ON hd.seq = h.head
+	WHERE o.state = 'pending' AND hd.next_at <= ? AND (hd.claimed_until IS NULL OR hd.claimed_until <= ?)
+	ORDER BY o.seq LIMIT ?`
+
+// Due returns what Claim would take at now, without claiming it (tests
+// and inspection).
 func (db *DB) Due(ctx context.Context, now time.Time, limit int) ([]deliver.Message, error) {
-	q := db.D.rebind(`SELECT ` + outboxCols + ` FROM outbox o
-		JOIN (` + laneHeads + `) h ON o.destination = h.destination AND o.camera = h.camera
-		JOIN outbox hd ON hd.seq = h.head
-		WHERE o.state = 'pending' AND hd.next_at <= ? ORDER BY o.seq LIMIT ?`)
-	msgs, err := db.queryOutbox(ctx, q, db.D.arg(Norm(now)), limit)
+	msgs, err := db.queryOutbox(ctx, db.D.rebind(dueLanes), db.D.arg(Norm(now)), db.D.arg(Norm(now)), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: due messages: %w", err)
 	}
 	return msgs, nil
+}
+
+// Claim takes the due lanes for claimer until until. Claims are taken
+// under one lock, so two claimers never see the same lane unclaimed; a
+// lane is claimed through its head, so the messages behind a claimed
+// head wait for it whoever claims them.
+func (db *DB) Claim(ctx context.Context, claimer string, now, until time.Time, limit int) ([]deliver.Message, error) {
+	var msgs []deliver.Message
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.lock(ctx, tx, "outbox-claim"); err != nil {
+			return err
+		}
+		var err error
+		msgs, err = queryAll(ctx, tx, db.D.rebind(dueLanes), scanMessage, db.D.arg(Norm(now)), db.D.arg(Norm(now)), limit)
+		if err != nil || len(msgs) == 0 {
+			return err
+		}
+		args := []any{claimer, db.D.arg(Norm(until))}
+		for _, m := range msgs {
+			args = append(args, m.Seq)
+		}
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(msgs)), ", ")
+		_, err = tx.ExecContext(ctx, db.D.rebind(`UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE seq IN (`+marks+`)`), args...)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claim messages: %w", err)
+	}
+	return msgs, nil
+}
+
+// Release drops claimer's claims on pending messages.
+func (db *DB) Release(ctx context.Context, claimer string) error {
+	_, err := db.W.ExecContext(ctx, db.D.rebind(`UPDATE outbox SET claimed_by = '', claimed_until = NULL
+		WHERE state = 'pending' AND claimed_by = ?`), claimer)
+	if err != nil {
+		return fmt.Errorf("store: release claims: %w", err)
+	}
+	return nil
 }
 
 func (db *DB) queryOutbox(ctx context.Context, q string, args ...any) ([]deliver.Message, error) {
@@ -130,8 +174,8 @@ func (db *DB) MarkFailed(ctx context.Context, seq int64, attempts int, next time
 	if len(errText) > 1000 {
 		errText = errText[:1000]
 	}
-	_, err := db.W.ExecContext(ctx, db.D.rebind(`UPDATE outbox SET state = ?, attempts = ?, next_at = ?, last_error = ?, done_at = ?
-		WHERE seq = ?`), state, attempts, db.D.arg(Norm(next)), errText, done, seq)
+	_, err := db.W.ExecContext(ctx, db.D.rebind(`UPDATE outbox SET state = ?, attempts = ?, next_at = ?, last_error = ?, done_at = ?,
+		claimed_by = '', claimed_until = NULL WHERE seq = ? AND state = 'pending'`), state, attempts, db.D.arg(Norm(next)), errText, done, seq)
 	if err != nil {
 		return fmt.Errorf("store: mark message %d failed: %w", seq, err)
 	}
@@ -163,8 +207,8 @@ func (db *DB) DeadLetters(ctx context.Context, f deliver.DeadFilter) ([]deliver.
 func (db *DB) RetryDead(ctx context.Context, seq int64, now time.Time) (deliver.Message, error) {
 	var m deliver.Message
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, db.D.rebind(`UPDATE outbox SET state = ?, attempts = 0, next_at = ?, done_at = NULL
-			WHERE seq = ? AND state = ?`), deliver.Pending, db.D.arg(Norm(now)), seq, deliver.Dead)
+		res, err := tx.ExecContext(ctx, db.D.rebind(`UPDATE outbox SET state = ?, attempts = 0, next_at = ?, done_at = NULL,
+			claimed_by = '', claimed_until = NULL WHERE seq = ? AND state = ?`), deliver.Pending, db.D.arg(Norm(now)), seq, deliver.Dead)
 		if err != nil {
 			return err
 		}
@@ -189,7 +233,10 @@ func (db *DB) Backlog(ctx context.Context) (deliver.Backlog, error) {
 		MIN(CASE WHEN state = 'pending' THEN created END) FROM outbox WHERE state IN ('pending', 'dead')`)).
 		Scan(&pending, &dead, timeCol{&b.Oldest})
 	if err == nil {
-		err = db.R.QueryRowContext(ctx, `SELECT MIN(hd.next_at) FROM (`+laneHeads+`) h JOIN outbox hd ON hd.seq = h.head`).
+		// A head claimed elsewhere is due, to this node, when the claim
+		// lapses (its node marks it sooner, seen at the next poll).
+		err = db.R.QueryRowContext(ctx, `SELECT MIN(CASE WHEN hd.claimed_until > hd.next_at THEN hd.claimed_until
+			ELSE hd.next_at END) FROM (`+laneHeads+`) h JOIN outbox hd ON hd.seq = h.head`).
 			Scan(timeCol{&b.NextAt})
 	}
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
