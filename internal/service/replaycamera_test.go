@@ -1,9 +1,11 @@
 package service
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -36,4 +38,39 @@ cameras:
 		per[a.Event.Camera]++
 	}
 	require.Equal(t, map[string]int{"replay": 4}, per, "the scenario's four crossings on the replay camera only")
+}
+
+// A replay source camera (url replay:…, frames made in process, no
+// decoder) goes through the same chain as a file camera: its recorded
+// detections raise the line-crossing scenario's expected alerts.
+func TestReplaySourceCameraRaisesTheScenarioAlerts(t *testing.T) {
+	dir := t.TempDir()
+	tracks, err := filepath.Abs(filepath.Join(lineCrossing, "tracks.txt"))
+	require.NoError(t, err)
+	sceneFile, err := filepath.Abs(filepath.Join(lineCrossing, "scene.yaml"))
+	require.NoError(t, err)
+	model, err := NewRecordedModel(tracks)
+	require.NoError(t, err)
+	alerts := playFiles(t, model, fmt.Sprintf(`version: 1
+data_dir: %s
+anomaly: {disabled: true}
+cameras:
+  - {id: gen, url: "replay:frames=301,fps=10", loop: false, fps: 10, scene: %s, recorded: %s, start_time: "2026-01-05T12:00:00Z"}
+`, dir, sceneFile, tracks), []string{"gen"}, nil)
+	var got []string
+	for _, a := range alerts {
+		got = append(got, fmt.Sprintf("%s %s %s %.0f", a.Event.Rule, a.Event.Line, a.Event.Direction, a.Event.Start))
+	}
+	raw, err := os.ReadFile(filepath.Join(lineCrossing, "expected.jsonl"))
+	require.NoError(t, err)
+	var want []string
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var e struct {
+			Rule, Line, Direction string
+			Start                 float64
+		}
+		require.NoError(t, json.Unmarshal([]byte(line), &e))
+		want = append(want, fmt.Sprintf("%s %s %s %.0f", e.Rule, e.Line, e.Direction, e.Start))
+	}
+	require.ElementsMatch(t, want, got, "rule, line, direction and start (to the second) of every expected alert")
 }

@@ -357,6 +357,8 @@ func checkSceneFiles(cfg *config.Config) error {
 // file named by the config.
 const configAuthor = "config:"
 
+// kindOf is a camera's kind from its URL: a replay source (replay:…)
+// is a file, looping or played once like one.
 func kindOf(url string) string {
 	switch {
 	case strings.HasPrefix(url, "rtsp://"), strings.HasPrefix(url, "rtsps://"):
