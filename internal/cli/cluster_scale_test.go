@@ -51,7 +51,8 @@ const (
 // warm-up (default 20s); VIGIL_BENCH_RAMP the batch size (default 20);
 // VIGIL_BENCH_LOGS a folder for the nodes' logs; VIGIL_BENCH_SOURCE the
 // cameras' video: replay (default: frames made in process, url
-// replay:…) or ffmpeg (a looping grey image folder decoded by ffmpeg).
+// replay:…) or ffmpeg (a looping grey image folder decoded by ffmpeg);
+// VIGIL_BENCH_CLIPS=off the workers' alert clips.
 func TestClusterScaleBench(t *testing.T) {
 	spec := os.Getenv("VIGIL_BENCH_CLUSTER")
 	if spec == "" {
@@ -97,6 +98,15 @@ func scaleSource() string {
 	return "replay"
 }
 
+// scaleMedia is the workers' media: line: VIGIL_BENCH_CLIPS=off turns
+// alert clips (an ffmpeg encoder each) off.
+func scaleMedia() string {
+	if os.Getenv("VIGIL_BENCH_CLIPS") == "off" {
+		return "media: {no_clips: true}"
+	}
+	return ""
+}
+
 // scaleVideo is the cameras' video: a replay source as long as the
 // recorded detections at 5 fps, or a looping folder of 3,000 images.
 func scaleVideo(t *testing.T, frames int) string {
@@ -131,7 +141,8 @@ func startScale(t *testing.T, n int) *scaleRun {
 
 	r := &scaleRun{n: n, obs: observer(t, nc.URLs(), scaleTTL), url: scaleVideo(t, frames), scene: scene}
 	for _, node := range []string{"w1", "w2", "w3"} {
-		cfg := nodeConfig(t, node, nc.URLs(), scaleTTL, nodeOpts{roles: "[worker]", detector: "detector: {recorded: " + recorded + "}"})
+		cfg := nodeConfig(t, node, nc.URLs(), scaleTTL, nodeOpts{roles: "[worker]", detector: "detector: {recorded: " + recorded + "}",
+			media: scaleMedia()})
 		r.workers = append(r.workers, startVigil(t, bin, node, cfg))
 	}
 	waitFor(t, "three workers' heartbeats", 3*time.Minute, func() bool { return len(liveNodes(t, r.obs)) == 3 })

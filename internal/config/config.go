@@ -95,6 +95,9 @@ type Media struct {
 	MinFreeBytes int64    `yaml:"min_free_bytes"`
 	PreRoll      Duration `yaml:"pre_roll"`
 	PostRoll     Duration `yaml:"post_roll"`
+	// NoClips turns alert clips off (snapshots stay): each clip is an
+	// ffmpeg encoder, the largest per-alert cost of a node.
+	NoClips bool `yaml:"no_clips"`
 }
 
 // LiveView tunes the MJPEG streams.
