@@ -62,8 +62,11 @@ bench-capacity: setup
 # workers, 1 api+coordinator) over an in-process 3-server NATS cluster and
 # PostgreSQL (VIGIL_TEST_POSTGRES, default the local vigil database), with
 # replay cameras at 5 fps (PETS09-S2L1 ground truth as recorded detections
-# through the analysis chain). VIGIL_BENCH_CLUSTER: camera counts
-# (305,3000); VIGIL_BENCH_DURATION: the window (60s); VIGIL_BENCH_WARMUP (20s).
+# through the analysis chain; video from an in-process replay source, or
+# VIGIL_BENCH_SOURCE=ffmpeg for image folders decoded by ffmpeg;
+# VIGIL_BENCH_CLIPS=off turns the workers' alert clips off).
+# VIGIL_BENCH_CLUSTER: camera counts (305,3000); VIGIL_BENCH_DURATION: the
+# window (60s); VIGIL_BENCH_WARMUP (20s).
 VIGIL_BENCH_CLUSTER ?= 305,3000
 bench-cluster: setup
 	VIGIL_BENCH_CLUSTER=$(VIGIL_BENCH_CLUSTER) $(GO) test -run '^TestClusterScaleBench$$' -v -count 1 -timeout 120m ./internal/cli/

@@ -65,6 +65,7 @@ type nodeOpts struct {
 	anomaly  string // the anomaly: line ("" disabled)
 	store    string // the store: line ("" the node's own SQLite)
 	cameras  string // cameras: entries, one per line
+	media    string // the media: line ("" the defaults)
 }
 
 // start starts one `vigil serve` node.
@@ -250,7 +251,7 @@ func nodeConfig(t *testing.T, node string, urls []string, ttl time.Duration, o n
 		quoted = append(quoted, strconv.Quote(u))
 	}
 	lines := []string{"version: 1", "listen: " + freeAddr(t), "data_dir: " + dir, "auth: {disabled: true}",
-		cmpOr(o.anomaly, "anomaly: {disabled: true}"), o.detector, o.store,
+		cmpOr(o.anomaly, "anomaly: {disabled: true}"), o.detector, o.store, o.media,
 		"cluster:", "  node: " + node, "  roles: " + o.roles, "  replicas: 3",
 		"  node_ttl: " + ttl.String(), "  leader_ttl: " + ttl.String(), "  capacity_fps: 100",
 		"  nats: {urls: [" + strings.Join(quoted, ", ") + "]}"}

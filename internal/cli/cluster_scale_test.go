@@ -38,8 +38,9 @@ const (
 // bench-cluster` and skipped otherwise: real `vigil serve` processes,
 // three workers and one api+coordinator node (PostgreSQL store, auth on),
 // over an in-process 3-server NATS cluster, with N replay cameras at
-// 5 fps (recorded detections through the full analysis chain, a looping
-// grey image folder as video), added in batches. After they analyse (or
+// 5 fps (recorded detections through the full analysis chain; as video a
+// replay source made in process, or a looping grey image folder decoded by
+// ffmpeg), added in batches. After they analyse (or
 // a start-up allowance ends) and a warm-up, it measures for a window:
 // alerts/s into PostgreSQL, p50/p95 from the event's raise time (camera
 // clock) to its PostgreSQL row and to the api node's SSE stream, CPU and RSS per process from /proc, consumer lag
@@ -48,7 +49,10 @@ const (
 // VIGIL_BENCH_CLUSTER lists the camera counts (e.g. "305,3000");
 // VIGIL_BENCH_DURATION the window (default 60s); VIGIL_BENCH_WARMUP the
 // warm-up (default 20s); VIGIL_BENCH_RAMP the batch size (default 20);
-// VIGIL_BENCH_LOGS a folder for the nodes' logs.
+// VIGIL_BENCH_LOGS a folder for the nodes' logs; VIGIL_BENCH_SOURCE the
+// cameras' video: replay (default: frames made in process, url
+// replay:…) or ffmpeg (a looping grey image folder decoded by ffmpeg);
+// VIGIL_BENCH_CLIPS=off the workers' alert clips.
 func TestClusterScaleBench(t *testing.T) {
 	spec := os.Getenv("VIGIL_BENCH_CLUSTER")
 	if spec == "" {
@@ -57,7 +61,7 @@ func TestClusterScaleBench(t *testing.T) {
 	if _, err := os.Stat(scaleGT); err != nil {
 		t.Skipf("PETS09-S2L1 ground truth not found (%v); the scale benchmark replays it", err)
 	}
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
+	if _, err := exec.LookPath("ffmpeg"); err != nil && scaleSource() == "ffmpeg" {
 		t.Skip("ffmpeg not on PATH")
 	}
 	if os.Getenv("VIGIL_TEST_POSTGRES") == "" {
@@ -72,14 +76,44 @@ func TestClusterScaleBench(t *testing.T) {
 
 // scaleRun is one benchmark run's cluster and what it reads.
 type scaleRun struct {
-	n        int
-	workers  []*vigilProc
-	api      *vigilProc
-	obs      *cluster.Cluster
-	db       *pgx.Conn
-	sse      *sseWatch
-	frameDir string // the replay cameras' image folder
-	scene    string // their scene file
+	n       int
+	workers []*vigilProc
+	api     *vigilProc
+	obs     *cluster.Cluster
+	db      *pgx.Conn
+	sse     *sseWatch
+	url     string // the replay cameras' video: a replay source or an image folder
+	scene   string // their scene file
+}
+
+// scalePasses is how many passes of PETS09-S2L1 the recorded detections
+// hold: 24 passes of 795 frames, over an hour at 5 fps.
+const scalePasses = 24
+
+// scaleSource is VIGIL_BENCH_SOURCE: replay (default) or ffmpeg.
+func scaleSource() string {
+	if os.Getenv("VIGIL_BENCH_SOURCE") == "ffmpeg" {
+		return "ffmpeg"
+	}
+	return "replay"
+}
+
+// scaleMedia is the workers' media: line: VIGIL_BENCH_CLIPS=off turns
+// alert clips (an ffmpeg encoder each) off.
+func scaleMedia() string {
+	if os.Getenv("VIGIL_BENCH_CLIPS") == "off" {
+		return "media: {no_clips: true}"
+	}
+	return ""
+}
+
+// scaleVideo is the cameras' video: a replay source as long as the
+// recorded detections at 5 fps, or a looping folder of 3,000 images.
+func scaleVideo(t *testing.T, frames int) string {
+	if scaleSource() == "ffmpeg" {
+		return flickerFrames(t, 3000, 48, 32)
+	}
+	return fmt.Sprintf("replay:frames=%d,size=48x32,fps=%d", frames, scaleFPS)
 }
 
 func runScale(t *testing.T, n int) {
@@ -101,14 +135,14 @@ func startScale(t *testing.T, n int) *scaleRun {
 	dsn := clustertest.PostgresSchema(t).String()
 	nc := clustertest.Start(t, 3, clustertest.Options{})
 	bin := buildVigil(t)
-	recorded := scaleRecorded(t, 24) // 24 passes of 795 frames: over an hour at 5 fps
-	frames := flickerFrames(t, 3000, 48, 32)
+	recorded, frames := scaleRecorded(t, scalePasses)
 	scene, err := filepath.Abs(scaleScene)
 	require.NoError(t, err)
 
-	r := &scaleRun{n: n, obs: observer(t, nc.URLs(), scaleTTL), frameDir: frames, scene: scene}
+	r := &scaleRun{n: n, obs: observer(t, nc.URLs(), scaleTTL), url: scaleVideo(t, frames), scene: scene}
 	for _, node := range []string{"w1", "w2", "w3"} {
-		cfg := nodeConfig(t, node, nc.URLs(), scaleTTL, nodeOpts{roles: "[worker]", detector: "detector: {recorded: " + recorded + "}"})
+		cfg := nodeConfig(t, node, nc.URLs(), scaleTTL, nodeOpts{roles: "[worker]", detector: "detector: {recorded: " + recorded + "}",
+			media: scaleMedia()})
 		r.workers = append(r.workers, startVigil(t, bin, node, cfg))
 	}
 	waitFor(t, "three workers' heartbeats", 3*time.Minute, func() bool { return len(liveNodes(t, r.obs)) == 3 })
@@ -199,7 +233,7 @@ func (r *scaleRun) waitAnalysing(t *testing.T, want int, limit time.Duration) (p
 // as the api node does for a camera configured through its API or file;
 // the coordinator places it and its worker starts it.
 func (r *scaleRun) addCamera(t *testing.T, id string) {
-	spec, err := json.Marshal(config.Camera{ID: id, Name: id, URL: r.frameDir, Loop: true, FPS: scaleFPS, ImageFPS: scaleFPS})
+	spec, err := json.Marshal(config.Camera{ID: id, Name: id, URL: r.url, Loop: true, FPS: scaleFPS, ImageFPS: scaleFPS})
 	require.NoError(t, err)
 	scene, err := os.ReadFile(r.scene)
 	require.NoError(t, err)
@@ -263,8 +297,9 @@ func patchConfig(t *testing.T, path string, edits ...func(string) string) {
 
 // scaleRecorded writes PETS09-S2L1's ground truth passes times over,
 // each pass after the last with fresh track ids, as the workers'
-// recorded detections: frame n of every camera is row frame n.
-func scaleRecorded(t *testing.T, passes int) string {
+// recorded detections: frame n of every camera is row frame n. It
+// returns the file and its number of frames.
+func scaleRecorded(t *testing.T, passes int) (string, int) {
 	t.Helper()
 	rows, err := motfile.ReadFile(scaleGT)
 	require.NoError(t, err)
@@ -285,7 +320,7 @@ func scaleRecorded(t *testing.T, passes int) string {
 	require.NoError(t, err)
 	require.NoError(t, motfile.Write(f, out))
 	require.NoError(t, f.Close())
-	return path
+	return path, passes * last
 }
 
 // flickerFrames writes n frames alternating between two grey levels

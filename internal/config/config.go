@@ -19,6 +19,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/camurl"
 	"github.com/vigil-cctv/vigil/internal/detect"
+	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/yamlguard"
 )
 
@@ -94,6 +95,9 @@ type Media struct {
 	MinFreeBytes int64    `yaml:"min_free_bytes"`
 	PreRoll      Duration `yaml:"pre_roll"`
 	PostRoll     Duration `yaml:"post_roll"`
+	// NoClips turns alert clips off (snapshots stay): each clip is an
+	// ffmpeg encoder, the largest per-alert cost of a node.
+	NoClips bool `yaml:"no_clips"`
 }
 
 // LiveView tunes the MJPEG streams.
@@ -439,7 +443,8 @@ func (cam Camera) validate(p string, seen map[string]bool) []fieldError {
 }
 
 // ValidateURL accepts rtsp(s):// stream URLs, onvif device URLs
-// (http(s)://), and local paths; errors never echo a password.
+// (http(s)://), replay sources (replay:frames=N,…) and local paths;
+// errors never echo a password.
 func ValidateURL(u string) error {
 	switch {
 	case u == "":
@@ -450,6 +455,9 @@ func ValidateURL(u string) error {
 		return nil // ONVIF device service; checked when connecting
 	case strings.Contains(u, "://"):
 		return fmt.Errorf("unsupported URL %s (want rtsp://, rtsps://, an ONVIF http(s):// address or a file path)", camurl.Redact(u))
+	case ingest.IsReplay(u):
+		_, err := ingest.ParseReplay(u) // frames made in process (package ingest)
+		return err
 	}
 	return nil
 }

@@ -57,6 +57,8 @@ func TestParseErrorsNameLineColumnAndField(t *testing.T) {
 		{"bad port", "version: 1\ncameras:\n  - {id: a, url: 'rtsp://u:pwS3cr@h:x/'}\n", "cameras[0].url: stream URL rtsp://u:xxxxx@h:x/ is not a valid URL (invalid port after host)"},
 		{"unencoded hash", "version: 1\ncameras:\n  - {id: a, url: 'rtsp://u:pw#S3cr@h/'}\n", "percent-encode it"},
 		{"query secret", "version: 1\ncameras:\n  - {id: a, url: 'ftp://h/?password=pwS3cr'}\n", "unsupported URL ftp://h/?password=xxxxx"},
+		{"bad replay", "version: 1\ncameras:\n  - {id: a, url: 'replay:frames=10,size=9x9999'}\n", "v.yaml:3:18: cameras[0].url: replay source: size must be"},
+		{"replay no frames", "version: 1\ncameras:\n  - {id: a, url: 'replay:fps=5'}\n", "cameras[0].url: replay source: frames is required"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -173,4 +175,10 @@ func TestHTTPAndLimitsSections(t *testing.T) {
 	require.ErrorContains(t, err, "http.allowed_hosts[0]: want a host name")
 	require.ErrorContains(t, err, "h.yaml:4:21: http.max_header_bytes: must be 4096 to 1048576")
 	require.ErrorContains(t, err, "limits.max_cameras: must be 1 to 100000")
+}
+
+func TestReplayCameraAccepted(t *testing.T) {
+	c, err := Parse([]byte("version: 1\ncameras:\n  - {id: a, url: 'replay:frames=795,fps=7', recorded: /t.txt, loop: true}\n"), "v.yaml")
+	require.NoError(t, err)
+	require.Equal(t, "replay:frames=795,fps=7", c.Cameras[0].URL)
 }

@@ -27,6 +27,7 @@ type Supervisor struct {
 	clock   clock
 	backoff Backoff
 	running atomic.Bool
+	wall    wallClock // paces files; nil: the real clock
 
 	seq      int64 // next Frame.Seq; supervisor goroutine only
 	sessions int   // current Frame.Session; supervisor goroutine only
@@ -98,6 +99,11 @@ func (s *Supervisor) validate() error {
 	}
 	if s.cam.URL == "" {
 		return fmt.Errorf("ingest: camera %s has no URL", s.cam.ID)
+	}
+	if IsReplay(s.cam.URL) {
+		if _, err := ParseReplay(s.cam.URL); err != nil {
+			return fmt.Errorf("camera %s: %w", s.cam.ID, err)
+		}
 	}
 	if s.cam.Resolve == nil && strings.Contains(s.cam.URL, "://") {
 		if err := camurl.ValidateRTSP(s.cam.URL); err != nil {
@@ -172,19 +178,52 @@ func (s *Supervisor) session(ctx context.Context, restartLoop bool) outcome {
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	st, err := s.open(sctx, loc)
+	if err != nil {
+		s.fail(ctx, err)
+		return outcome{}
+	}
+	return s.pump(ctx, cancel, st)
+}
+
+// stream is one session's open source: a decoder, or a replay source's
+// generator.
+type stream struct {
+	frames <-chan *decode.Frame
+	wait   func() error // after frames closes: how the source ended
+	live   bool
+	fps    float64 // the source's own rate, 0 if unknown
+}
+
+// open starts the session's source.
+func (s *Supervisor) open(ctx context.Context, loc string) (stream, error) {
+	if IsReplay(loc) {
+		return s.openReplay(ctx, loc)
+	}
 	opt := s.decodeOptions(loc)
 	opt.OnAccessUnit = s.recordTo(s.sessions + 1) // pump numbers this session
-	src, err := decode.Open(sctx, loc, opt)
+	src, err := decode.Open(ctx, loc, opt)
 	if err != nil {
-		s.fail(ctx, err)
-		return outcome{}
+		return stream{}, err
 	}
-	frames, err := src.Start(sctx)
+	frames, err := src.Start(ctx)
 	if err != nil {
-		s.fail(ctx, err)
-		return outcome{}
+		return stream{}, err
 	}
-	return s.pump(ctx, cancel, src, frames)
+	return stream{frames: frames, wait: src.Wait, live: src.Input.Kind == decode.KindRTSP, fps: src.Info.FPS}, nil
+}
+
+// openReplay starts a replay source's generator (see ReplayScheme).
+func (s *Supervisor) openReplay(ctx context.Context, loc string) (stream, error) {
+	src, err := newReplaySource(loc, s.cam.FPS, s.opt.Decode.ImageFPS)
+	if err != nil {
+		return stream{}, err
+	}
+	src.phase = int(s.seq % 2)
+	frames := make(chan *decode.Frame, 1)
+	done := make(chan struct{})
+	go func() { defer close(done); src.run(ctx, frames) }()
+	return stream{frames: frames, wait: func() error { <-done; return nil }, fps: src.rate}, nil
 }
 
 // resolve asks the camera's Resolve hook for the stream URL, reporting
@@ -237,27 +276,27 @@ func (s *Supervisor) fail(ctx context.Context, err error) {
 // pump moves frames from the decoder to the handoff queue, with a watchdog
 // that restarts a source which stops delivering without closing (a frozen
 // camera or a half-open TCP connection can take minutes to error out).
-func (s *Supervisor) pump(ctx context.Context, cancel context.CancelFunc, src *decode.Source, frames <-chan *decode.Frame) outcome {
-	live := src.Input.Kind == decode.KindRTSP
+func (s *Supervisor) pump(ctx context.Context, cancel context.CancelFunc, src stream) outcome {
+	live, frames := src.live, src.frames
 	s.clock.newSession(live)
 	s.sessions++
-	interval := frameInterval(s.cam.FPS, src.Info.FPS)
+	interval := frameInterval(s.cam.FPS, src.fps)
 	stop := func() {
 		cancel()
 		for range frames {
 		}
-		_ = src.Wait()
+		_ = src.wait()
 	}
 	var o outcome
 	var first time.Time
-	var pace pacer
+	pace := pacer{wall: s.wall}
 	watchdog := time.NewTimer(s.opt.ConnectTimeout)
 	defer watchdog.Stop()
 	for {
 		select {
 		case f, ok := <-frames:
 			if !ok {
-				return s.finished(ctx, src, live, o)
+				return s.finished(ctx, src, o)
 			}
 			now := time.Now()
 			if o.frames == 0 {
@@ -293,13 +332,13 @@ func (s *Supervisor) stalled(o outcome) {
 
 // finished classifies the end of the decoder's output. A live stream
 // never ends on purpose, so any end is a failure.
-func (s *Supervisor) finished(ctx context.Context, src *decode.Source, live bool, o outcome) outcome {
-	err := src.Wait()
+func (s *Supervisor) finished(ctx context.Context, src stream, o outcome) outcome {
+	err := src.wait()
 	switch {
 	case ctx.Err() != nil:
 	case err != nil:
 		s.setState(StateFailed, err.Error())
-	case live:
+	case src.live:
 		s.setState(StateFailed, "stream ended")
 	default:
 		o.ended = true
@@ -355,22 +394,41 @@ func frameInterval(target, source float64) time.Duration {
 // like a camera: real time for the tracker and the rules, and no flood of
 // frames for the drop-oldest queue to throw away.
 type pacer struct {
+	wall  wallClock
 	start time.Time
 	base  time.Duration
 	init  bool
 }
 
 func (p *pacer) wait(ctx context.Context, pts time.Duration) bool {
+	if p.wall == nil {
+		p.wall = realWall{}
+	}
 	if !p.init {
-		p.start, p.base, p.init = time.Now(), pts, true
+		p.start, p.base, p.init = p.wall.Now(), pts, true
 		return true
 	}
-	d := time.Until(p.start.Add(pts - p.base))
+	d := p.start.Add(pts - p.base).Sub(p.wall.Now())
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
-	return sleepCtx(ctx, d)
+	return p.wall.Sleep(ctx, d)
 }
+
+// wallClock is the time a file's frames are paced by; tests give the
+// supervisor their own.
+type wallClock interface {
+	Now() time.Time
+	// Sleep waits for d, or less if ctx ends first; it reports whether the
+	// full wait happened.
+	Sleep(ctx context.Context, d time.Duration) bool
+}
+
+type realWall struct{}
+
+func (realWall) Now() time.Time { return time.Now() }
+
+func (realWall) Sleep(ctx context.Context, d time.Duration) bool { return sleepCtx(ctx, d) }
 
 // count updates the status counters under the lock.
 func (s *Supervisor) count(f func(*Status)) {

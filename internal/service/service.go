@@ -173,7 +173,7 @@ func (s *Service) dropped(cam string, j Job) {
 func (s *Service) sinks() Sinks {
 	return Sinks{Store: s.resultStore(), Queue: s.queue, Published: s.published, MediaFailed: s.mediaFailed,
 		Metrics: s.metrics, Snapshot: &snapshot.Writer{Dir: s.media}, Log: s.log,
-		Media: s.media, PreRoll: time.Duration(s.cfg.Media.PreRoll), PostRoll: time.Duration(s.cfg.Media.PostRoll),
+		Media: s.clipDir(), PreRoll: time.Duration(s.cfg.Media.PreRoll), PostRoll: time.Duration(s.cfg.Media.PostRoll),
 		Search: s.index}
 }
 
@@ -353,10 +353,20 @@ func checkSceneFiles(cfg *config.Config) error {
 	return nil
 }
 
+// clipDir is where alert clips go; empty when media.no_clips is set.
+func (s *Service) clipDir() string {
+	if s.cfg.Media.NoClips {
+		return ""
+	}
+	return s.media
+}
+
 // configAuthor prefixes the author of a scene version read from a scene
 // file named by the config.
 const configAuthor = "config:"
 
+// kindOf is a camera's kind from its URL: a replay source (replay:…)
+// is a file, looping or played once like one.
 func kindOf(url string) string {
 	switch {
 	case strings.HasPrefix(url, "rtsp://"), strings.HasPrefix(url, "rtsps://"):
