@@ -354,6 +354,7 @@ func startVigil(t *testing.T, bin, node, cfg string) *vigilProc {
 	logf, err := os.Create(logPath)
 	require.NoError(t, err)
 	cmd := exec.Command(bin, "serve", "--config", cfg)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // dies with the test, even one killed before its cleanup
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Every node holds the same secret key: the api node seals camera URLs
 	// in the config bucket, the workers open them.

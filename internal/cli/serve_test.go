@@ -51,6 +51,7 @@ cameras:
 `, addr, dir, vtest, scene)), 0o644))
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperServe$")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // dies with the test, even one killed before its cleanup
 	cmd.Env = append(os.Environ(), serveHelperEnv+"="+cfg)
 	require.NoError(t, cmd.Start())
 	defer cmd.Process.Kill()

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -112,6 +113,7 @@ func TestServeKill9Delivery(t *testing.T) {
 	rcv.mu.Unlock()
 	start := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperServe$", "-test.count=1")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // dies with the test, even one killed before its cleanup
 		cmd.Env = append(os.Environ(), serveHelperEnv+"="+cfg)
 		mu.Lock()
 		child = cmd

@@ -104,6 +104,7 @@ func TestFailoverKill9WorkerProcess(t *testing.T) {
 	for _, node := range []string{"w1", "w2", "w3"} {
 		cfg, _ := json.Marshal(helperConfig{Node: node, URLs: cl.URLs(), NodeTTL: ttl, Replay: rc})
 		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperReplayWorker$", "-test.count=1")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // dies with the test, even one killed before its cleanup
 		cmd.Env = append(os.Environ(), helperEnv+"="+string(cfg))
 		cmd.Stderr = os.Stderr
 		require.NoError(t, cmd.Start())

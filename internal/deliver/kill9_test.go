@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -118,6 +119,7 @@ func kill9(t *testing.T, target string) {
 
 	run := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperDeliverer$", "-test.count=1")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // dies with the test, even one killed before its cleanup
 		cmd.Env = append(os.Environ(), helperStore+"="+target, helperURL+"="+rcv.srv.URL+"/hook")
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
