@@ -18,6 +18,10 @@ const (
 	ConfigCamera   ConfigKind = "camera"
 	ConfigScene    ConfigKind = "scene"
 	ConfigProtocol ConfigKind = "protocol"
+	// ConfigSuppression is a situation an operator dismissed (id: the
+	// suppression's store id): every node holds it in force, so the
+	// camera's alerts are suppressed on whichever worker runs it.
+	ConfigSuppression ConfigKind = "suppression"
 )
 
 // DefaultCameraFPS is a camera's demand when its config names none.
@@ -60,7 +64,7 @@ func (c *Cluster) Config() *ConfigStore { return &ConfigStore{kv: c.config, c: c
 
 func configKey(kind ConfigKind, id string) (string, error) {
 	switch kind {
-	case ConfigCamera, ConfigScene, ConfigProtocol:
+	case ConfigCamera, ConfigScene, ConfigProtocol, ConfigSuppression:
 	default:
 		return "", fmt.Errorf("cluster: unknown config kind %q", kind)
 	}

@@ -13,13 +13,15 @@
 //     by compare-and-set; the bucket's max age is the leader lease.
 //   - KV vigil_assign: camera → node, written only by compare-and-set at
 //     the revision the coordinator read.
-//   - KV vigil_config: camera.<id>, scene.<id>, protocol.<id> → the
-//     configuration the api node stores and every node watches.
+//   - KV vigil_config: camera.<id>, scene.<id>, protocol.<id>,
+//     suppression.<id> → the configuration the api node stores and every
+//     node watches (suppressions: the operators' dismissals in force, held
+//     by every node, so they follow a camera wherever it runs).
 //   - Streams VIGIL_EVENTS, VIGIL_TRACKS, VIGIL_COUNTS, VIGIL_BASELINES on
 //     vigil.<kind>.<camera>, consumed by the durable pull consumer
 //     "vigil-api" that every api node shares; VIGIL_DEAD on vigil.dead.>.
-//   - Object store vigil_handover: camera → its baseline, motion and
-//     suppression state, so a camera that moves keeps what it learned.
+//   - Object store vigil_handover: camera → its baseline and motion model,
+//     so a camera that moves keeps what it learned.
 //
 // # Fencing: why two nodes do not run a camera at once
 //

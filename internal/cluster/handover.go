@@ -18,7 +18,10 @@ import (
 type HandoverState struct {
 	Baseline    []byte // the learned normal (internal/baseline)
 	Motion      []byte // the motion cue's model (internal/motion)
-	Suppression []byte // suppressions and their state
+	// Suppression is kept empty: suppressions are cluster-wide, in the
+	// config bucket (ConfigSuppression). The part stays in the encoding so
+	// states saved before read the same.
+	Suppression []byte
 }
 
 // ErrFenced is returned when a newer owner has saved the camera's state:

@@ -75,7 +75,8 @@ func (s *Service) saveBaseline(ctx context.Context, p *processor, force bool) {
 
 // saveBaselines persists every running camera's baseline every interval
 // until ctx ends, so a crash loses at most one interval of learning; it
-// also prunes expired suppressions.
+// also prunes expired suppressions (and, on a cluster api node, brings the
+// config bucket's copy of them up to date).
 func (s *Service) saveBaselines(ctx context.Context, every time.Duration) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -89,6 +90,7 @@ func (s *Service) saveBaselines(ctx context.Context, every time.Duration) error 
 			s.saveBaseline(ctx, r.proc, false)
 		}
 		s.supp.Prune(time.Now())
+		s.shareSuppressions(ctx)
 	}
 }
 

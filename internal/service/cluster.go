@@ -41,6 +41,11 @@ type clusterRole struct {
 	// start retried in the background cannot outlive the lease's revoke.
 	starting sync.Mutex
 	waiting  map[string]cluster.Lease // leased cameras not started yet (retried)
+
+	// sharing guards shared: the suppressions this api node has put in
+	// the config bucket (clustersupp.go).
+	sharing sync.Mutex
+	shared  map[int64]bool
 }
 
 func newClusterRole(c *config.Cluster) *clusterRole {
@@ -48,7 +53,8 @@ func newClusterRole(c *config.Cluster) *clusterRole {
 		return nil
 	}
 	return &clusterRole{cfg: c, leases: map[string]cluster.Lease{}, specs: map[string]*config.Camera{},
-		seq: map[string]uint64{}, saved: map[string]string{}, waiting: map[string]cluster.Lease{}}
+		seq: map[string]uint64{}, saved: map[string]string{}, waiting: map[string]cluster.Lease{},
+		shared: map[int64]bool{}}
 }
 
 func (r *clusterRole) has(role string) bool { return r != nil && r.cfg.HasRole(role) }
@@ -163,8 +169,11 @@ func (s *Service) startCluster(ctx context.Context) error {
 		s.log.Warn("cluster: the config file's cameras are ignored on a node without the api role; an api node's config or the API configures them",
 			"cameras", len(s.cfg.Cameras))
 	}
+	// Every node watches the config: workers for their cameras' changes,
+	// every node for the suppressions in force.
+	s.wg.Go(func() { s.watchClusterConfig(ctx) })
+	s.shareSuppressions(ctx)
 	if s.clu.worker() {
-		s.wg.Go(func() { s.watchClusterConfig(ctx) })
 		s.wg.Go(func() { s.saveHandovers(ctx, time.Duration(s.cfg.Anomaly.SaveEvery)) })
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/cluster"
 	"github.com/vigil-cctv/vigil/internal/cluster/clustertest"
 	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/search"
 	"github.com/vigil-cctv/vigil/internal/secrets"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -356,4 +358,42 @@ func scrape(t *testing.T, base string) string {
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return string(body)
+}
+
+// TestClusterSuppressionReachesTheWorker: an operator's dismissal is
+// taken on an api node, but the alerts it holds back are raised on the
+// worker that runs the camera. The suppression reaches the worker through
+// the config bucket, and lifting it on the api node lifts it there too.
+func TestClusterSuppressionReachesTheWorker(t *testing.T) {
+	nc := clustertest.Start(t, 1, clustertest.Options{})
+	model, err := NewRecordedModel(filepath.Join(lineCrossing, "tracks.txt"))
+	require.NoError(t, err)
+	node := func(name, roles string) (*Service, func() error) {
+		_, svc, stop := startServiceOn(t, fmt.Sprintf(`version: 1
+listen: "127.0.0.1:0"
+data_dir: %s
+cluster:
+  node: %s
+  roles: %s
+  replicas: 1
+  nats: {urls: [%q]}
+`, t.TempDir(), name, roles, nc.URLs()[0]), Deps{Model: model}, nil)
+		return svc, stop
+	}
+	worker, stopWorker := node("w1", "[worker]")
+	api, stopAPI := node("console", "[api, coordinator]")
+
+	ev := event.Event{Rule: "line_crossing", Name: "gate", Camera: "gate-1", Class: "person", Tracks: []int{3}, Start: 12, End: 12}
+	require.Empty(t, worker.supp.Covering(ev))
+	require.NoError(t, api.Verdict(context.Background(), store.Alert{ID: 7, State: store.StateFalseAlarm, Event: ev}, "otto"))
+	ids := api.supp.Covering(ev)
+	require.Len(t, ids, 1, "in force where it was taken")
+	require.Eventually(t, func() bool { return slices.Equal(worker.supp.Covering(ev), ids) },
+		hangTimeout, 20*time.Millisecond, "in force on the worker")
+
+	require.NoError(t, api.Lift(context.Background(), ids[0]))
+	require.Eventually(t, func() bool { return len(worker.supp.Covering(ev)) == 0 },
+		hangTimeout, 20*time.Millisecond, "lifted on the worker")
+	require.NoError(t, stopAPI())
+	require.NoError(t, stopWorker())
 }

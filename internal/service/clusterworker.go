@@ -248,11 +248,16 @@ func (s *Service) saveHandovers(ctx context.Context, every time.Duration) {
 	}
 }
 
-// watchClusterConfig applies config bucket changes to the cameras this
-// worker runs: a new scene is hot-reloaded, a changed camera restarts.
-// (Added and removed cameras reach the worker as assignments.)
+// watchClusterConfig applies config bucket changes: the suppressions in
+// force (every node), and the changes of the cameras this worker runs: a
+// new scene is hot-reloaded, a changed camera restarts. (Added and removed
+// cameras reach the worker as assignments.)
 func (s *Service) watchClusterConfig(ctx context.Context) {
 	err := s.clusterNode().Config().Watch(ctx, func(ch cluster.ConfigChange) {
+		if ch.Kind == cluster.ConfigSuppression {
+			s.applySharedSuppression(ch)
+			return
+		}
 		l, ok := s.clu.lease(ch.ID)
 		if !ok || s.clu.spec(ch.ID) == nil || ch.Deleted {
 			return

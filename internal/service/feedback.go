@@ -39,6 +39,7 @@ func (s *Service) Verdict(ctx context.Context, a store.Alert, by string) error {
 	}
 	sup.ID = id
 	s.supp.Add(sup)
+	s.shareSuppressions(ctx) // in force on the workers too
 	s.log.Info("situation suppressed", "alert", a.ID, "suppression", id, "camera", a.Event.Camera, "rule", a.Event.Name,
 		"until", sup.Expires.Format(time.RFC3339))
 	return nil
@@ -51,6 +52,7 @@ func (s *Service) Lift(ctx context.Context, id int64) error {
 		return err
 	}
 	s.supp.Remove(id)
+	s.shareSuppressions(ctx)
 	return nil
 }
 

@@ -84,10 +84,12 @@ func (s *Set) Replace(list []store.Suppression) {
 	s.list = slices.Clone(list)
 }
 
-// Add puts one suppression in force.
+// Add puts one suppression in force, replacing one with the same ID (a
+// cluster node sees its own suppressions again from the config bucket).
 func (s *Set) Add(sup store.Suppression) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.list = slices.DeleteFunc(s.list, func(x store.Suppression) bool { return x.ID == sup.ID })
 	s.list = append(s.list, sup)
 }
 
