@@ -16,8 +16,8 @@ import (
 // HandoverState is what a camera has learned and must keep when it moves
 // to another node. The chain supplies and takes opaque bytes.
 type HandoverState struct {
-	Baseline    []byte // the learned normal (internal/baseline)
-	Motion      []byte // the motion cue's model (internal/motion)
+	Baseline []byte // the learned normal (internal/baseline)
+	Motion   []byte // the motion cue's model (internal/motion)
 	// Suppression is kept empty: suppressions are cluster-wide, in the
 	// config bucket (ConfigSuppression). The part stays in the encoding so
 	// states saved before read the same.
