@@ -27,6 +27,9 @@ type NodeConfig struct {
 	Worker WorkerCallbacks
 	Frame  FrameFunc
 	Live   LiveOptions
+	// Verdict applies operators' verdicts on the anomaly alerts of the
+	// cameras this worker runs, relayed from the api nodes.
+	Verdict VerdictFunc
 	// API role: where records go (usually StoreWriter over the store).
 	Consumer ConsumerOptions
 }
@@ -95,6 +98,9 @@ func Start(ctx context.Context, nc NodeConfig) (*Node, error) {
 		n.run("worker", func() error { return c.RunWorker(rctx, nc.Worker) })
 		if nc.Frame != nil {
 			n.run("live", func() error { return c.ServeLive(rctx, nc.Frame, nc.Live) })
+		}
+		if nc.Verdict != nil {
+			n.run("verdicts", func() error { return c.ServeVerdicts(rctx, nc.Verdict) })
 		}
 	}
 	if has(RoleAPI) {

@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -87,28 +86,21 @@ var ErrNotRunning = errors.New("camera is not running on any node")
 // LiveFrame fetches camera's latest JPEG from the worker that runs it
 // (found through the assignment bucket), within timeout.
 func (c *Cluster) LiveFrame(ctx context.Context, camera string, timeout time.Duration) ([]byte, error) {
-	if err := ValidID(camera); err != nil {
-		return nil, fmt.Errorf("cluster: live: %w", err)
-	}
-	e, err := c.assign.Get(ctx, camera)
+	node, err := c.runningNode(ctx, camera)
 	if err != nil {
-		return nil, fmt.Errorf("cluster: live %s: %w", camera, ErrNotRunning)
-	}
-	var a Assignment
-	if json.Unmarshal(e.Value(), &a) != nil || a.Node == "" {
-		return nil, fmt.Errorf("cluster: live %s: %w", camera, ErrNotRunning)
+		return nil, fmt.Errorf("cluster: live: %w", err)
 	}
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	m, err := c.NC.RequestWithContext(rctx, liveSubject(a.Node, camera), nil)
+	m, err := c.NC.RequestWithContext(rctx, liveSubject(node, camera), nil)
 	if errors.Is(err, nats.ErrNoResponders) {
-		return nil, fmt.Errorf("cluster: live %s on %s: %w", camera, a.Node, ErrNotRunning)
+		return nil, fmt.Errorf("cluster: live %s on %s: %w", camera, node, ErrNotRunning)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cluster: live %s on %s: %w", camera, a.Node, err)
+		return nil, fmt.Errorf("cluster: live %s on %s: %w", camera, node, err)
 	}
 	if msg := m.Header.Get(headerError); msg != "" {
-		return nil, fmt.Errorf("cluster: live %s on %s: %s", camera, a.Node, msg)
+		return nil, fmt.Errorf("cluster: live %s on %s: %s", camera, node, msg)
 	}
 	if len(m.Data) > MaxFrameBytes {
 		return nil, fmt.Errorf("cluster: live %s: frame of %d bytes exceeds %d", camera, len(m.Data), MaxFrameBytes)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/analysis"
 	"github.com/vigil-cctv/vigil/internal/baseline"
+	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
 	"github.com/vigil-cctv/vigil/internal/motion"
 	"github.com/vigil-cctv/vigil/internal/render"
@@ -123,18 +124,38 @@ func noBaseline(camera string, err error) error {
 	return err
 }
 
-// baselineVerdict hands a verdict on an anomaly alert to its camera's
-// baseline and saves the result at once: a verdict is rare and costly to
-// lose.
+// baselineVerdict hands an operator's verdict on an anomaly alert to the
+// baseline that raised it: here when the camera runs on this node, else
+// (a cluster api node) relayed to the worker that runs it.
 func (s *Service) baselineVerdict(ctx context.Context, a store.Alert, confirmed bool) error {
-	p, err := s.processorOf(a.Event.Camera)
+	var err error
+	if _, notHere := s.processorOf(a.Event.Camera); notHere != nil && s.clusterNode() != nil {
+		err = s.clusterNode().Verdict(ctx, a.Event, confirmed, verdictRelayTimeout)
+	} else {
+		err = s.feedBaseline(ctx, a.Event, confirmed)
+	}
+	if err != nil {
+		return fmt.Errorf("verdict on alert %d: %w", a.ID, err)
+	}
+	return nil
+}
+
+// verdictRelayTimeout bounds the wait for the worker that runs a camera
+// to apply a relayed verdict.
+const verdictRelayTimeout = 10 * time.Second
+
+// feedBaseline hands a verdict on ev to the running camera's baseline and
+// saves the result at once, a verdict being rare and costly to lose (a
+// relayed verdict arrives here on the worker).
+func (s *Service) feedBaseline(ctx context.Context, ev event.Event, confirmed bool) error {
+	p, err := s.processorOf(ev.Camera)
 	if err != nil {
 		return err
 	}
 	var ok bool
-	p.withChain(func(c *analysis.Chain) { ok = c.Feedback(a.Event, confirmed) })
+	p.withChain(func(c *analysis.Chain) { ok = c.Feedback(ev, confirmed) })
 	if !ok {
-		return fmt.Errorf("alert %d is not one the current baseline of camera %q raised", a.ID, a.Event.Camera)
+		return fmt.Errorf("not an alert the current baseline of camera %q raised", ev.Camera)
 	}
 	s.saveBaseline(ctx, p, false)
 	return nil

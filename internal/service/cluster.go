@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/cluster"
 	"github.com/vigil-cctv/vigil/internal/config"
+	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -146,6 +147,7 @@ func (s *Service) startCluster(ctx context.Context) error {
 	if s.clu.worker() {
 		nc.Worker = cluster.WorkerCallbacks{OnAssign: func(l cluster.Lease) { s.clusterAssign(ctx, l) }, OnRevoke: s.clusterRevoke}
 		nc.Frame = s.liveJPEG
+		nc.Verdict = func(ev event.Event, confirmed bool) error { return s.feedBaseline(ctx, ev, confirmed) }
 	}
 	if s.clu.has(config.RoleAPI) {
 		rs, ok := s.store.(cluster.RecordStore)

@@ -360,11 +360,13 @@ func scrape(t *testing.T, base string) string {
 	return string(body)
 }
 
-// TestClusterSuppressionReachesTheWorker: an operator's dismissal is
-// taken on an api node, but the alerts it holds back are raised on the
-// worker that runs the camera. The suppression reaches the worker through
-// the config bucket, and lifting it on the api node lifts it there too.
-func TestClusterSuppressionReachesTheWorker(t *testing.T) {
+// TestClusterOperatorVerdictsReachTheWorker: operators' verdicts are
+// taken on an api node, but the alerts they act on are raised on the
+// worker that runs the camera. A dismissal's suppression reaches the
+// worker through the config bucket, and lifting it on the api node lifts
+// it there too; a verdict on an anomaly alert is relayed to the worker's
+// baseline.
+func TestClusterOperatorVerdictsReachTheWorker(t *testing.T) {
 	nc := clustertest.Start(t, 1, clustertest.Options{})
 	model, err := NewRecordedModel(filepath.Join(lineCrossing, "tracks.txt"))
 	require.NoError(t, err)
@@ -381,7 +383,7 @@ cluster:
 		return svc, stop
 	}
 	worker, stopWorker := node("w1", "[worker]")
-	api, stopAPI := node("console", "[api, coordinator]")
+	api, stopAPI := node("console", "[api]") // no coordinator: the test places the camera itself
 
 	ev := event.Event{Rule: "line_crossing", Name: "gate", Camera: "gate-1", Class: "person", Tracks: []int{3}, Start: 12, End: 12}
 	require.Empty(t, worker.supp.Covering(ev))
@@ -394,6 +396,27 @@ cluster:
 	require.NoError(t, api.Lift(context.Background(), ids[0]))
 	require.Eventually(t, func() bool { return len(worker.supp.Covering(ev)) == 0 },
 		hangTimeout, 20*time.Millisecond, "lifted on the worker")
+
+	// A verdict on an anomaly alert goes to the baseline that raised it,
+	// on the worker the camera is assigned to: the worker's answer comes
+	// back (here: the camera has not started there, having no config).
+	anomaly := store.Alert{ID: 9, State: store.StateConfirmed, Event: event.Event{Rule: "anomaly", Name: "speed", Camera: "gate-1"}}
+	err = api.Verdict(context.Background(), anomaly, "otto")
+	require.ErrorIs(t, err, cluster.ErrNotRunning, "assigned to no node yet")
+	conn, err := cluster.Connect(context.Background(), cluster.NATSOptions{URLs: nc.URLs()})
+	require.NoError(t, err)
+	defer conn.Close()
+	js, err := jetstream.New(conn)
+	require.NoError(t, err)
+	assign, err := js.KeyValue(context.Background(), cluster.BucketAssign)
+	require.NoError(t, err)
+	_, err = assign.Put(context.Background(), "gate-1", []byte(`{"node":"w1"}`))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		err = api.Verdict(context.Background(), anomaly, "otto")
+		return err != nil && strings.Contains(err.Error(), "node w1: ")
+	}, hangTimeout, 20*time.Millisecond, "relayed to w1: %v", err)
+	require.ErrorContains(t, err, "gate-1")
 	require.NoError(t, stopAPI())
 	require.NoError(t, stopWorker())
 }
