@@ -420,3 +420,45 @@ cluster:
 	require.NoError(t, stopAPI())
 	require.NoError(t, stopWorker())
 }
+
+// A camera whose config names a scene does not start until the scene can
+// be read from the config bucket (the api node puts it first, but a read
+// may reach a replica behind): it starts with its rules, never without.
+func TestClusterWorkerStartsACameraWithItsScene(t *testing.T) {
+	nc := clustertest.Start(t, 1, clustertest.Options{})
+	model, err := NewRecordedModel(filepath.Join(lineCrossing, "tracks.txt"))
+	require.NoError(t, err)
+	_, svc, stop := startServiceOn(t, fmt.Sprintf(`version: 1
+listen: "127.0.0.1:0"
+data_dir: %s
+cluster:
+  node: w1
+  roles: [worker]
+  replicas: 1
+  nats: {urls: [%q]}
+`, t.TempDir(), nc.URLs()[0]), Deps{Model: model}, nil)
+	sceneFile, err := filepath.Abs(filepath.Join(lineCrossing, "scene.yaml"))
+	require.NoError(t, err)
+	spec, err := json.Marshal(config.Camera{ID: "gate-1", URL: greyFrames(t, 31), FPS: 10, ImageFPS: 10, Loop: true, Scene: sceneFile})
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.Eventually(t, func() bool { return svc.clusterNode() != nil }, hangTimeout, 20*time.Millisecond, "joined")
+	_, err = svc.clusterNode().Config().PutCamera(ctx, cluster.CameraConfig{ID: "gate-1", Spec: spec})
+	require.NoError(t, err)
+
+	lease := cluster.Lease{Camera: "gate-1", Node: "w1", Fence: 1}
+	err = svc.startLeased(ctx, lease)
+	require.ErrorContains(t, err, "scene is not readable yet")
+	require.Empty(t, svc.running())
+
+	yaml, err := os.ReadFile(sceneFile)
+	require.NoError(t, err)
+	_, err = svc.clusterNode().Config().Put(ctx, cluster.ConfigScene, "gate-1", yaml)
+	require.NoError(t, err)
+	require.NoError(t, svc.startLeased(ctx, lease))
+	require.Len(t, svc.running(), 1)
+	v, err := svc.store.LatestScene(ctx, "gate-1")
+	require.NoError(t, err)
+	require.Equal(t, string(yaml), v.YAML, "started with its scene")
+	require.NoError(t, stop())
+}

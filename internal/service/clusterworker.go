@@ -100,7 +100,12 @@ func (s *Service) startLeased(ctx context.Context, l cluster.Lease) error {
 	s.clu.leases[l.Camera] = l
 	s.clu.specs[l.Camera] = &spec
 	s.clu.mu.Unlock()
-	if err := s.syncScene(ctx, l.Camera); err != nil {
+	if err := s.syncScene(ctx, l.Camera); errors.Is(err, cluster.ErrNotFound) && spec.Scene != "" {
+		// The api node puts a configured camera's scene before the camera,
+		// but this read may reach a replica behind the one that answered
+		// for the camera: start it when its rules can be read, not without.
+		return fmt.Errorf("camera %s: its scene is not readable yet: %w", l.Camera, err)
+	} else if err != nil && !errors.Is(err, cluster.ErrNotFound) {
 		s.log.Warn("cluster: scene not loaded", "camera", l.Camera, "err", err)
 	}
 	s.takeOver(ctx, l.Camera)
@@ -114,12 +119,10 @@ func (s *Service) startLeased(ctx context.Context, l cluster.Lease) error {
 }
 
 // syncScene copies the bucket's scene of a camera into the local store
-// (a new version only when it changed); it reports whether it changed.
+// (a new version only when it changed); errors.Is(err, cluster.ErrNotFound)
+// when the bucket has none.
 func (s *Service) syncScene(ctx context.Context, camera string) error {
 	yaml, _, err := s.clusterNode().Config().Get(ctx, cluster.ConfigScene, camera)
-	if errors.Is(err, cluster.ErrNotFound) {
-		return nil
-	}
 	if err != nil {
 		return err
 	}
@@ -290,7 +293,7 @@ func (s *Service) restartChanged(ctx context.Context, l cluster.Lease, raw []byt
 }
 
 func (s *Service) applyClusterScene(ctx context.Context, camera string, yaml []byte) {
-	if err := s.syncScene(ctx, camera); err != nil {
+	if err := s.syncScene(ctx, camera); err != nil && !errors.Is(err, cluster.ErrNotFound) {
 		s.log.Warn("cluster: scene not stored", "camera", camera, "err", err)
 	}
 	sc, err := scene.Parse(yaml, camera+" scene (cluster)")
