@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/vigil-cctv/vigil/internal/cluster/clustertest"
 	"github.com/vigil-cctv/vigil/internal/moteval"
 	"github.com/vigil-cctv/vigil/internal/motfile"
 )
@@ -23,14 +24,8 @@ import (
 const vtest = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		// The cluster process tests' embedded NATS servers: a server stopped
-		// mid-test (TestClusterFaultsCoordinatorNATSPostgres) can leave its
-		// file store's flush loop and the shared access-time ticker ending
-		// after WaitForShutdown has returned.
-		goleak.IgnoreAnyFunction("github.com/nats-io/nats-server/v2/server.(*fileStore).flushStreamStateLoop"),
-		goleak.IgnoreAnyFunction("github.com/nats-io/nats-server/v2/server/ats.Register.func1"),
-	)
+	// The cluster process tests start embedded NATS servers.
+	goleak.VerifyTestMain(m, clustertest.IgnoreLeaks()...)
 }
 
 // vigil runs the command line in-process.

@@ -17,17 +17,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		// The embedded servers' and the client's background loops end
-		// asynchronously after Shutdown/Close.
-		goleak.IgnoreAnyFunction("github.com/nats-io/nats-server/v2/server.(*Server).Start.func1"),
+	goleak.VerifyTestMain(m, append(clustertest.IgnoreLeaks(),
 		goleak.IgnoreTopFunction("time.Sleep"),
 		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
-		// nats.go's object reader and async-ack watcher outlive a closed
-		// connection briefly (seen after the 3,000-camera benchmark).
-		goleak.IgnoreAnyFunction("github.com/nats-io/nats.go/jetstream.(*obs).Get.func2"),
-		goleak.IgnoreTopFunction("github.com/nats-io/nats.go/jetstream.(*jetStream).resetPendingAcksOnReconnect"),
-	)
+	)...)
 }
 
 // Short TTLs keep the failover tests quick; every wait is on a condition.
