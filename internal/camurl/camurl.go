@@ -38,6 +38,14 @@ var sensitive = []string{"pass", "pwd", "token", "secret", "key", "auth", "sig",
 // IsURL tells a URL from a file path: only URLs are redacted.
 func IsURL(loc string) bool { return strings.Contains(loc, "://") }
 
+// ReplayScheme starts a replay source's location (see package ingest):
+// frames made in process. It opens no file and dials nothing, and holds
+// no secret.
+const ReplayScheme = "replay:"
+
+// IsReplay reports whether a location names a replay source.
+func IsReplay(loc string) bool { return strings.HasPrefix(loc, ReplayScheme) }
+
 // SensitiveParam reports whether a query parameter's value is a secret.
 func SensitiveParam(name string) bool {
 	n := strings.ToLower(name)

@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/detect/onnx"
+	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/motfile"
 	"github.com/vigil-cctv/vigil/internal/motion"
 	"github.com/vigil-cctv/vigil/internal/output"
@@ -106,6 +107,10 @@ func (a *analyzeCmd) check() error {
 	switch {
 	case a.Input == "" && a.PublicDets == "" && a.TracksFrom == "":
 		return fmt.Errorf("no input: give a video, image directory or rtsp:// URL (or --public-dets, --tracks-from)")
+	case ingest.IsReplay(a.Input):
+		// A replay source only keeps a served camera's chain moving; here
+		// recorded detections replay without any picture.
+		return fmt.Errorf("%s: a replay: location is a camera source for vigil serve; to replay recorded detections here, give --public-dets or --tracks-from and no input", a.Input)
 	case a.PublicDets != "" && a.TracksFrom != "":
 		return fmt.Errorf("--public-dets and --tracks-from exclude each other")
 	case (a.Scene == "") != (a.Events == ""):

@@ -83,6 +83,7 @@ func TestAnalyzeBadInputsFailWithOneLine(t *testing.T) {
 		{"rtsp refused", []string{refused, "--timeout", "2s"}, "refused"},
 		{"bad classes", []string{vtest, "--classes", "person,unicorn"}, `unknown class "unicorn"`},
 		{"bad input size", []string{vtest, "--input-size", "641x480"}, "multiples of 32"},
+		{"replay source", []string{"replay:frames=10"}, "--tracks-from"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/camurl"
 	"github.com/vigil-cctv/vigil/internal/cluster"
+	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -328,8 +329,16 @@ func validateLocation(loc, kind string) (string, error) {
 }
 
 // locationKind classifies and validates a location: rtsp(s) URLs are
-// streams, http(s) URLs ONVIF devices, anything without a scheme a file.
+// streams, http(s) URLs ONVIF devices, replay sources and anything
+// without a scheme files.
 func locationKind(loc string) (string, error) {
+	if ingest.IsReplay(loc) {
+		// Frames made in process; it behaves like a file (paced, looping).
+		if _, err := ingest.ParseReplay(loc); err != nil {
+			return "", badRequest("field \"url\": %v", err)
+		}
+		return "file", nil
+	}
 	if !isURL(loc) {
 		return "file", nil
 	}

@@ -27,6 +27,12 @@ func TestCameraSourcePolicy(t *testing.T) {
 
 	readJSON[cameraView](t, hs.do("POST", "/api/v1/cameras", `{"id":"ok","url":"`+video+`"}`), http.StatusCreated)
 	readJSON[cameraView](t, hs.do("POST", "/api/v1/cameras", `{"id":"lan","url":"rtsp://admin:pw@10.0.0.5/live"}`), http.StatusCreated)
+	// A replay source opens and reaches nothing: allowed; a malformed one
+	// is a bad request naming what is wrong, not a refused file path.
+	readJSON[cameraView](t, hs.do("POST", "/api/v1/cameras", `{"id":"rp","url":"replay:frames=100,size=48x32"}`), http.StatusCreated)
+	bad := hs.do("POST", "/api/v1/cameras", `{"id":"rq","url":"replay:frames=0"}`)
+	require.Equal(t, http.StatusBadRequest, bad.Code, bad.Body.String())
+	require.Contains(t, bad.Body.String(), "frames")
 	var msgs []string
 	for _, url := range []string{"/etc/passwd", filepath.Join(allowed, "missing.mp4"), filepath.Join(allowed, "..")} {
 		e := requireError(t, hs.do("POST", "/api/v1/cameras", `{"id":"f","url":"`+url+`"}`), http.StatusForbidden, codeSourceRefused)

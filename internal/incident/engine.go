@@ -92,6 +92,16 @@ type Result struct {
 	Incident *Incident // nil when the event was not queued
 	Opened   bool      // the event opened Incident (else it joined it)
 	Protocol string    // the protocol that matched ("" none)
+	// Existed says the event's ID was recorded before (a redelivery):
+	// nothing changed, and Alert and Incident are what it got then.
+	Existed bool
+}
+
+// Input is one event for HandleBatch: the event (its Camera set) and its
+// wall time on the camera clock.
+type Input struct {
+	Event event.Event
+	At    time.Time
 }
 
 // Handle stores ev (its Camera set) and, as the protocols say, opens an
@@ -100,52 +110,100 @@ type Result struct {
 // nothing was stored and the caller should retry (with ev.ID set, a retry
 // that races a commit it did not see is stored once).
 func (e *Engine) Handle(ctx context.Context, ev event.Event, at time.Time) (Result, error) {
+	res, err := e.HandleBatch(ctx, []Input{{Event: ev, At: at}})
+	if err != nil {
+		return Result{}, err
+	}
+	return res[0], nil
+}
+
+// HandleBatch is Handle for several events in one transaction, decided
+// in order (an event may join the incident one before it opened): an api
+// node writing a cluster's events commits a batch at once.
+func (e *Engine) HandleBatch(ctx context.Context, in []Input) ([]Result, error) {
 	set, _ := e.Protocols()
-	p := set.Find(ev, at)
-	rec := EventRecord{Event: ev, At: at, Key: ev.ID}
-	opened := false
+	decisions := make([]*decision, len(in))
+	recs := make([]EventRecord, len(in))
+	for i, x := range in {
+		decisions[i] = &decision{ev: x.Event, at: x.At, set: set, p: set.Find(x.Event, x.At)}
+		recs[i] = decisions[i].record()
+	}
+	stored, err := e.store.RecordEvents(ctx, recs)
+	if err != nil {
+		e.m.storeErrors.Inc()
+		return nil, err
+	}
+	out := make([]Result, len(in))
+	notify := false
+	for i, d := range decisions {
+		out[i] = d.result(stored[i])
+		if !out[i].Existed {
+			e.report(out[i], d.ev)
+			notify = notify || len(set.EventNotify) > 0 || out[i].Opened
+		}
+	}
+	if notify {
+		e.committed()
+	}
+	return out, nil
+}
+
+// decision is one event's way through HandleBatch: the store calls its
+// record's Decide and Messages inside the transaction.
+type decision struct {
+	ev     event.Event
+	at     time.Time
+	set    *protocol.Set
+	p      *protocol.Protocol
+	opened bool
+}
+
+func (d *decision) record() EventRecord {
+	rec := EventRecord{Event: d.ev, At: d.at, Key: d.ev.ID}
 	rec.Decide = func(g Grouping) (*Incident, bool) {
-		opened = false
-		if p == nil || !p.Queue {
+		d.opened = false
+		if d.p == nil || !d.p.Queue {
 			return nil, false
 		}
-		if target := join(g, ev, at, p); target != nil {
+		if target := join(g, d.ev, d.at, d.p); target != nil {
 			next := *target
-			return &next, grow(&next, ev, at)
+			return &next, grow(&next, d.ev, d.at)
 		}
-		if coolingDown(g, at, p) {
+		if coolingDown(g, d.at, d.p) {
 			return nil, false
 		}
-		opened = true
-		return open(ev, at, p), false
+		d.opened = true
+		return open(d.ev, d.at, d.p), false
 	}
 	rec.Messages = func(alertID int64, in *Incident) []deliver.Message {
-		msgs := eventMessages(set.EventNotify, ev, alertID, at)
-		if opened && in != nil {
-			msgs = append(msgs, incidentMessages(in.Notify, *in, deliver.NoticeOpened, deliver.OpenedID(in.ID), at, &ev, alertID)...)
+		msgs := eventMessages(d.set.EventNotify, d.ev, alertID, d.at)
+		if d.opened && in != nil {
+			msgs = append(msgs, incidentMessages(in.Notify, *in, deliver.NoticeOpened, deliver.OpenedID(in.ID), d.at, &d.ev, alertID)...)
 		}
 		return msgs
 	}
-	alertID, stored, err := e.store.RecordEvent(ctx, rec)
-	if err != nil {
-		e.m.storeErrors.Inc()
-		return Result{}, err
+	return rec
+}
+
+func (d *decision) result(r Recorded) Result {
+	res := Result{Alert: r.Alert, Incident: r.Incident, Existed: r.Existed}
+	res.Opened = !r.Existed && d.opened && r.Incident != nil
+	if d.p != nil {
+		res.Protocol = d.p.Name
 	}
-	res := Result{Alert: alertID, Incident: stored, Opened: opened && stored != nil}
-	if p != nil {
-		res.Protocol = p.Name
+	return res
+}
+
+// report counts a newly stored event and announces its incident change.
+func (e *Engine) report(res Result, ev event.Event) {
+	e.m.events.WithLabelValues(ev.Camera, ev.Rule, fmt.Sprint(res.Incident != nil)).Inc()
+	if res.Incident == nil {
+		return
 	}
-	e.m.events.WithLabelValues(ev.Camera, ev.Rule, fmt.Sprint(stored != nil)).Inc()
-	if stored != nil {
-		if res.Opened {
-			e.m.opened.WithLabelValues(ev.Camera, ev.Rule, stored.Priority).Inc()
-		}
-		e.changed(*stored)
+	if res.Opened {
+		e.m.opened.WithLabelValues(ev.Camera, ev.Rule, res.Incident.Priority).Inc()
 	}
-	if len(set.EventNotify) > 0 || res.Opened {
-		e.committed()
-	}
-	return res, nil
+	e.changed(*res.Incident)
 }
 
 // join finds the open incident ev belongs to: one following the same

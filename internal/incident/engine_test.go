@@ -354,3 +354,48 @@ func TestProtocolsReplacedElsewhere(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "only", r.Protocol)
 }
+
+// TestHandleBatchDecidesLikeOneByOne: a batch makes the same incidents
+// and messages as the same events handled one at a time, and a batch
+// delivered again stores, counts and announces nothing.
+func TestHandleBatchDecidesLikeOneByOne(t *testing.T) {
+	events := []incident.Input{
+		{Event: ev("c1", "wrong_way", "ramp", 1), At: sec(0)},
+		{Event: ev("c2", "jaywalking", "x", 4), At: sec(5)},
+		{Event: ev("c1", "wrong_way", "ramp", 2), At: sec(60)},
+		{Event: ev("c1", "line_crossing", "gate", 1), At: sec(61)},
+		{Event: ev("c2", "jaywalking", "x", 5), At: sec(400)},
+	}
+	for i := range events {
+		events[i].Event.ID = "k" + strings.Repeat("x", i)
+	}
+	one := newEnv(t)
+	var want []incident.Result
+	for _, x := range events {
+		want = append(want, one.handle(t, x.Event, x.At))
+	}
+	batch := newEnv(t)
+	got, err := batch.eng.HandleBatch(context.Background(), events)
+	require.NoError(t, err)
+	require.Len(t, got, len(events))
+	for i := range want {
+		require.Equal(t, want[i].Opened, got[i].Opened, "event %d", i)
+		require.Equal(t, want[i].Protocol, got[i].Protocol, "event %d", i)
+		require.Equal(t, want[i].Incident == nil, got[i].Incident == nil, "event %d", i)
+		require.False(t, got[i].Existed)
+	}
+	require.Equal(t, got[0].Incident.ID, got[2].Incident.ID, "the third event joins the incident the first opened in the same batch")
+	require.Equal(t, len(one.outbox(t)), len(batch.outbox(t)))
+	require.Len(t, batch.changes, len(one.changes))
+	require.Equal(t, 1, batch.commits, "one commit announced for the batch")
+
+	changes, msgs := len(batch.changes), len(batch.outbox(t))
+	again, err := batch.eng.HandleBatch(context.Background(), events)
+	require.NoError(t, err)
+	for i := range again {
+		require.True(t, again[i].Existed, "event %d", i)
+		require.Equal(t, got[i].Alert, again[i].Alert)
+	}
+	require.Len(t, batch.changes, changes, "a redelivery announces nothing")
+	require.Len(t, batch.outbox(t), msgs, "a redelivery sends nothing")
+}

@@ -154,6 +154,15 @@ type EventRecord struct {
 	Messages func(alertID int64, inc *Incident) []deliver.Message
 }
 
+// Recorded is what RecordEvents did with one record.
+type Recorded struct {
+	Alert    int64
+	Incident *Incident
+	// Existed says the record's key was stored before (a redelivery):
+	// nothing new was written for it.
+	Existed bool
+}
+
 // Grouping is what deciding an event's incident reads: the camera's
 // incidents that events may still join, and the latest incident of the
 // event's situation (its rule, name and place) for the cooldown.
@@ -193,11 +202,13 @@ type Filter struct {
 // Store keeps incidents. *sqlstore.DB implements it for SQLite and
 // PostgreSQL; it also implements deliver.Store over the same outbox.
 type Store interface {
-	// RecordEvent writes r in one transaction and returns the alert id
-	// and, when r.Incident is set (or r.Decide returns one), the incident
-	// as stored. Recording, transitions and escalations of one camera's
-	// incidents are serialised across every process sharing the store.
-	RecordEvent(ctx context.Context, r EventRecord) (int64, *Incident, error)
+	// RecordEvents writes rs in one transaction, in order (a record sees
+	// the incidents the ones before it opened), and returns what each
+	// stored: its alert id and, when r.Incident is set (or r.Decide
+	// returns one), the incident as stored. Recording, transitions and
+	// escalations of one camera's incidents are serialised across every
+	// process sharing the store. On error nothing was stored.
+	RecordEvents(ctx context.Context, rs []EventRecord) ([]Recorded, error)
 	// TransitionIncident moves an incident from r.From to r.To (an error
 	// wrapping store.ErrConflict when it is no longer in r.From), records
 	// who and when, sets the step's time, and, on a verdict (resolved,

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vigil-cctv/vigil/internal/camurl"
 	"github.com/vigil-cctv/vigil/internal/decode"
 )
 
@@ -24,7 +25,7 @@ import (
 // recording's own rate. A replay source behaves like a file: paced at its
 // rate on the frame clock, looping or ending as the camera's `loop` says,
 // analysed in full when it plays once.
-const ReplayScheme = "replay:"
+const ReplayScheme = camurl.ReplayScheme
 
 // Bounds of a replay location.
 const (
@@ -43,7 +44,7 @@ type Replay struct {
 }
 
 // IsReplay reports whether a location names a replay source.
-func IsReplay(loc string) bool { return strings.HasPrefix(loc, ReplayScheme) }
+func IsReplay(loc string) bool { return camurl.IsReplay(loc) }
 
 // ParseReplay reads a replay location; the error names what is wrong.
 func ParseReplay(loc string) (Replay, error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/httpapi"
+	"github.com/vigil-cctv/vigil/internal/incident"
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/store"
 )
@@ -338,17 +339,24 @@ type apiWriter struct {
 
 // WriteBatch writes rs; an error makes the consumer deliver them again.
 func (w apiWriter) WriteBatch(ctx context.Context, rs []cluster.Record) error {
-	var rest []cluster.Record
+	var events, rest []cluster.Record
 	for _, r := range rs {
-		if r.Kind != cluster.KindEvent || r.Event == nil {
+		if r.Kind == cluster.KindEvent && r.Event != nil {
+			events = append(events, r)
+		} else {
 			rest = append(rest, r)
-			continue
 		}
-		id, _, err := engineStore{eng: w.s.queue.eng}.AddAlertOnce(ctx, r.Key, *r.Event)
+	}
+	if len(events) > 0 {
+		res, err := engineStore{eng: w.s.queue.eng}.handleBatch(ctx, events)
 		if err != nil {
 			return err
 		}
-		w.s.publishAlert(ctx, id, r.Event.Camera)
+		for i, r := range res {
+			if !r.Existed { // a redelivery was announced when it was stored
+				w.s.publishAlert(ctx, r.Alert, events[i].Event.Camera)
+			}
+		}
 	}
 	if len(rest) == 0 {
 		return nil
@@ -357,4 +365,20 @@ func (w apiWriter) WriteBatch(ctx context.Context, rs []cluster.Record) error {
 		return err
 	}
 	return w.s.indexTracks(ctx, rest)
+}
+
+// handleBatch stores a cluster's events through the incident engine in
+// one transaction, each under its key.
+func (e engineStore) handleBatch(ctx context.Context, rs []cluster.Record) ([]incident.Result, error) {
+	in := make([]incident.Input, len(rs))
+	for i, r := range rs {
+		ev := *r.Event
+		ev.ID = r.Key
+		at := ev.At
+		if at.IsZero() {
+			at = time.Now() // a camera without a known clock
+		}
+		in[i] = incident.Input{Event: ev, At: at}
+	}
+	return e.eng.HandleBatch(ctx, in)
 }

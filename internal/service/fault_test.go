@@ -33,11 +33,11 @@ func (s *readOnlyStore) refuse() error {
 	return nil
 }
 
-func (s *readOnlyStore) RecordEvent(ctx context.Context, r incident.EventRecord) (int64, *incident.Incident, error) {
+func (s *readOnlyStore) RecordEvents(ctx context.Context, rs []incident.EventRecord) ([]incident.Recorded, error) {
 	if err := s.refuse(); err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	return s.Store.RecordEvent(ctx, r)
+	return s.Store.RecordEvents(ctx, rs)
 }
 
 func (s *readOnlyStore) AddTrack(ctx context.Context, t store.TrackSummary) error {

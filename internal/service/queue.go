@@ -131,7 +131,7 @@ func (e engineStore) AddAlertOnce(ctx context.Context, key string, ev event.Even
 		at = time.Now() // a camera without a known clock
 	}
 	res, err := e.eng.Handle(ctx, ev, at)
-	return res.Alert, err == nil, err
+	return res.Alert, err == nil && !res.Existed, err
 }
 
 // start puts the protocols saved through the API in force (the engine

@@ -7,6 +7,8 @@
 // endpoints). Cameras from the config file are trusted and not checked.
 //
 // The rules:
+//   - A replay source (replay:…) is allowed: it opens and reaches nothing;
+//     its location is validated with the camera's config.
 //   - A file or folder must lie, after resolving symbolic links, inside one
 //     of the allowed folders and be readable. Missing, unreadable and
 //     outside all give the same error, so the answer reveals nothing about
@@ -104,6 +106,9 @@ func New(opt Options) (*Policy, error) {
 // or http(s):// URL) may be used. Errors wrap ErrRefused, say which rule
 // refused the source and never reveal whether a path exists.
 func (p *Policy) Check(ctx context.Context, loc string) error {
+	if camurl.IsReplay(loc) {
+		return nil // frames made in process: nothing is read or reached
+	}
 	if !camurl.IsURL(loc) {
 		return p.CheckFile(loc)
 	}

@@ -53,7 +53,10 @@ func OpenAlerts(path string, st AlertStore, onStored func(id int64, key string, 
 func (a *AlertSpool) Add(ctx context.Context, e event.Event) (id int64, key string, err error) {
 	key = "alert-" + rand.Text()
 	if a.sp.Pending() == 0 {
-		sctx, cancel := context.WithTimeout(ctx, a.timeout)
+		// Not cancelled with ctx: an alert raised as the service stops
+		// is still written now (the store closes after the cameras), not
+		// left in the spool until the next start.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.timeout)
 		id, _, err := a.st.AddAlertOnce(sctx, key, e)
 		cancel()
 		if err == nil {

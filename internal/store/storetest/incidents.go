@@ -44,7 +44,7 @@ func testIncidentEvents(t *testing.T, s store.Store) {
 		Protocol: "ramp", State: incident.New, Priority: "critical", Severity: e1.Severity, Summary: "first",
 		Unit: "police", Tracks: []int{3, 7}, Notify: []string{"police"}, EscalateDue: at(60),
 		EscalatePriority: "critical", EscalateNotify: []string{"duty"}, AutoClose: 30 * time.Minute}
-	alert1, got, err := is.RecordEvent(ctx, incident.EventRecord{Event: e1, At: opened, Key: "k1", Incident: inc,
+	alert1, got, err := recordOne(ctx, is, incident.EventRecord{Event: e1, At: opened, Key: "k1", Incident: inc,
 		Messages: func(alertID int64, in *incident.Incident) []deliver.Message {
 			require.NotNil(t, in)
 			require.Positive(t, in.ID)
@@ -66,17 +66,20 @@ func testIncidentEvents(t *testing.T, s store.Store) {
 	require.Equal(t, "wrong_way", a.Event.Rule, "the event is an alert row: stored and searchable")
 
 	// The same key again stores nothing new.
-	again, gotAgain, err := is.RecordEvent(ctx, incident.EventRecord{Event: e1, At: opened, Key: "k1", Incident: inc})
+	again, gotAgain, err := recordOne(ctx, is, incident.EventRecord{Event: e1, At: opened, Key: "k1", Incident: inc})
 	require.NoError(t, err)
 	require.Equal(t, alert1, again)
 	require.Equal(t, got.ID, gotAgain.ID)
+	rs, err := is.RecordEvents(ctx, []incident.EventRecord{{Event: e1, At: opened, Key: "k1", Incident: inc}})
+	require.NoError(t, err)
+	require.True(t, rs[0].Existed, "a redelivery says so, so its caller does not announce it twice")
 
 	// A second event joins; a lower severity keeps the best evidence.
 	e2 := e1
 	e2.Severity = "low"
 	joined := *got
 	joined.Count, joined.Summary, joined.Tracks = 2, "second", []int{3, 7, 9}
-	alert2, got2, err := is.RecordEvent(ctx, incident.EventRecord{Event: e2, At: at(5), Incident: &joined})
+	alert2, got2, err := recordOne(ctx, is, incident.EventRecord{Event: e2, At: at(5), Incident: &joined})
 	require.NoError(t, err)
 	require.Equal(t, got.ID, got2.ID)
 	require.Equal(t, 2, got2.Count)
@@ -87,7 +90,7 @@ func testIncidentEvents(t *testing.T, s store.Store) {
 	require.Equal(t, incident.New, got2.State)
 
 	// An event no protocol queues is an alert only.
-	alert3, none, err := is.RecordEvent(ctx, incident.EventRecord{Event: sampleEvent("cam1", "line_crossing", "person", 3), At: at(6)})
+	alert3, none, err := recordOne(ctx, is, incident.EventRecord{Event: sampleEvent("cam1", "line_crossing", "person", 3), At: at(6)})
 	require.NoError(t, err)
 	require.Nil(t, none)
 	require.Greater(t, alert3, alert2)
@@ -106,12 +109,65 @@ func testIncidentEvents(t *testing.T, s store.Store) {
 	require.ErrorIs(t, err, store.ErrNotFound)
 }
 
+// recordOne records one event through RecordEvents.
+func recordOne(ctx context.Context, is incident.Store, r incident.EventRecord) (int64, *incident.Incident, error) {
+	rs, err := is.RecordEvents(ctx, []incident.EventRecord{r})
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(rs) != 1 {
+		return 0, nil, fmt.Errorf("RecordEvents returned %d results for 1 record", len(rs))
+	}
+	return rs[0].Alert, rs[0].Incident, nil
+}
+
+// testIncidentEventsBatch: a batch commits in order (a record decides on
+// the incident the one before it opened, on any camera of the batch) and
+// all or nothing.
+func testIncidentEventsBatch(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	is := incidentStore(t, s)
+	var seen []int // open incidents each decision saw
+	rec := func(camera, key string, sec int) incident.EventRecord {
+		e := sampleEvent(camera, "intrusion", "person", 1)
+		return incident.EventRecord{Event: e, At: at(sec), Key: key, Decide: func(g incident.Grouping) (*incident.Incident, bool) {
+			seen = append(seen, len(g.Open))
+			if len(g.Open) > 0 {
+				next := g.Open[0]
+				next.Count++
+				return &next, false
+			}
+			return &incident.Incident{Camera: camera, Rule: "intrusion", Protocol: "p", State: incident.New,
+				Priority: "high", Severity: e.Severity, Count: 1}, false
+		}}
+	}
+	rs, err := is.RecordEvents(ctx, []incident.EventRecord{rec("camB", "b1", 0), rec("camA", "a1", 1), rec("camB", "b2", 2)})
+	require.NoError(t, err)
+	require.Len(t, rs, 3)
+	require.Equal(t, []int{0, 0, 1}, seen, "the third record sees the incident the first opened")
+	require.Equal(t, rs[0].Incident.ID, rs[2].Incident.ID)
+	require.NotEqual(t, rs[0].Incident.ID, rs[1].Incident.ID)
+	require.Equal(t, 2, rs[2].Incident.Count)
+	require.Less(t, rs[0].Alert, rs[1].Alert)
+	require.Less(t, rs[1].Alert, rs[2].Alert, "alerts are numbered in the batch's order")
+
+	bad := rec("camA", "a2", 3)
+	bad.Decide = func(incident.Grouping) (*incident.Incident, bool) {
+		return &incident.Incident{ID: 999999, Camera: "camA"}, false // joins an incident that is not there
+	}
+	_, err = is.RecordEvents(ctx, []incident.EventRecord{rec("camC", "c1", 3), bad})
+	require.Error(t, err)
+	again, err := is.RecordEvents(ctx, []incident.EventRecord{rec("camC", "c1", 3)})
+	require.NoError(t, err)
+	require.False(t, again[0].Existed, "a failed batch stored nothing, not even its first record")
+}
+
 func openIncident(t *testing.T, is incident.Store, camera string, tAt time.Time) (int64, incident.Incident) {
 	t.Helper()
 	e := sampleEvent(camera, "intrusion", "person", 1)
 	in := &incident.Incident{Camera: camera, Rule: "intrusion", Protocol: "p", State: incident.New, Priority: "high",
 		Severity: e.Severity, Unit: "police", EscalateDue: tAt.Add(time.Minute), EscalatePriority: "critical"}
-	alert, got, err := is.RecordEvent(context.Background(), incident.EventRecord{Event: e, At: tAt, Incident: in})
+	alert, got, err := recordOne(context.Background(), is, incident.EventRecord{Event: e, At: tAt, Incident: in})
 	require.NoError(t, err)
 	return alert, *got
 }

@@ -19,7 +19,7 @@ const PostgresEnv = "VIGIL_TEST_POSTGRES"
 // PostgresEnv names, dropped when the test ends, and returns the DSN with
 // search_path set to it, so tests can run in parallel and repeatedly
 // against one database. It skips the test when PostgresEnv is not set.
-func FreshPostgres(t *testing.T) string {
+func FreshPostgres(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv(PostgresEnv)
 	if dsn == "" {
@@ -36,7 +36,7 @@ func FreshPostgres(t *testing.T) string {
 	return withSearchPath(t, dsn, schema)
 }
 
-func dropSchema(t *testing.T, dsn, schema string) {
+func dropSchema(t testing.TB, dsn, schema string) {
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
@@ -51,7 +51,7 @@ func dropSchema(t *testing.T, dsn, schema string) {
 
 // withSearchPath adds search_path to a URL or key=value DSN; pgx sends
 // unknown DSN parameters to the server as run-time settings.
-func withSearchPath(t *testing.T, dsn, schema string) string {
+func withSearchPath(t testing.TB, dsn, schema string) string {
 	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
 		return dsn + " search_path=" + schema
 	}

@@ -49,6 +49,7 @@ func Run(t *testing.T, open Opener) {
 		{"ClusterBaselineOrder", testClusterBaselineOrder},
 		{"ClusterBatch", testClusterBatch},
 		{"IncidentEvents", testIncidentEvents},
+		{"IncidentEventsBatch", testIncidentEventsBatch},
 		{"IncidentLifecycle", testIncidentLifecycle},
 		{"IncidentEscalateOnce", testIncidentEscalateOnce},
 		{"IncidentList", testIncidentList},

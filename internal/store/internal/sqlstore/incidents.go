@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,50 +59,85 @@ func jsonList[T any](v []T) string {
 	return string(b)
 }
 
-// RecordEvent stores an event as an alert and applies its incident change
-// and messages in one transaction.
+// RecordEvent stores one event; see RecordEvents.
 func (db *DB) RecordEvent(ctx context.Context, r incident.EventRecord) (int64, *incident.Incident, error) {
-	var alertID int64
-	var out *incident.Incident
+	out, err := db.RecordEvents(ctx, []incident.EventRecord{r})
+	if err != nil {
+		return 0, nil, err
+	}
+	return out[0].Alert, out[0].Incident, nil
+}
+
+// RecordEvents stores events as alerts and applies their incident changes
+// and messages in one transaction: a busy api node commits a batch at once
+// instead of an event at a time.
+func (db *DB) RecordEvents(ctx context.Context, rs []incident.EventRecord) ([]incident.Recorded, error) {
+	out := make([]incident.Recorded, len(rs))
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		// The camera's lock first: a second process recording the same
-		// key waits, then finds it recorded.
-		if err := db.lockCamera(ctx, tx, r.Event.Camera); err != nil {
-			return err
-		}
-		if r.Key != "" {
-			done, err := db.recorded(ctx, tx, r.Key, &alertID, &out)
-			if err != nil || done {
+		// Every camera's lock first, in one order for every process, so
+		// two batches never wait on each other's locks; a second process
+		// recording the same key waits, then finds it recorded.
+		for _, cam := range batchCameras(rs) {
+			if err := db.lockCamera(ctx, tx, cam); err != nil {
 				return err
 			}
 		}
-		var err error
-		if alertID, err = db.insertAlert(ctx, tx, r.Event, r.Key); err != nil {
-			return err
-		}
-		if r.Decide != nil {
-			g, err := db.grouping(ctx, tx, r.Event)
-			if err != nil {
-				return fmt.Errorf("grouping: %w", err)
+		for i, r := range rs {
+			var err error
+			if out[i], err = db.recordEvent(ctx, tx, r); err != nil {
+				return fmt.Errorf("store: record event (camera %q, rule %q): %w", r.Event.Camera, r.Event.Rule, err)
 			}
-			r.Incident, r.NewIsBest = r.Decide(g)
-		}
-		if r.Incident != nil {
-			inc, err := db.applyEvent(ctx, tx, alertID, r)
-			if err != nil {
-				return err
-			}
-			out = &inc
-		}
-		if r.Messages != nil {
-			return db.enqueue(ctx, tx, r.Messages(alertID, out))
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, nil, fmt.Errorf("store: record event (camera %q, rule %q): %w", r.Event.Camera, r.Event.Rule, err)
+		return nil, err
 	}
-	return alertID, out, nil
+	return out, nil
+}
+
+// batchCameras is the cameras of rs, sorted, each once.
+func batchCameras(rs []incident.EventRecord) []string {
+	cams := make([]string, 0, len(rs))
+	for _, r := range rs {
+		cams = append(cams, r.Event.Camera)
+	}
+	slices.Sort(cams)
+	return slices.Compact(cams)
+}
+
+// recordEvent stores one event; the camera is locked.
+func (db *DB) recordEvent(ctx context.Context, tx *sql.Tx, r incident.EventRecord) (incident.Recorded, error) {
+	var out incident.Recorded
+	if r.Key != "" {
+		done, err := db.recorded(ctx, tx, r.Key, &out.Alert, &out.Incident)
+		if err != nil || done {
+			out.Existed = done
+			return out, err
+		}
+	}
+	var err error
+	if out.Alert, err = db.insertAlert(ctx, tx, r.Event, r.Key); err != nil {
+		return out, err
+	}
+	if r.Decide != nil {
+		g, err := db.grouping(ctx, tx, r.Event)
+		if err != nil {
+			return out, fmt.Errorf("grouping: %w", err)
+		}
+		r.Incident, r.NewIsBest = r.Decide(g)
+	}
+	if r.Incident != nil {
+		inc, err := db.applyEvent(ctx, tx, out.Alert, r)
+		if err != nil {
+			return out, err
+		}
+		out.Incident = &inc
+	}
+	if r.Messages != nil {
+		return out, db.enqueue(ctx, tx, r.Messages(out.Alert, out.Incident))
+	}
+	return out, nil
 }
 
 // lockCamera serialises the incident changes of one camera across the
