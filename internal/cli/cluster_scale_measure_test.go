@@ -29,6 +29,7 @@ type scaleFigures struct {
 	sseLatency []float64 // seconds, event raise → SSE message received
 	maxLag     uint64    // consumer pending + ack pending, summed over streams
 	endLag     uint64
+	maxLagBy   map[string]uint64 // the same, per stream
 	procs      []procFigures
 	workerFPS  map[string][]float64 // node → analysed fps of each camera it kept all window
 	unplaced   int                  // cameras without a node at the end
@@ -52,10 +53,10 @@ func (r *scaleRun) measure(t *testing.T, window time.Duration) scaleFigures {
 	r.sse.reset()
 	var start time.Time
 	require.NoError(t, r.db.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&start))
-	f := scaleFigures{window: window}
+	f := scaleFigures{window: window, maxLagBy: map[string]uint64{}}
 	for deadline := time.Now().Add(window); time.Now().Before(deadline); {
 		time.Sleep(2 * time.Second) // the sampling period
-		f.endLag = r.lag(t)
+		f.endLag = r.lag(t, f.maxLagBy)
 		f.maxLag = max(f.maxLag, f.endLag)
 	}
 	var end time.Time
@@ -74,12 +75,15 @@ func (r *scaleRun) measure(t *testing.T, window time.Duration) scaleFigures {
 	return f
 }
 
-// lag sums pending and unacknowledged messages over the api consumers.
-func (r *scaleRun) lag(t *testing.T) uint64 {
+// lag sums pending and unacknowledged messages over the api consumers,
+// keeping each stream's largest in maxBy.
+func (r *scaleRun) lag(t *testing.T, maxBy map[string]uint64) uint64 {
 	st := r.status(t)
 	var lag uint64
-	for _, c := range st.Consumers {
-		lag += c.Pending + uint64(max(c.AckPending, 0))
+	for stream, c := range st.Consumers {
+		n := c.Pending + uint64(max(c.AckPending, 0))
+		lag += n
+		maxBy[stream] = max(maxBy[stream], n)
 	}
 	return lag
 }
@@ -368,7 +372,7 @@ func (f scaleFigures) report(t *testing.T, n int) {
 	t.Logf("alerts into PostgreSQL: %d (%.1f/s); event→row p50 %.3f s p95 %.3f s (%d rows with a raise time)",
 		f.alerts, float64(f.alerts)/secs, pctl(f.rowLatency, 0.5), pctl(f.rowLatency, 0.95), len(f.rowLatency))
 	t.Logf("event→SSE on the api node: %d alerts, p50 %.3f s p95 %.3f s", len(f.sseLatency), pctl(f.sseLatency, 0.5), pctl(f.sseLatency, 0.95))
-	t.Logf("consumer lag (pending + ack pending): max %d, at the end %d", f.maxLag, f.endLag)
+	t.Logf("consumer lag (pending + ack pending): max %d, at the end %d; max by stream %v", f.maxLag, f.endLag, f.maxLagBy)
 	slices.SortFunc(f.procs, func(a, b procFigures) int { return strings.Compare(a.name, b.name) })
 	for _, p := range f.procs {
 		t.Logf("process %-16s CPU %.2f cores, RSS %.0f MiB; children (ffmpeg): %d, CPU %.2f cores, RSS %.0f MiB",

@@ -124,8 +124,13 @@ func TestReplayPlaysOncePacedOnTheFrameClock(t *testing.T) {
 			assert.NotEqual(t, frames[i-1].Pix[0], f.Pix[0], "consecutive frames differ, for the motion gate")
 		}
 	}
-	// Each frame after the first waited one interval of the fake clock.
+	// Each frame after the first waited one interval of the fake clock,
+	// and is handed on at its own time (the camera clock), not when the
+	// frame before it was due.
 	assert.Equal(t, slicesRepeat(200*time.Millisecond, 9), wall.slept)
+	for i, f := range frames {
+		assert.Equal(t, f.PTS, f.Received.Sub(frames[0].Received), "frame %d arrives at its PTS", i)
+	}
 	st := sup.Status()
 	assert.Equal(t, StateStopped, st.State)
 	assert.Equal(t, "end of input", st.Reason)

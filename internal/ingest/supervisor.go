@@ -298,7 +298,13 @@ func (s *Supervisor) pump(ctx context.Context, cancel context.CancelFunc, src st
 			if !ok {
 				return s.finished(ctx, src, o)
 			}
-			now := time.Now()
+			// A file's frame is handed on at its own time, not when the
+			// one before it was due: its arrival is the camera clock.
+			if !live && !s.opt.NoPacing && !pace.wait(ctx, f.PTS) {
+				stop()
+				return o
+			}
+			now := s.now()
 			if o.frames == 0 {
 				first = now
 				s.setState(StateStreaming, "")
@@ -306,10 +312,6 @@ func (s *Supervisor) pump(ctx context.Context, cancel context.CancelFunc, src st
 			o.frames++
 			o.streamed = now.Sub(first)
 			s.accept(ctx, f, now, interval)
-			if !live && !s.opt.NoPacing && !pace.wait(ctx, f.PTS) {
-				stop()
-				return o
-			}
 			watchdog.Reset(s.opt.StallTimeout)
 		case <-watchdog.C:
 			s.stalled(o)
@@ -413,6 +415,14 @@ func (p *pacer) wait(ctx context.Context, pts time.Duration) bool {
 		return ctx.Err() == nil
 	}
 	return p.wall.Sleep(ctx, d)
+}
+
+// now is the time a frame arrives: the pacer's clock.
+func (s *Supervisor) now() time.Time {
+	if s.wall != nil {
+		return s.wall.Now()
+	}
+	return time.Now()
 }
 
 // wallClock is the time a file's frames are paced by; tests give the
