@@ -48,6 +48,10 @@ type clusterRole struct {
 	// the config bucket (clustersupp.go).
 	sharing sync.Mutex
 	shared  map[int64]bool
+	// inBucket is what the config watch has seen of the bucket's
+	// suppressions, whoever put them (a node before its restart).
+	bucketMu sync.Mutex
+	inBucket map[int64]bool
 }
 
 func newClusterRole(c *config.Cluster) *clusterRole {
@@ -56,7 +60,7 @@ func newClusterRole(c *config.Cluster) *clusterRole {
 	}
 	return &clusterRole{cfg: c, leases: map[string]cluster.Lease{}, specs: map[string]*config.Camera{},
 		seq: map[string]uint64{}, saved: map[string]string{}, waiting: map[string]cluster.Lease{},
-		shared: map[int64]bool{}}
+		shared: map[int64]bool{}, inBucket: map[int64]bool{}}
 }
 
 func (r *clusterRole) has(role string) bool { return r != nil && r.cfg.HasRole(role) }

@@ -397,6 +397,24 @@ cluster:
 	require.Eventually(t, func() bool { return len(worker.supp.Covering(ev)) == 0 },
 		hangTimeout, 20*time.Millisecond, "lifted on the worker")
 
+	// An entry whose delete never happened (the api node that put it
+	// restarted in between, forgetting what it had put) is deleted by the
+	// next reconcile of any api node: the store, not memory, decides.
+	require.NoError(t, api.Verdict(context.Background(), store.Alert{ID: 8, State: store.StateFalseAlarm, Event: ev}, "otto"))
+	ids = api.supp.Covering(ev)
+	require.Len(t, ids, 1)
+	require.Eventually(t, func() bool { return slices.Equal(worker.supp.Covering(ev), ids) },
+		hangTimeout, 20*time.Millisecond, "in force on the worker")
+	require.Eventually(t, func() bool { return api.bucketSuppressions()[ids[0]] }, hangTimeout, 20*time.Millisecond,
+		"the api node's watch saw its own entry")
+	api.clu.sharing.Lock()
+	clear(api.clu.shared) // as after a restart
+	api.clu.sharing.Unlock()
+	require.NoError(t, api.store.DeleteSuppression(context.Background(), ids[0]))
+	api.shareSuppressions(context.Background())
+	require.Eventually(t, func() bool { return len(worker.supp.Covering(ev)) == 0 },
+		hangTimeout, 20*time.Millisecond, "a stale entry is deleted")
+
 	// A verdict on an anomaly alert goes to the baseline that raised it,
 	// on the worker the camera is assigned to: the worker's answer comes
 	// back (here: the camera has not started there, having no config).

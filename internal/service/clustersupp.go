@@ -19,15 +19,21 @@ import (
 // nodes (whose confirmations lift them).
 
 // shareSuppressions makes the config bucket hold exactly the store's
-// suppressions in force, as far as this node knows: new ones are put,
-// lifted and expired ones it had put are deleted. It runs after each
-// verdict and on every save tick, so a failed put or delete is retried.
+// suppressions in force: new ones are put; lifted and expired ones are
+// deleted, whoever put them (every api node reads the same store, and a
+// node that put an entry may have restarted before deleting it). It runs
+// after each verdict and on every save tick, so a failed put or delete is
+// retried.
 func (s *Service) shareSuppressions(ctx context.Context) {
 	if !s.clu.has(config.RoleAPI) || s.clusterNode() == nil {
 		return
 	}
 	s.clu.sharing.Lock()
 	defer s.clu.sharing.Unlock()
+	// The bucket is read before the store: an entry is put only after its
+	// suppression committed, so one the store no longer holds in force
+	// is stale, not new.
+	inBucket := s.bucketSuppressions()
 	list, err := s.store.ListSuppressions(ctx, "", time.Now())
 	if err != nil {
 		s.log.Warn("cluster: suppressions not read for sharing", "err", err)
@@ -36,14 +42,43 @@ func (s *Service) shareSuppressions(ctx context.Context) {
 	live := map[int64]bool{}
 	for _, sup := range list {
 		live[sup.ID] = true
-		if !s.clu.shared[sup.ID] {
+		if !s.clu.shared[sup.ID] && !inBucket[sup.ID] {
 			s.putSharedSuppression(ctx, sup)
 		}
 	}
 	for id := range s.clu.shared {
+		inBucket[id] = true
+	}
+	for id := range inBucket {
 		if !live[id] {
 			s.deleteSharedSuppression(ctx, id)
 		}
+	}
+}
+
+// bucketSuppressions is a copy of the suppression ids the config watch
+// has seen in the bucket.
+func (s *Service) bucketSuppressions() map[int64]bool {
+	s.clu.bucketMu.Lock()
+	defer s.clu.bucketMu.Unlock()
+	out := make(map[int64]bool, len(s.clu.inBucket))
+	for id := range s.clu.inBucket {
+		out[id] = true
+	}
+	return out
+}
+
+// sawSuppression records what the config watch saw of one entry.
+func (s *Service) sawSuppression(id int64, present bool) {
+	if s.clu == nil {
+		return
+	}
+	s.clu.bucketMu.Lock()
+	defer s.clu.bucketMu.Unlock()
+	if present {
+		s.clu.inBucket[id] = true
+	} else {
+		delete(s.clu.inBucket, id)
 	}
 }
 
@@ -75,6 +110,7 @@ func (s *Service) applySharedSuppression(ch cluster.ConfigChange) {
 		s.log.Warn("cluster: suppression entry with a bad id ignored", "id", ch.ID)
 		return
 	}
+	s.sawSuppression(id, !ch.Deleted)
 	if ch.Deleted {
 		s.supp.Remove(id)
 		return
