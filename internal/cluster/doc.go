@@ -11,8 +11,9 @@
 //     key ages out, so watchers see a node die.
 //   - KV vigil_leader: "coordinator" → node, created put-if-absent, renewed
 //     by compare-and-set; the bucket's max age is the leader lease.
-//   - KV vigil_assign: camera → node, written only by compare-and-set at
-//     the revision the coordinator read.
+//   - KV vigil_assign: camera → node (and, while a planned move is in
+//     progress, move_to: the node it goes to), written only by
+//     compare-and-set at the revision the writer read.
 //   - KV vigil_config: camera.<id>, scene.<id>, protocol.<id>,
 //     suppression.<id> → the configuration the api node stores and every
 //     node watches (suppressions: the operators' dismissals in force, held
@@ -28,8 +29,18 @@
 // A camera is handed to a worker as a Lease whose Fence is the KV revision
 // of the assignment entry. Revisions only grow, so a later owner always
 // holds a larger fence. The coordinator moves a camera only (a) when its
-// node's heartbeat key has expired in the server, or (b) when the camera is
-// removed. A worker renews its heartbeat every TTL/3 and, if it has not
+// node's heartbeat key has expired in the server, (b) when the camera is
+// removed, or (c) between two live nodes (rebalancing, toward each node's
+// fair share) through a handshake in which the old owner stops first: the
+// coordinator marks the entry {node: A, move_to: B}; A stops the camera
+// (OnRevoke returns once it has stopped publishing and saved its handover
+// state) and only then writes {node: B} at the marked revision; B starts
+// the camera only on an entry naming B. If A dies meanwhile, (a) applies;
+// if A lives but has not handed over within twice the node TTL, or B is
+// gone, the coordinator writes {node: A} back at the marked revision.
+// Both writes are compare-and-sets at the same revision, so only one of
+// them lands, and B has run nothing before it does (see handoff.go). A
+// worker renews its heartbeat every TTL/3 and, if it has not
 // stored one successfully for TTL minus a margin, measured on its own clock
 // from the moment it sent the last good one, it revokes all its cameras
 // itself (OnRevoke) before the server can expire its key. So by the time

@@ -12,14 +12,15 @@ const RebalanceMoves = 4
 
 // Rebalance plans a few moves, at most limit, from nodes over their fair
 // share to nodes under it, so that a worker that joins after placement
-// would get cameras. It is meant for a settled placement (Plan has
-// nothing to do): every wanted camera on a live node.
+// gets cameras. It is meant for a settled placement (Plan has nothing to
+// do): every wanted camera on a live node.
 //
-// The coordinator does not call it: a move between two live nodes breaks
-// the package's fencing rule (a camera moves only when its node is dead or it
-// is removed), and two workers would run the camera until the old one
-// sees the change. Applying these moves needs the old owner to stop
-// first, then the new one to start.
+// The coordinator calls it once placement has rested (see rebalance in
+// handoff.go) and applies its moves only through the stop-before-start
+// handshake: a plain reassignment between two live nodes would let both
+// run the camera until the old one sees the change. It starts no round
+// while a move is in progress, so one round's moves are all it has
+// stopped at once.
 //
 // The rule: a node's fair share is the cameras' total demand split in
 // proportion to the live nodes' capacity (equally when none reports
