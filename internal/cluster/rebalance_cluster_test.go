@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -130,22 +131,23 @@ func TestClusterRebalanceLateWorkerGetsItsShare(t *testing.T) {
 }
 
 // blockFirstRevoke wraps r's callbacks so the worker's first OnRevoke
-// reports its lease on revoking and returns only when release is closed.
-func blockFirstRevoke(r *record) (cb WorkerCallbacks, revoking chan Lease, release chan struct{}) {
+// reports its lease on revoking and returns only once release is called
+// (idempotent; the test also calls it at cleanup, so a failure does not
+// leave the worker blocked).
+func blockFirstRevoke(r *record) (cb WorkerCallbacks, revoking chan Lease, release func()) {
 	cb = r.callbacks()
-	revoking, release = make(chan Lease, 1), make(chan struct{})
-	var once sync.Once
+	revoking = make(chan Lease, 1)
+	released := make(chan struct{})
+	var first, closing sync.Once
 	inner := cb.OnRevoke
 	cb.OnRevoke = func(l Lease) {
-		first := false
-		once.Do(func() { first = true })
-		if first {
+		first.Do(func() {
 			revoking <- l
-			<-release
-		}
+			<-released
+		})
 		inner(l)
 	}
-	return cb, revoking, release
+	return cb, revoking, func() { closing.Do(func() { close(released) }) }
 }
 
 func receive(t *testing.T, ch chan Lease, what string) Lease {
@@ -165,6 +167,7 @@ func TestFailoverWorkerDiesMidMove(t *testing.T) {
 	startNode(t, cl, r, nodeSpec{"coord", []string{RoleCoordinator}, 0, 0})
 	cb, revoking, release := blockFirstRevoke(r)
 	w1 := startNodeWith(t, cl, cb, nodeSpec{"w1", []string{RoleWorker}, 50, 1})
+	t.Cleanup(release) // runs before w1's stop
 	cams := putCameras(t, w1.c, 6)
 	r.waitFor(t, "cameras on w1", allRunningOnce(r, cams))
 	w2 := startNode(t, cl, r, nodeSpec{"w2", []string{RoleWorker}, 50, 2})
@@ -178,7 +181,7 @@ func TestFailoverWorkerDiesMidMove(t *testing.T) {
 	})
 	w1.nc.Close()
 	w1.cancel()
-	close(release)
+	release()
 	w1.kill()
 
 	r.waitFor(t, "every camera running once, on w2", func() bool {
@@ -196,6 +199,7 @@ func TestFailoverStalledMoveIsGivenBack(t *testing.T) {
 	coord := startNode(t, cl, r, nodeSpec{"coord", []string{RoleCoordinator}, 0, 0})
 	cb, revoking, release := blockFirstRevoke(r)
 	w1 := startNodeWith(t, cl, cb, nodeSpec{"w1", []string{RoleWorker}, 50, 1})
+	t.Cleanup(release) // runs before w1's stop
 	cams := putCameras(t, w1.c, 6)
 	r.waitFor(t, "cameras on w1", allRunningOnce(r, cams))
 	startNode(t, cl, r, nodeSpec{"w2", []string{RoleWorker}, 50, 2})
@@ -212,9 +216,10 @@ func TestFailoverStalledMoveIsGivenBack(t *testing.T) {
 		return json.Unmarshal(e.Value(), &a) == nil && a == Assignment{Node: "w1"} && e.Revision() > l.Fence
 	})
 	r.mu.Lock()
-	require.Len(t, r.running[l.Camera], 1, "still w1's alone while it stops")
+	stillW1 := slices.Clone(r.running[l.Camera])
 	r.mu.Unlock()
-	close(release)
+	require.Equal(t, []Lease{l}, stillW1, "still w1's alone while it stops")
+	release()
 
 	// Rebalance leaves a node within two cameras' demand of its share.
 	waitOnRecord(t, r, "then balanced: 2 to 4 cameras each, every camera once, no move pending",
