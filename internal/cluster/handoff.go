@@ -86,6 +86,7 @@ func (c *Cluster) rebalance(ctx context.Context, rb *rebalancer, v placementView
 	if !settled || len(v.marked) > 0 || quiet < 0 || now.Sub(rb.since) < quiet {
 		return
 	}
+	c.metrics.balanceChecks.Inc()
 	c.applyAll(ctx, Rebalance(v.cameras, v.nodes, v.current, RebalanceMoves), c.markMove)
 }
 

@@ -11,6 +11,7 @@ type Metrics struct {
 	moves           *prometheus.CounterVec
 	rebalance       *prometheus.CounterVec
 	movesInProgress prometheus.Gauge
+	balanceChecks   prometheus.Counter
 	assigned        prometheus.Gauge
 	fenced          prometheus.Counter
 	published       *prometheus.CounterVec
@@ -40,6 +41,8 @@ func newMetrics(node string) *Metrics {
 			"or by a worker handing a camera over (reason rebalance).", "reason"),
 		rebalance: vec("rebalance_marks_total", "Planned moves the coordinator started (result started) or gave back "+
 			"to their owner (result cancelled).", "result"),
+		balanceChecks: counter("rebalance_checks_total", "Times the coordinator, placement settled, asked Rebalance for moves "+
+			"(whether or not it found any)."),
 		movesInProgress: prometheus.NewGauge(prometheus.GaugeOpts{Name: "vigil_cluster_moves_in_progress",
 			Help: "Cameras marked to move that their owner has not handed over yet (coordinator).", ConstLabels: l}),
 		assigned:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "vigil_cluster_cameras_running", Help: "Cameras this worker runs.", ConstLabels: l}),
@@ -63,7 +66,7 @@ func newMetrics(node string) *Metrics {
 // Register adds this node's metrics to reg.
 func (c *Cluster) Register(reg prometheus.Registerer) error {
 	m := c.metrics
-	for _, col := range []prometheus.Collector{m.heartbeatErrors, m.isLeader, m.casConflicts, m.moves, m.rebalance, m.movesInProgress, m.assigned,
+	for _, col := range []prometheus.Collector{m.heartbeatErrors, m.isLeader, m.casConflicts, m.moves, m.rebalance, m.movesInProgress, m.balanceChecks, m.assigned,
 		m.fenced, m.published, m.publishErrors, m.written, m.duplicates, m.writeErrors, m.deadLetters,
 		m.writeLatency, m.liveRequests, m.watchRestarts} {
 		if err := reg.Register(col); err != nil {

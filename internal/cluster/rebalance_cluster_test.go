@@ -227,3 +227,32 @@ func TestFailoverStalledMoveIsGivenBack(t *testing.T) {
 	noOverlap(t, r)
 	require.GreaterOrEqual(t, testutil.ToFloat64(coord.c.metrics.rebalance.WithLabelValues("cancelled")), 1.0)
 }
+
+// A new coordinator on a nearly balanced cluster (5/4/4 cameras) checks it
+// and moves nothing: Rebalance's slack leaves it exactly as it is.
+func TestFailoverNewCoordinatorMovesNothingOnABalancedCluster(t *testing.T) {
+	cl := clustertest.Start(t, 3, clustertest.Options{})
+	r := newRecord()
+	c1 := startNode(t, cl, r, nodeSpec{"coord-1", []string{RoleCoordinator}, 0, 0})
+	w1 := startNode(t, cl, r, nodeSpec{"w1", []string{RoleWorker}, 50, 0})
+	startNode(t, cl, r, nodeSpec{"w2", []string{RoleWorker}, 50, 1})
+	startNode(t, cl, r, nodeSpec{"w3", []string{RoleWorker}, 50, 2})
+	cams := putCameras(t, w1.c, 13)
+	r.waitFor(t, "cameras placed", allRunningOnce(r, cams))
+	checks := func(n *testNode) float64 { return testutil.ToFloat64(n.c.metrics.balanceChecks) }
+	waitCond(t, "coord-1 checked the settled placement", func() bool { return checks(c1) >= 1 })
+	before := assignRevisions(t, w1.c)
+
+	c2 := startNode(t, cl, r, nodeSpec{"coord-2", []string{RoleCoordinator}, 0, 1})
+	c1.kill()
+	// Two checks: at least one on a placement that had rested since
+	// coord-2 was elected.
+	waitCond(t, "coord-2 checked the settled placement twice", func() bool { return checks(c2) >= 2 })
+	require.Zero(t, testutil.ToFloat64(c2.c.metrics.rebalance.WithLabelValues("started")))
+	require.Equal(t, before, assignRevisions(t, w1.c), "no camera moved, no entry was written")
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, cb := range r.log {
+		require.True(t, cb.assign, "no camera was revoked: %+v", cb)
+	}
+}
