@@ -15,7 +15,15 @@ import (
 // Assignment is the value of a camera's entry in vigil_assign.
 type Assignment struct {
 	Node string `json:"node"`
+	// MoveTo marks a planned move off a live Node (rebalancing): Node
+	// stops the camera, then writes {Node: MoveTo} itself. Until then the
+	// camera is Node's, and MoveTo must not start it. Empty in entries
+	// written before rebalancing existed.
+	MoveTo string `json:"move_to,omitempty"`
 }
+
+// moving reports a planned move in progress.
+func (a Assignment) moving() bool { return a.MoveTo != "" && a.MoveTo != a.Node }
 
 // RunCoordinator campaigns for the coordinator lease and, while it holds
 // it, places cameras: on every change of the nodes, the assignments or
@@ -95,8 +103,10 @@ func (c *Cluster) lead(ctx context.Context, rev uint64, st *placementState) {
 	}
 	renew := time.NewTicker(c.opts.LeaderTTL / 3)
 	defer renew.Stop()
+	rb := newRebalancer()
+	defer c.metrics.movesInProgress.Set(0)
 	for {
-		c.reconcile(ctx, st)
+		c.reconcile(ctx, st, rb)
 		select {
 		case <-ctx.Done():
 			return
@@ -125,19 +135,26 @@ func (c *Cluster) lead(ctx context.Context, rev uint64, st *placementState) {
 
 // reconcile plans and applies moves; every write is a compare-and-set,
 // so a decision made on stale state fails and is remade on fresh state.
-func (c *Cluster) reconcile(ctx context.Context, st *placementState) {
-	cameras, nodes, current := placementInputs(st)
-	moves := Plan(cameras, nodes, current)
-	// Moves touch different keys, so they go out together (bounded): a
-	// cluster starting with thousands of cameras is placed in seconds,
-	// not one round trip at a time.
+// Planned moves between live nodes (rebalance) come only once placement
+// has nothing to do.
+func (c *Cluster) reconcile(ctx context.Context, st *placementState, rb *rebalancer) {
+	v := readPlacement(st)
+	moves := Plan(v.cameras, v.nodes, v.current)
+	c.applyAll(ctx, moves, c.apply)
+	c.rebalance(ctx, rb, v, len(moves) == 0)
+}
+
+// applyAll runs fn on every move. Moves touch different keys, so they go
+// out together (bounded): a cluster starting with thousands of cameras is
+// placed in seconds, not one round trip at a time.
+func (c *Cluster) applyAll(ctx context.Context, moves []Move, fn func(context.Context, Move)) {
 	sem := make(chan struct{}, 32)
 	var wg sync.WaitGroup
 	for _, m := range moves {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			c.apply(ctx, m)
+			fn(ctx, m)
 		})
 	}
 	wg.Wait()
@@ -152,8 +169,19 @@ func (c *Cluster) apply(ctx context.Context, m Move) {
 		c.opts.Log.Warn("cluster: assignment not written", "camera", m.Camera, "to", m.To, "err", err)
 		return
 	}
-	c.metrics.moves.Inc()
-	c.opts.Log.Info("cluster: camera placed", "camera", m.Camera, "from", m.From, "to", m.To)
+	c.metrics.moves.WithLabelValues(placeReason(m)).Inc()
+	c.opts.Log.Info("cluster: camera placed", "camera", m.Camera, "from", m.From, "to", m.To, "reason", placeReason(m))
+}
+
+// placeReason names why Plan made a move, for the moves metric.
+func placeReason(m Move) string {
+	switch {
+	case m.To == "":
+		return "removed"
+	case m.From == "":
+		return "placed"
+	}
+	return "failover"
 }
 
 func (c *Cluster) applyMove(ctx context.Context, m Move) error {
@@ -170,32 +198,62 @@ func (c *Cluster) applyMove(ctx context.Context, m Move) error {
 	return err
 }
 
-// placementInputs turns the mirrors into Plan's inputs: enabled cameras,
-// live worker nodes with their capacity, and current assignments.
+// placementView is one snapshot of what placement reads: enabled
+// cameras, live worker nodes with their capacity, current assignments, and
+// the planned moves in progress (camera → From, To, at the marked Rev).
+type placementView struct {
+	cameras []Demand
+	nodes   []Capacity
+	current map[string]Placed
+	marked  map[string]Move
+}
+
+// placementInputs turns the mirrors into Plan's inputs.
 func placementInputs(st *placementState) ([]Demand, []Capacity, map[string]Placed) {
-	var cameras []Demand
+	v := readPlacement(st)
+	return v.cameras, v.nodes, v.current
+}
+
+func readPlacement(st *placementState) placementView {
+	v := placementView{current: map[string]Placed{}, marked: map[string]Move{}}
 	for _, e := range st.cameras.snapshot() {
 		var cc CameraConfig
 		if json.Unmarshal(e.Value(), &cc) != nil || cc.Disabled || ValidID(cc.ID) != nil {
 			continue
 		}
-		cameras = append(cameras, Demand{Camera: cc.ID, FPS: cc.demand()})
+		v.cameras = append(v.cameras, Demand{Camera: cc.ID, FPS: cc.demand()})
 	}
-	var nodes []Capacity
 	for _, e := range st.nodes.snapshot() {
 		var n NodeInfo
 		if json.Unmarshal(e.Value(), &n) != nil || !slices.Contains(n.Roles, RoleWorker) {
 			continue
 		}
-		nodes = append(nodes, Capacity{Node: e.Key(), FPS: n.CapacityFPS})
+		v.nodes = append(v.nodes, Capacity{Node: e.Key(), FPS: n.CapacityFPS})
 	}
-	current := map[string]Placed{}
 	for k, e := range st.assign.snapshot() {
-		var a Assignment
-		_ = json.Unmarshal(e.Value(), &a) // an unreadable entry counts as unassigned, at its revision
-		current[k] = Placed{Node: a.Node, Rev: e.Revision()}
+		// A marked entry is still its owner's: Plan sees it on Node, so it
+		// stays while Node lives and is placed anew when Node dies.
+		p, mark := decodePlaced(e.Value(), e.Revision())
+		v.current[k] = p
+		if mark != "" {
+			v.marked[k] = Move{Camera: k, From: p.Node, To: mark, Rev: p.Rev}
+		}
 	}
-	return cameras, nodes, current
+	return v
+}
+
+// decodePlaced reads an assignment entry's value at revision rev: its
+// placement, and the node a planned move is taking it to (empty when
+// none). An unreadable entry counts as unassigned, at its revision.
+func decodePlaced(value []byte, rev uint64) (Placed, string) {
+	var a Assignment
+	if json.Unmarshal(value, &a) != nil {
+		return Placed{Rev: rev}, ""
+	}
+	if !a.moving() {
+		return Placed{Node: a.Node, Rev: rev}, ""
+	}
+	return Placed{Node: a.Node, Rev: rev}, a.MoveTo
 }
 
 // Roles a node may hold.

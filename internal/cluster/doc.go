@@ -11,8 +11,9 @@
 //     key ages out, so watchers see a node die.
 //   - KV vigil_leader: "coordinator" → node, created put-if-absent, renewed
 //     by compare-and-set; the bucket's max age is the leader lease.
-//   - KV vigil_assign: camera → node, written only by compare-and-set at
-//     the revision the coordinator read.
+//   - KV vigil_assign: camera → node (and, while a planned move is in
+//     progress, move_to: the node it goes to), written only by
+//     compare-and-set at the revision the writer read.
 //   - KV vigil_config: camera.<id>, scene.<id>, protocol.<id>,
 //     suppression.<id> → the configuration the api node stores and every
 //     node watches (suppressions: the operators' dismissals in force, held
@@ -28,17 +29,29 @@
 // A camera is handed to a worker as a Lease whose Fence is the KV revision
 // of the assignment entry. Revisions only grow, so a later owner always
 // holds a larger fence. The coordinator moves a camera only (a) when its
-// node's heartbeat key has expired in the server, or (b) when the camera is
-// removed. A worker renews its heartbeat every TTL/3 and, if it has not
-// stored one successfully for TTL minus a margin, measured on its own clock
-// from the moment it sent the last good one, it revokes all its cameras
-// itself (OnRevoke) before the server can expire its key. So by the time
-// the coordinator sees the key expire, the old owner has already stopped:
-// the overlap is bounded by the margin, the spread between the two clocks'
+// node's heartbeat key has expired in the server, (b) when the camera is
+// removed, or (c) between two live nodes, through the handshake below. A
+// worker renews its heartbeat every TTL/3 and, if it has not stored one
+// successfully for TTL minus a margin, measured on its own clock from the
+// moment it sent the last good one, it revokes all its cameras itself
+// (OnRevoke) before the server can expire its key. So by the time the
+// coordinator sees the key expire, the old owner has already stopped: the
+// overlap is bounded by the margin, the spread between the two clocks'
 // rates over one TTL, and how long OnRevoke takes to stop the camera. What
 // slips through that bound is harmless: every message carries its fence,
 // handover state is written only with a fence at least the stored one, and
 // every record is keyed so a duplicate is dropped by the store.
+//
+// A move between live nodes (rebalancing: a worker that joins late gets
+// its fair share) has no overlap at all, OnRevoke keeping its contract,
+// because the old owner stops first: the coordinator marks the entry {node: A, move_to: B}; A stops
+// the camera (OnRevoke returns once it has stopped publishing and saved
+// its handover state) and only then writes {node: B} at the marked
+// revision; B starts the camera only on an entry naming B. If A dies
+// meanwhile, (a) applies. If A lives but has not handed over within twice
+// the node TTL, or B is gone, the coordinator writes {node: A} back at the
+// marked revision. Both are compare-and-sets at that revision, so only
+// one lands, and B has run nothing before A's does (see handoff.go).
 //
 // # Exactly-once records
 //

@@ -131,6 +131,12 @@ func testLog(t *testing.T, node string) *slog.Logger {
 
 func startNode(t *testing.T, cl *clustertest.Cluster, r *record, s nodeSpec) *testNode {
 	t.Helper()
+	return startNodeWith(t, cl, r.callbacks(), s)
+}
+
+// startNodeWith starts a node whose worker part (if any) runs cb.
+func startNodeWith(t *testing.T, cl *clustertest.Cluster, cb WorkerCallbacks, s nodeSpec) *testNode {
+	t.Helper()
 	urls := cl.URLs()
 	urls = append(urls[s.server:], urls[:s.server]...)
 	nc, err := Connect(context.Background(), NATSOptions{URLs: urls, Name: s.name})
@@ -146,7 +152,7 @@ func startNode(t *testing.T, cl *clustertest.Cluster, r *record, s nodeSpec) *te
 		return c.RunHeartbeat(ctx, HeartbeatOptions{Roles: s.roles, Capacity: func() float64 { return s.capacity }})
 	})
 	if slices.Contains(s.roles, RoleWorker) {
-		n.goRun(func() error { return c.RunWorker(ctx, r.callbacks()) })
+		n.goRun(func() error { return c.RunWorker(ctx, cb) })
 	}
 	if slices.Contains(s.roles, RoleCoordinator) {
 		n.goRun(func() error { return c.RunCoordinator(ctx) })

@@ -44,6 +44,11 @@ type Options struct {
 	// MaxDeliver is how often an undecodable message is tried before it
 	// goes to the dead letters (default 5).
 	MaxDeliver int
+	// RebalanceQuiet is how long the placement must stay unchanged (no
+	// camera, node or assignment change) before the coordinator starts a
+	// round of planned moves toward a fair share (default NodeTTL, which
+	// the node may adopt from the cluster; negative: never rebalance).
+	RebalanceQuiet time.Duration
 	// Now is the clock for self-fencing and status; default time.Now.
 	Now func() time.Time
 	Log *slog.Logger

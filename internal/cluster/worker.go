@@ -60,7 +60,7 @@ func (c *Cluster) RunWorker(ctx context.Context, cb WorkerCallbacks) error {
 			wk.revokeAll()
 		}
 		if valid && wk.fresh == nil { // not while a reopened watch replays
-			wk.sync()
+			wk.sync(ctx, sentAt.Add(c.opts.NodeTTL-margin))
 		}
 		err := wk.wait(ctx, w, valid, sentAt.Add(c.opts.NodeTTL-margin), beaten)
 		if errors.Is(err, errWatchEnded) && ctx.Err() == nil {
@@ -68,7 +68,7 @@ func (c *Cluster) RunWorker(ctx context.Context, cb WorkerCallbacks) error {
 			if w, err = c.reopen(ctx, c.assign.Bucket(), start); err != nil {
 				return nil // ctx ended
 			}
-			wk.fresh = map[string]Lease{}
+			wk.fresh, wk.freshHandoffs = map[string]Lease{}, map[string]handoff{}
 			continue
 		}
 		if err != nil || ctx.Err() != nil {
@@ -101,6 +101,7 @@ func (wk *worker) wait(ctx context.Context, w jetstream.KeyWatcher, valid bool, 
 			wk.see(e)
 		case wk.fresh != nil: // a reopened watch has replayed the bucket
 			wk.assigned, wk.fresh = wk.fresh, nil
+			wk.handoffs, wk.freshHandoffs = wk.freshHandoffs, nil
 		}
 	}
 	return nil
@@ -110,34 +111,53 @@ type worker struct {
 	c                 *Cluster
 	cb                WorkerCallbacks
 	assigned, running map[string]Lease
-	// fresh gathers a reopened watch's replay of the bucket until it is
-	// complete; nil otherwise.
-	fresh map[string]Lease
+	// handoffs are this node's cameras marked to move (see handoff.go):
+	// not assigned any more, to hand over once stopped.
+	handoffs map[string]handoff
+	// fresh and freshHandoffs gather a reopened watch's replay of the
+	// bucket until it is complete; nil otherwise.
+	fresh         map[string]Lease
+	freshHandoffs map[string]handoff
 }
 
-// see records what the bucket says about one camera.
+// see records what the bucket says about one camera: assigned here,
+// marked to move off here, or neither. An entry of this node marked to
+// move is not assigned: it is to stop, then hand over.
 func (wk *worker) see(e jetstream.KeyValueEntry) {
 	var a Assignment
 	op := e.Operation()
-	into := wk.assigned
+	into, moving := wk.assigned, &wk.handoffs
 	if wk.fresh != nil {
-		into = wk.fresh
-	}
-	if op == jetstream.KeyValuePut && json.Unmarshal(e.Value(), &a) == nil && a.Node == wk.c.opts.Node {
-		into[e.Key()] = Lease{Camera: e.Key(), Node: a.Node, Fence: e.Revision()}
-		return
+		into, moving = wk.fresh, &wk.freshHandoffs
 	}
 	delete(into, e.Key())
+	delete(*moving, e.Key())
+	if op != jetstream.KeyValuePut || json.Unmarshal(e.Value(), &a) != nil || a.Node != wk.c.opts.Node {
+		return
+	}
+	if a.moving() {
+		if *moving == nil {
+			*moving = map[string]handoff{}
+		}
+		(*moving)[e.Key()] = handoff{to: a.MoveTo, rev: e.Revision()}
+		return
+	}
+	into[e.Key()] = Lease{Camera: e.Key(), Node: a.Node, Fence: e.Revision()}
 }
 
 // sync makes the running cameras the assigned ones: stops first, then
-// starts, so a camera re-handed at a new fence restarts with it.
-func (wk *worker) sync() {
+// hands over the stopped cameras marked to move, then starts, so a camera
+// re-handed at a new fence restarts with it. Hand-overs end by valid,
+// the end of the heartbeat lease, so they never delay self-fencing.
+func (wk *worker) sync(ctx context.Context, valid time.Time) {
 	for cam, l := range wk.running {
 		if a, ok := wk.assigned[cam]; !ok || a.Fence != l.Fence {
 			wk.revoke(cam, l)
 		}
 	}
+	hctx, cancel := context.WithDeadline(ctx, valid)
+	wk.handOver(hctx)
+	cancel()
 	for _, cam := range slices.Sorted(maps.Keys(wk.assigned)) {
 		if _, ok := wk.running[cam]; !ok {
 			l := wk.assigned[cam]
