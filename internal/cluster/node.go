@@ -41,7 +41,7 @@ func FromConfig(c *config.Cluster, log *slog.Logger) NodeConfig {
 	nc := NodeConfig{
 		Options: Options{
 			Node: c.Node, Replicas: c.Replicas, NodeTTL: time.Duration(c.NodeTTL),
-			LeaderTTL: time.Duration(c.LeaderTTL), Log: log,
+			LeaderTTL: time.Duration(c.LeaderTTL), RebalanceQuiet: time.Duration(c.RebalanceQuiet), Log: log,
 		},
 		NATS: NATSOptions{
 			URLs: c.NATS.URLs, CredsFile: c.NATS.CredsFile, User: c.NATS.User,
@@ -51,6 +51,9 @@ func FromConfig(c *config.Cluster, log *slog.Logger) NodeConfig {
 	}
 	if fps := c.CapacityFPS; fps > 0 {
 		nc.Capacity = func() float64 { return fps }
+	}
+	if c.NoRebalance {
+		nc.Options.RebalanceQuiet = -1
 	}
 	return nc
 }

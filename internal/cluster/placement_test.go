@@ -3,9 +3,12 @@ package cluster
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
+
+	"github.com/vigil-cctv/vigil/internal/config"
 )
 
 func TestClusterPlanPlacesByCapacity(t *testing.T) {
@@ -109,4 +112,13 @@ func applied(cur map[string]Placed, moves []Move) map[string]Placed {
 		out[m.Camera] = Placed{m.To, uint64(1000 + i)}
 	}
 	return out
+}
+
+// The config's rebalancing settings reach the node's options: a quiet
+// period, or rebalancing off (negative).
+func TestClusterFromConfigRebalance(t *testing.T) {
+	c := &config.Cluster{Node: "a", RebalanceQuiet: config.Duration(30 * time.Second)}
+	require.Equal(t, 30*time.Second, FromConfig(c, nil).Options.RebalanceQuiet)
+	c.NoRebalance = true
+	require.Negative(t, FromConfig(c, nil).Options.RebalanceQuiet)
 }

@@ -32,6 +32,11 @@ type Cluster struct {
 	// lease.
 	NodeTTL   Duration `yaml:"node_ttl"`
 	LeaderTTL Duration `yaml:"leader_ttl"`
+	// RebalanceQuiet is how long placement must rest before the
+	// coordinator moves cameras onto a worker that joined late (0: the
+	// node TTL); NoRebalance keeps placement as it is while nodes live.
+	RebalanceQuiet Duration `yaml:"rebalance_quiet"`
+	NoRebalance    bool     `yaml:"no_rebalance"`
 }
 
 // NATS says how to reach the brokers. Credentials come from files or the
@@ -99,6 +104,9 @@ func (c *Cluster) validate(add func(path, format string, args ...any)) {
 	}
 	if c.NodeTTL < Duration(time.Second) {
 		add("$.cluster.node_ttl", "must be at least 1s, got %v", time.Duration(c.NodeTTL))
+	}
+	if c.RebalanceQuiet != 0 && c.RebalanceQuiet < Duration(time.Second) {
+		add("$.cluster.rebalance_quiet", "must be at least 1s (or 0: the node TTL), got %v", time.Duration(c.RebalanceQuiet))
 	}
 	if c.LeaderTTL < Duration(time.Second) {
 		add("$.cluster.leader_ttl", "must be at least 1s, got %v", time.Duration(c.LeaderTTL))

@@ -13,6 +13,7 @@ cluster:
   node: worker-1
   roles: [worker, coordinator]
   capacity_fps: 120
+  rebalance_quiet: 30s
   nats:
     urls: [nats://10.0.0.1:4222, tls://10.0.0.2:4222]
     user: vigil
@@ -24,6 +25,8 @@ cluster:
 	require.False(t, c.Cluster.HasRole(RoleAPI))
 	require.Equal(t, 3, c.Cluster.Replicas)
 	require.Equal(t, Duration(10*time.Second), c.Cluster.NodeTTL)
+	require.Equal(t, Duration(30*time.Second), c.Cluster.RebalanceQuiet)
+	require.False(t, c.Cluster.NoRebalance)
 
 	single, err := Parse([]byte("version: 1\n"), "v.yaml")
 	require.NoError(t, err)
@@ -41,6 +44,7 @@ func TestClusterSectionErrors(t *testing.T) {
 		{"user without password", "cluster: {node: a, roles: [api], nats: {urls: ['nats://h:4222'], user: u}}", "exactly one of password_file or password_env"},
 		{"both creds", "cluster: {node: a, roles: [api], nats: {urls: ['nats://h:4222'], user: u, password_env: P, creds_file: /c}}", "either creds_file or user"},
 		{"inline password field", "cluster: {node: a, roles: [api], nats: {urls: ['nats://h:4222'], user: u, password: x}}", `unknown field "password"`},
+		{"short rebalance quiet", "cluster: {node: a, roles: [api], rebalance_quiet: 10ms, nats: {urls: ['nats://h:4222']}}", "cluster.rebalance_quiet: must be at least 1s"},
 		{"short ttl", "cluster: {node: a, roles: [api], node_ttl: 100ms, nats: {urls: ['nats://h:4222']}}", "cluster.node_ttl: must be at least 1s"},
 	}
 	for _, tc := range cases {
