@@ -37,11 +37,7 @@ func TestClusterPlanMovesOnlyFromDeadNodes(t *testing.T) {
 
 func TestClusterPlanProperties(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		nNodes := rapid.IntRange(0, 5).Draw(t, "nodes")
-		var nodes []Capacity
-		for i := range nNodes {
-			nodes = append(nodes, Capacity{fmt.Sprintf("n%d", i), float64(rapid.IntRange(0, 60).Draw(t, "cap"))})
-		}
+		nodes := drawNodes(t, 0)
 		nCams := rapid.IntRange(0, 40).Draw(t, "cameras")
 		var cams []Demand
 		cur := map[string]Placed{}
@@ -121,4 +117,13 @@ func TestClusterFromConfigRebalance(t *testing.T) {
 	require.Equal(t, 30*time.Second, FromConfig(c, nil).Options.RebalanceQuiet)
 	c.NoRebalance = true
 	require.Negative(t, FromConfig(c, nil).Options.RebalanceQuiet)
+}
+
+// drawNodes draws up to 5 nodes (at least least) of capacity 0 to 60.
+func drawNodes(t *rapid.T, least int) []Capacity {
+	var nodes []Capacity
+	for i := range rapid.IntRange(least, 5).Draw(t, "nodes") {
+		nodes = append(nodes, Capacity{fmt.Sprintf("n%d", i), float64(rapid.IntRange(0, 60).Draw(t, "cap"))})
+	}
+	return nodes
 }

@@ -90,11 +90,8 @@ func TestClusterRebalanceFollowsCapacity(t *testing.T) {
 
 func TestClusterRebalanceProperties(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		nNodes := rapid.IntRange(1, 5).Draw(t, "nodes")
-		var nodes []Capacity
-		for i := range nNodes {
-			nodes = append(nodes, Capacity{fmt.Sprintf("n%d", i), float64(rapid.IntRange(0, 60).Draw(t, "cap"))})
-		}
+		nodes := drawNodes(t, 1)
+		nNodes := len(nodes)
 		var cams []Demand
 		cur := map[string]Placed{}
 		for i := range rapid.IntRange(0, 60).Draw(t, "cameras") {
