@@ -3,6 +3,7 @@ package cluster
 import (
 	"cmp"
 	"maps"
+	"math"
 	"slices"
 )
 
@@ -41,9 +42,12 @@ type Move struct {
 // the same moves, whatever the order of the inputs) and stable: a camera
 // whose node is alive never moves. Cameras that are unassigned, or whose
 // node is gone, go one at a time (largest demand first, then by id) to
-// the node with the most capacity left, ties to the one with fewer
-// cameras, then by name; when every node is full they still go to the
-// least-loaded one, so no camera is left unrun while a worker lives.
+// the node whose load against its capacity is lowest once the camera is
+// added (so nodes fill in proportion to capacity, and a placement from
+// scratch is one Rebalance leaves as it is), then the least loaded, the
+// fewest cameras, by name; nodes reporting no capacity take cameras only
+// when none reports one. When every node is full cameras still go on, in
+// the same proportion, so no camera is left unrun while a worker lives.
 // Assignments of cameras no longer wanted are deleted.
 func Plan(cameras []Demand, nodes []Capacity, current map[string]Placed) []Move {
 	want := make(map[string]bool, len(cameras))
@@ -80,7 +84,7 @@ func Plan(cameras []Demand, nodes []Capacity, current map[string]Placed) []Move 
 		return cmp.Or(cmp.Compare(b.FPS, a.FPS), cmp.Compare(a.Camera, b.Camera))
 	})
 	for _, d := range pending {
-		best := slices.MinFunc(loads, func(a, b *nodeLoad) int { return a.better(b) })
+		best := slices.MinFunc(loads, func(a, b *nodeLoad) int { return a.better(b, d.FPS) })
 		best.add(d.FPS)
 		p := current[d.Camera]
 		moves = append(moves, Move{Camera: d.Camera, From: p.Node, To: best.node, Rev: p.Rev})
@@ -96,7 +100,21 @@ type nodeLoad struct {
 
 func (l *nodeLoad) add(fps float64) { l.fps += fps; l.cameras++ }
 
-// better orders nodes best first: most capacity left, fewest cameras, name.
-func (l *nodeLoad) better(o *nodeLoad) int {
-	return cmp.Or(cmp.Compare(o.capacity-o.fps, l.capacity-l.fps), cmp.Compare(l.cameras, o.cameras), cmp.Compare(l.node, o.node))
+// better orders nodes best first for a camera of demand d: the lowest
+// load against capacity once it is added, so that nodes fill in
+// proportion to their capacity, as Rebalance's fair shares say (a node
+// reporting no capacity comes last); then the least load, the fewest
+// cameras, the name.
+func (l *nodeLoad) better(o *nodeLoad, d float64) int {
+	return cmp.Or(cmp.Compare(l.relative(d), o.relative(d)), cmp.Compare(l.fps, o.fps),
+		cmp.Compare(l.cameras, o.cameras), cmp.Compare(l.node, o.node))
+}
+
+// relative is the node's load over its capacity with d added (+Inf
+// without capacity).
+func (l *nodeLoad) relative(d float64) float64 {
+	if l.capacity <= 0 {
+		return math.Inf(1)
+	}
+	return (l.fps + d) / l.capacity
 }

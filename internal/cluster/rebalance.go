@@ -24,8 +24,10 @@ const RebalanceMoves = 4
 //
 // The rule: a node's fair share is the cameras' total demand split in
 // proportion to the live nodes' capacity (equally when none reports
-// one), and its slack the larger of a tenth of its share and twice its
-// largest camera's demand. A round starts only when some node is further
+// one), and its slack the larger of a tenth of its share and twice the
+// largest camera's demand (the cluster's, so that a node with no camera
+// or a tiny share is not beyond its slack by a fraction of one camera:
+// Plan's greedy placement is then already balanced). A round starts only when some node is further
 // from its share than its slack, over or under: a placement within the
 // slack everywhere is left exactly as it is, so a new coordinator on a
 // balanced cluster moves nothing. A move takes, from the node furthest
@@ -90,7 +92,7 @@ func fits(from, to *shareLoad, d float64) bool {
 type shareLoad struct {
 	node       string
 	fps, share float64
-	largest    float64 // its largest camera's demand (before this round's moves)
+	largest    float64 // the largest camera's demand on any live node
 }
 
 func (l *shareLoad) excess() float64 { return l.fps - l.share }
@@ -110,11 +112,11 @@ func rebalanceLoads(cameras []Demand, nodes []Capacity, current map[string]Place
 		}
 	}
 	byNode := map[string][]Demand{}
-	total, totalCap := 0.0, 0.0
+	total, totalCap, largest := 0.0, 0.0, 0.0
 	for _, d := range cameras {
 		if l := live[current[d.Camera].Node]; l != nil {
 			l.fps += d.FPS
-			l.largest = max(l.largest, d.FPS)
+			largest = max(largest, d.FPS)
 			total += d.FPS
 			byNode[l.node] = append(byNode[l.node], d)
 		}
@@ -125,6 +127,7 @@ func rebalanceLoads(cameras []Demand, nodes []Capacity, current map[string]Place
 	var loads []*shareLoad
 	for _, name := range slices.Sorted(maps.Keys(live)) {
 		l := live[name]
+		l.largest = largest
 		l.share = total / float64(len(live))
 		if totalCap > 0 {
 			l.share = total * capacity[name] / totalCap

@@ -144,3 +144,17 @@ func squaredExcess(cams []Demand, nodes []Capacity, cur map[string]Placed) float
 	}
 	return sum
 }
+
+// What Plan places from scratch is already balanced: a cluster whose
+// workers were all up when its cameras came moves nothing afterwards.
+func TestClusterRebalanceLeavesPlansPlacement(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		nodes := drawNodes(t, 1)
+		var cams []Demand
+		for i := range rapid.IntRange(0, 60).Draw(t, "cameras") {
+			cams = append(cams, Demand{fmt.Sprintf("c%03d", i), float64(rapid.SampledFrom([]int{1, 5, 10}).Draw(t, "fps"))})
+		}
+		cur := applyMoves(map[string]Placed{}, Plan(cams, nodes, nil))
+		require.Empty(t, Rebalance(cams, nodes, cur, RebalanceMoves))
+	})
+}
