@@ -222,3 +222,24 @@ func BenchmarkObserve(b *testing.B) {
 		col.Observe(f, tracks, dets)
 	}
 }
+
+// TestVehicleColoursSetTheDarkPartsAside: the glass, tyres and shadow a
+// white car shows do not make it black; a car that is black nearly all
+// over is black.
+func TestVehicleColoursSetTheDarkPartsAside(t *testing.T) {
+	idx := func(n string) int { return colourIndex(n) }
+	var white histogram
+	white[idx("black")], white[idx("white")], white[idx("grey")] = 45, 30, 25
+	require.Equal(t, []string{"black", "white"}, white.names(0.25, 2), "plain naming calls it black")
+	require.Equal(t, []string{"white", "grey"}, white.vehicleNames(0.25, 2))
+
+	var black histogram
+	black[idx("black")], black[idx("blue")] = 70, 30
+	require.Equal(t, []string{"black", "blue"}, black.vehicleNames(0.25, 2))
+
+	var allBlack histogram
+	allBlack[idx("black")] = 10
+	require.Equal(t, []string{"black"}, allBlack.vehicleNames(0.25, 2))
+	var empty histogram
+	require.Nil(t, empty.vehicleNames(0.25, 2))
+}

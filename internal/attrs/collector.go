@@ -291,7 +291,7 @@ func (c *Collector) End(id int) (search.Appearance, bool) {
 		}
 		a.HeightM = medianHeight(st.heights)
 	} else {
-		a.Colours = st.body.names(c.cfg.MinShare, 2)
+		a.Colours = st.body.vehicleNames(c.cfg.MinShare, 2)
 	}
 	a.Heading = c.heading(st)
 	a.Zones = st.zones

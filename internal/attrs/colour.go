@@ -71,6 +71,27 @@ func (h *histogram) names(minShare float64, maxN int) []string {
 	return out
 }
 
+// paintedBlack is the share of a vehicle's region that must be black for
+// the vehicle to be called black. Glass, tyres, grille, wheel arches and
+// the shadow underneath are dark on a car of any colour and fill a third
+// to a half of a front, rear or top view, so black that covers less than
+// two thirds says nothing about the paint.
+const paintedBlack = 2.0 / 3
+
+// vehicleNames names a vehicle's colours: its paint is what is left once
+// the dark parts every vehicle has are set aside, unless black covers so
+// much that the paint itself must be black.
+func (h *histogram) vehicleNames(minShare float64, maxN int) []string {
+	tot := h.total()
+	black := colourIndex("black")
+	if tot == 0 || h[black]/tot >= paintedBlack || h[black] == tot {
+		return h.names(minShare, maxN)
+	}
+	paint := *h
+	paint[black] = 0
+	return paint.names(minShare, maxN)
+}
+
 // gains are the grey-world white-balance gains of one frame.
 type gains [3]float64
 

@@ -23,7 +23,11 @@ type evalAttributesCmd struct {
 	GT     string `name:"gt" help:"MOTChallenge ground truth whose boxes are the tracks." default:"../shared/data/mot/PETS09-S2L1/gt.txt"`
 	Labels string `help:"Hand labels (id,upper,lower,carried)." default:"testdata/attributes/pets09.csv"`
 	Detect bool   `help:"Run the detector for carried objects (backpack, handbag, suitcase, umbrella) and score them."`
-	JSON   bool   `name:"json" help:"Print the report as JSON."`
+	// Vehicles switches to the vehicle set: the detector and tracker find
+	// them (there is no vehicle ground truth to take boxes from).
+	Vehicles string `help:"Score vehicle type and colour instead, against these hand labels (source,id,frame,x,y,type,colours), e.g. testdata/attributes/vehicles.csv; runs the detector and tracker over each source."`
+	Data     string `help:"Folder the vehicle labels' sources are relative to." default:"../shared/data"`
+	JSON     bool   `name:"json" help:"Print the report as JSON."`
 	modelFlags
 }
 
@@ -51,6 +55,9 @@ type carriedScore struct {
 }
 
 func (c *evalAttributesCmd) Run(e *env) error {
+	if c.Vehicles != "" {
+		return c.runVehicles(e)
+	}
 	labels, err := readAttrLabels(c.Labels)
 	if err != nil {
 		return err
