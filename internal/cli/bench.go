@@ -7,13 +7,16 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/vigil-cctv/vigil/internal/analysis"
+	"github.com/vigil-cctv/vigil/internal/attrs"
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/pipeline"
+	"github.com/vigil-cctv/vigil/internal/reid"
 	"github.com/vigil-cctv/vigil/internal/track"
 )
 
@@ -21,7 +24,11 @@ type benchCmd struct {
 	Input  string `arg:"" optional:"" help:"Footage to measure on." default:"/usr/share/doc/opencv-doc/examples/data/vtest.avi"`
 	Frames int    `help:"Frames per measurement (0: the whole input)." default:"300"`
 	JSON   bool   `name:"json" help:"Print the report as JSON."`
+	// Describe measures what the suspect search costs the analysis: the
+	// same pipeline run again with every track described.
+	Describe bool `help:"Run the full pipeline a second time describing every track (colours, carried objects, heading, best crops and OSNet embeddings from --reid-model) and report what that adds, in CPU time and fps."`
 	modelFlags
+	reidFlags
 }
 
 // benchReport is what `vigil bench` measures, in one run on one input.
@@ -37,6 +44,8 @@ type benchReport struct {
 	PrepareMS        float64            `json:"prepare_ms_per_frame"`
 	PipelineFPS      float64            `json:"pipeline_fps"`
 	PipelineRatio    float64            `json:"pipeline_to_detector_ratio"`
+	PipelineCPU      float64            `json:"pipeline_cpu_seconds"` // this process and its decoder, user + system
+	Described        *describedRun      `json:"described,omitempty"`
 	TrackerMSByCount map[string]float64 `json:"tracker_ms_per_frame"`
 	PeakRSSMiB       float64            `json:"peak_rss_mib"`
 }
@@ -133,26 +142,87 @@ func (b *benchCmd) detectorOnly(frames []*decode.Frame, info decode.Info, rep *b
 }
 
 func (b *benchCmd) fullPipeline(ctx context.Context, info decode.Info, rep *benchReport) error {
-	src, err := b.open(ctx)
+	fps, cpu, _, err := b.runPipeline(ctx, info, nil)
 	if err != nil {
 		return err
+	}
+	rep.PipelineFPS, rep.PipelineCPU = fps, cpu
+	if !b.Describe {
+		return nil
+	}
+	emb, err := reid.New(reid.Config{Model: b.reidFlags.modelPath(), Library: b.libPath(), Threads: 1})
+	if err != nil {
+		return fmt.Errorf("--describe: %w", err)
+	}
+	defer emb.Close()
+	fps, cpu, tracks, err := b.runPipeline(ctx, info, &attrs.Config{Embedder: emb})
+	if err != nil {
+		return err
+	}
+	rep.Described = &describedRun{FPS: fps, CPU: cpu, AddedCPU: (cpu - rep.PipelineCPU) / rep.PipelineCPU, Tracks: tracks, Embeddings: true}
+	return nil
+}
+
+// runPipeline runs decode, detector and chain over the input once and
+// returns its fps, the CPU time it took and how many tracks it described.
+func (b *benchCmd) runPipeline(ctx context.Context, info decode.Info, describe *attrs.Config) (fps, cpu float64, described int, err error) {
+	src, err := b.open(ctx)
+	if err != nil {
+		return 0, 0, 0, err
 	}
 	d, err := b.modelFlags.open(info.Width, info.Height)
 	if err != nil {
-		return err
+		return 0, 0, 0, err
 	}
 	defer d.Close()
-	chain, err := analysis.New(analysis.Config{Track: track.DefaultConfig(info.FPS)})
+	chain, err := analysis.New(analysis.Config{Track: track.DefaultConfig(info.FPS), Attributes: describe})
 	if err != nil {
-		return err
+		return 0, 0, 0, err
 	}
-	p := pipeline.New(src, pipeline.NewModelDetector(d, 4), chain, nil)
-	start := time.Now()
+	count := &describedCount{}
+	p := pipeline.New(src, pipeline.NewModelDetector(d, 4), chain, []pipeline.Sink{count})
+	start, cpu0 := time.Now(), cpuSeconds()
 	if err := p.Run(ctx); err != nil {
-		return err
+		return 0, 0, 0, err
 	}
-	rep.PipelineFPS = float64(p.Stats.Frames.Load()) / time.Since(start).Seconds()
+	return float64(p.Stats.Frames.Load()) / time.Since(start).Seconds(), cpuSeconds() - cpu0, count.n, nil
+}
+
+// describedCount counts the described track summaries a run makes.
+type describedCount struct{ n int }
+
+func (c *describedCount) Write(r *pipeline.Result) error {
+	for _, s := range r.Summaries {
+		if s.Appearance != nil {
+			c.n++
+		}
+	}
 	return nil
+}
+
+func (c *describedCount) End(r *pipeline.Result) error { return c.Write(r) }
+func (c *describedCount) Close() error                 { return nil }
+
+// describedRun is the full pipeline with tracks described (--describe).
+type describedRun struct {
+	FPS        float64 `json:"fps"`
+	CPU        float64 `json:"cpu_seconds"`
+	AddedCPU   float64 `json:"added_cpu_fraction"` // (CPU − plain CPU) / plain CPU
+	Tracks     int     `json:"tracks_described"`
+	Embeddings bool    `json:"embeddings"`
+}
+
+// cpuSeconds is the user and system time of this process and of its
+// children that have ended (the decoder's ffmpeg, once waited for).
+func cpuSeconds() float64 {
+	var total float64
+	for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
+		var ru syscall.Rusage
+		if syscall.Getrusage(who, &ru) == nil {
+			total += time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+		}
+	}
+	return total
 }
 
 // trackerMS times tracker updates on a synthetic scene of n objects.
@@ -199,7 +269,10 @@ func (r benchReport) write(e *env) error {
 	fmt.Fprintf(tw, "decode only\t%.1f fps\n", r.DecodeFPS)
 	fmt.Fprintf(tw, "letterbox (prepare)\t%.2f ms/frame\n", r.PrepareMS)
 	fmt.Fprintf(tw, "detector only\t%.1f fps (%.1f ms/frame)\n", r.DetectorFPS, r.DetectorMS)
-	fmt.Fprintf(tw, "full pipeline\t%.1f fps (%.2f of detector-only)\n", r.PipelineFPS, r.PipelineRatio)
+	fmt.Fprintf(tw, "full pipeline\t%.1f fps (%.2f of detector-only), %.1f s CPU\n", r.PipelineFPS, r.PipelineRatio, r.PipelineCPU)
+	if d := r.Described; d != nil {
+		fmt.Fprintf(tw, "describing tracks\t%.1f fps, %.1f s CPU: %+.1f %% CPU (%d tracks described, embeddings %v)\n", d.FPS, d.CPU, 100*d.AddedCPU, d.Tracks, d.Embeddings)
+	}
 	for _, n := range []string{"10", "50", "200"} {
 		fmt.Fprintf(tw, "tracker, %s objects\t%.3f ms/frame\n", n, r.TrackerMSByCount[n])
 	}
