@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -37,6 +39,7 @@ type evalReIDCmd struct {
 	Stride    int    `help:"Embed every Nth frame." default:"2"`
 	Neighbour bool   `name:"exclude-neighbours" help:"Also leave the query's adjacent segments of the same identity out of its gallery (harder)."`
 	JSON      bool   `name:"json" help:"Print the result as JSON."`
+	Save      string `name:"save-embeddings" help:"Also write every good crop's embedding as JSON lines (id, frame, emb): the real crops vigil bench-search --embeddings draws from." type:"path"`
 }
 
 // reidReport is the eval reid result with the protocol that produced it.
@@ -62,6 +65,11 @@ func (c *evalReIDCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
+	if c.Save != "" {
+		if err := saveSamples(c.Save, samples); err != nil {
+			return err
+		}
+	}
 	opt := reideval.Options{SegmentFrames: c.Segment, MinCrops: c.MinCrops}
 	rep := reidReport{Protocol: fmt.Sprintf("segments of %d frames, every %d frame(s) embedded, ≥%d good crops each; query one segment, gallery all others", c.Segment, c.Stride, c.MinCrops), Crops: len(samples)}
 	rep.Result = reideval.Evaluate(samples, opt)
@@ -76,6 +84,33 @@ func (c *evalReIDCmd) Run(e *env) error {
 	}
 	fmt.Fprint(e.stdout, "without adjacent segments: ")
 	return rep.Strict.WriteTable(e.stdout)
+}
+
+// savedCrop is one line of --save-embeddings.
+type savedCrop struct {
+	ID    int       `json:"id"`
+	Frame int       `json:"frame"`
+	Emb   []float32 `json:"emb"`
+}
+
+func saveSamples(path string, samples []reideval.Sample) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	enc := json.NewEncoder(w)
+	for _, s := range samples {
+		if err := enc.Encode(savedCrop{ID: s.ID, Frame: s.Frame, Emb: s.Emb}); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // byFrame groups evaluated ground-truth rows by 0-based frame index.
