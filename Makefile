@@ -106,9 +106,13 @@ eval-public: build
 # rules on the human ground-truth tracks.
 eval-events: setup build
 	@mkdir -p $(OUT)
-	$(BIN) analyze $(VTEST) --classes person --scene scenes/pets09-s2l1.yaml --events $(OUT)/pets-alerts.jsonl --progress none
+	$(BIN) analyze $(VTEST) --classes person --scene scenes/pets09-s2l1.yaml --events $(OUT)/pets-alerts.jsonl --jsonl $(OUT)/pets-frames.jsonl --progress none
 	$(BIN) analyze --tracks-from $(PETS_GT) --seq-fps 10 --scene scenes/pets09-s2l1.yaml --events $(OUT)/pets-gt-alerts.jsonl --progress none
 	$(BIN) eval events --gt $(OUT)/pets-gt-alerts.jsonl --pred $(OUT)/pets-alerts.jsonl
+	@echo "== tripwires over the whole plaza (scenes/pets09-tripwires.yaml), the run's tracks replayed"
+	$(BIN) analyze --tracks-from $(PETS_GT) --seq-fps 10 --scene scenes/pets09-tripwires.yaml --events $(OUT)/pets-gt-tripwires.jsonl --progress none
+	$(BIN) analyze --tracks-from $(OUT)/pets-frames.jsonl --seq-fps 10 --scene scenes/pets09-tripwires.yaml --events $(OUT)/pets-tripwires.jsonl --progress none
+	$(BIN) eval events --gt $(OUT)/pets-gt-tripwires.jsonl --pred $(OUT)/pets-tripwires.jsonl
 
 # Wrong-way on the highway camera, forwards (none) and reversed (every vehicle).
 eval-highway: setup

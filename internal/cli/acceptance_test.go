@@ -20,8 +20,9 @@ import (
 )
 
 const (
-	petsScene    = "../../scenes/pets09-s2l1.yaml"
-	highwayScene = "../../scenes/cdnet-highway.yaml"
+	petsScene     = "../../scenes/pets09-s2l1.yaml"
+	tripwireScene = "../../scenes/pets09-tripwires.yaml"
+	highwayScene  = "../../scenes/cdnet-highway.yaml"
 )
 
 func skipShort(t *testing.T) {
@@ -87,10 +88,37 @@ func TestPETS09Acceptance(t *testing.T) {
 	t.Logf("PETS09-S2L1 events overall F1 %.3f", rep.Overall.F1)
 	require.InDelta(t, 0.948, rep.Overall.F1, 0.025)
 
+	// The README's plaza-wide tripwire recall (default tracker).
+	requireTripwireRecall(t, gt, frames, 227)
+
 	quietMotion(t, vtest, frames)
 	learn := evalAnomaly(t, "--scene", petsScene, "--learn", frames).Learn
 	t.Logf("PETS09-S2L1 baseline: %d anomaly alerts in %.2f h after warm-up (%.2f per camera-hour)", learn.Alerts, learn.AfterFor, learn.PerHour)
 	require.Zero(t, learn.Alerts, "played normally, the README's 0 anomaly alerts after warm-up")
+}
+
+// requireTripwireRecall replays the ground truth and a run's tracks
+// (--jsonl) through the grid of tripwires over the whole PETS09 plaza
+// (scenes/pets09-tripwires.yaml) and requires the line crossings the run
+// finds of the reference's 239 to be the README's figure. Replaying a
+// run's tracks gives exactly the alerts the live run gave (rules see
+// tracks only). Deterministic on one machine; the margin of 3 crossings
+// covers ONNX Runtime's floating point elsewhere.
+func requireTripwireRecall(t *testing.T, gt, frames string, want int) {
+	t.Helper()
+	dir := t.TempDir()
+	ref, pred := filepath.Join(dir, "ref.jsonl"), filepath.Join(dir, "pred.jsonl")
+	analyze(t, "--tracks-from", gt, "--seq-fps", "10", "--scene", tripwireScene, "--events", ref)
+	analyze(t, "--tracks-from", frames, "--seq-fps", "10", "--scene", tripwireScene, "--events", pred)
+	r, err := event.ReadFile(ref)
+	require.NoError(t, err)
+	p, err := event.ReadFile(pred)
+	require.NoError(t, err)
+	rep := eventeval.Evaluate(r, p, eventeval.DefaultOptions())
+	o := rep.Overall
+	t.Logf("PETS09-S2L1 plaza-wide tripwires: ref %d pred %d tp %d P %.3f R %.3f F1 %.3f", o.GT, o.Pred, o.TP, o.Precision, o.Recall, o.F1)
+	require.Equal(t, 239, o.GT, "the reference: the grid's rules on the ground-truth tracks")
+	require.InDelta(t, want, o.TP, 3)
 }
 
 // quietMotion loops normal footage with its tracks through the motion cue

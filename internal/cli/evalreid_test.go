@@ -49,8 +49,11 @@ func TestPETS09Appearance(t *testing.T) {
 		{"0", 0.801, 0.824, 0.599},
 		{"5", 0.765, 0.823, 0.586},
 	} {
-		pred := filepath.Join(t.TempDir(), "pets.txt")
-		analyze(t, "--classes", "person", "--fps", c.fps, "--mot", pred, "--appearance", "--reid-model", model, vtest)
+		pred, frames := filepath.Join(t.TempDir(), "pets.txt"), filepath.Join(t.TempDir(), "frames.jsonl")
+		analyze(t, "--classes", "person", "--fps", c.fps, "--mot", pred, "--jsonl", frames, "--appearance", "--reid-model", model, vtest)
+		if c.fps == "0" {
+			requireTripwireRecall(t, gt, frames, 234) // the README's plaza-wide figure with appearance
+		}
 		g := gt
 		if c.fps == "5" {
 			g = everyOtherFrame(t, gt)
