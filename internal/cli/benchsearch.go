@@ -27,7 +27,7 @@ type benchSearchCmd struct {
 	Dim      int    `help:"Embedding dimension (OSNet x0.25 gives 512)." default:"512"`
 	Queries  int    `help:"Queries per query kind." default:"100"`
 	SQLite   string `name:"sqlite" help:"SQLite database to fill (default: a temporary file)."`
-	Postgres string `name:"postgres" help:"Also measure through this PostgreSQL database (DSN); its tracks are replaced."`
+	Postgres string `name:"postgres" help:"Also measure through this PostgreSQL database (DSN); it must hold no tracks yet (or give --reuse)."`
 	Reuse    bool   `help:"Reuse the records already in the databases instead of writing new ones."`
 	NoSQLite bool   `name:"no-sqlite" help:"Measure PostgreSQL only."`
 	// Embeddings makes the vectors realistic: drawn from real crops.
@@ -116,6 +116,13 @@ func (c *benchSearchCmd) measure(e *env, name string, st store.Store) (searchBen
 		return rep, err
 	}
 	if !c.Reuse {
+		// Writing into a store that already holds tracks would measure
+		// a mix of old and new records, and the benchmark never deletes.
+		if old, err := ss.SearchRecords(e.ctx, 0, 1); err != nil {
+			return rep, err
+		} else if len(old) > 0 {
+			return rep, fmt.Errorf("%s already holds described tracks: give an empty database, or --reuse to measure them", name)
+		}
 		start := time.Now()
 		if err := gen.write(e.ctx, ss, c.N, func(done int) { fmt.Fprintf(e.stderr, "\r%s: %d records written", name, done) }); err != nil {
 			return rep, err

@@ -76,6 +76,15 @@ func TestBenchSearchDrawsFromRealCrops(t *testing.T) {
 	require.NoError(t, json.Unmarshal(out.Bytes(), &reps))
 	require.Len(t, reps, 1)
 	require.Equal(t, 300, reps[0].Records)
+
+	// A database that already holds tracks is measured only with --reuse.
+	db := filepath.Join(t.TempDir(), "s.db")
+	args := []string{"bench-search", "--n", "50", "--queries", "2", "--sqlite", db, "--embeddings", writeCrops(t, crops)}
+	require.Equal(t, 0, Main(args, &out, &errs), errs.String())
+	errs.Reset()
+	require.Equal(t, 1, Main(args, &out, &errs))
+	require.Contains(t, errs.String(), "already holds described tracks")
+	require.Equal(t, 0, Main(append(args, "--reuse"), &out, &errs), errs.String())
 }
 
 // TestSaveSamplesRoundTrips: what eval reid saves is what bench-search
