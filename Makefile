@@ -81,7 +81,8 @@ eval-pets: setup build
 
 # Re-identification: OSNet on PETS09-S2L1 ground-truth crops, segment retrieval.
 eval-reid: setup build
-	$(BIN) eval reid --gt $(PETS_GT) --input $(VTEST) --reid-model ../shared/models/osnet_x0_25_msmt17.dynbatch.onnx
+	@mkdir -p $(OUT)
+	$(BIN) eval reid --gt $(PETS_GT) --input $(VTEST) --reid-model ../shared/models/osnet_x0_25_msmt17.dynbatch.onnx --save-embeddings $(OUT)/pets-crops.jsonl
 
 # PETS09-S2L1 with appearance (--appearance) at 10 fps and at 5 fps; the
 # 5 fps run is scored against the gt of the analysed frames (1, 3, 5, ...).
