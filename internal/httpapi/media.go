@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/vigil-cctv/vigil/internal/event"
 )
 
 func (a *api) alertSnapshot(w http.ResponseWriter, r *http.Request) error {
@@ -42,6 +44,27 @@ func (a *api) serveAlertFile(w http.ResponseWriter, r *http.Request, what string
 		return notFound("alert %d has no %s", al.ID, what)
 	}
 	return a.serveFile(w, r, rel, contentType, what)
+}
+
+// mediaExists says whether an alert's media file of this kind is on disk
+// under MediaDir (a clip is written some seconds after its alert, and
+// not at all on a node with clips off).
+func (a *api) mediaExists(ev event.Event, what string) bool {
+	name, _ := mediaFile(ev.Snapshot, ev.Crop, what)
+	if name == "" || a.opts.MediaDir == "" {
+		return false
+	}
+	rel, ok := mediaRel(a.opts.MediaDir, name)
+	if !ok {
+		return false
+	}
+	root, err := os.OpenRoot(a.opts.MediaDir)
+	if err != nil {
+		return false
+	}
+	defer root.Close()
+	st, err := root.Stat(rel)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // mediaFile picks the file for a media route. A clip, when recorded, is

@@ -237,9 +237,67 @@ func (a *api) getTrack(w http.ResponseWriter, r *http.Request) error {
 			similar = slices.DeleteFunc(hits, func(h searchHit) bool { return h.ID == id })
 		}
 	}
+	raised, err := a.trackAlerts(r.Context(), t)
+	if err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"track": t, "thumb": "/api/v1/tracks/" + strconv.FormatInt(id, 10) + "/thumb.jpg",
-		"similar": similar})
+		"similar": similar, "alerts": raised})
 	return nil
+}
+
+// trackAlert is an alert a track took part in, with its media links: a
+// track's video is the clip of an alert it raised (Vigil records clips
+// around alerts, not every track).
+type trackAlert struct {
+	ID       int64     `json:"id"`
+	Rule     string    `json:"rule"`
+	At       time.Time `json:"at"`
+	Snapshot string    `json:"snapshot,omitempty"`
+	Clip     string    `json:"clip,omitempty"`
+}
+
+// trackAlertPages bounds the work of one track view: at most this many
+// pages of 500 of the camera's alerts stored around the track are read.
+const trackAlertPages = 4
+
+// trackAlerts finds the alerts of t's camera that name t's track id and
+// were raised while it was seen. Alerts are stored shortly after they are
+// raised (a worker's spool may hold one back while the store is down), so
+// the store is asked for those stored from a minute before t's start to an
+// hour after its end, then each is checked on the camera clock.
+func (a *api) trackAlerts(ctx context.Context, t store.TrackSummary) ([]trackAlert, error) {
+	f := store.AlertFilter{Camera: t.Camera, Since: t.Start.Add(-time.Minute), Until: t.End.Add(time.Hour), Limit: 500}
+	var list []store.Alert
+	for range trackAlertPages {
+		page, err := a.deps.Store.ListAlerts(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, page...)
+		if len(page) < f.Limit {
+			break
+		}
+		f.After = page[len(page)-1].ID
+	}
+	out := []trackAlert{}
+	for _, al := range list {
+		ev := al.Event
+		if !slices.Contains(ev.Tracks, t.TrackID) || ev.At.IsZero() ||
+			ev.At.Before(t.Start.Add(-time.Second)) || ev.At.After(t.End.Add(time.Second)) {
+			continue
+		}
+		ta := trackAlert{ID: al.ID, Rule: ev.Rule, At: ev.At}
+		base := "/api/v1/alerts/" + strconv.FormatInt(al.ID, 10)
+		if a.mediaExists(ev, "snapshot") {
+			ta.Snapshot = base + "/snapshot"
+		}
+		if a.mediaExists(ev, "clip") {
+			ta.Clip = base + "/clip"
+		}
+		out = append(out, ta)
+	}
+	return out, nil
 }
 
 func (a *api) trackThumb(w http.ResponseWriter, r *http.Request) error {

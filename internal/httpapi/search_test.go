@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -132,3 +134,58 @@ func TestSearchUnavailable(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestTrackViewListsTheAlertsItRaised: a track's view lists the alerts of
+// its camera that name its track id and were raised while it was seen,
+// with links only to the media on disk (its video is an alert's clip).
+func TestTrackViewListsTheAlertsItRaised(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, ":memory:")
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	t0 := time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)
+	st.Now = func() time.Time { return t0.Add(2 * time.Minute) }
+	ids, err := st.AddTracks(ctx, []store.TrackSummary{{Camera: "cam1", TrackID: 7, Class: "person", Start: t0, End: t0.Add(time.Minute),
+		Appearance: &search.Appearance{Upper: []string{"red"}}}})
+	require.NoError(t, err)
+
+	media := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(media, "a.jpg"), []byte{0xff, 0xd8, 0xff}, 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(media, "a.mp4"), []byte("mp4"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(media, "b.jpg"), []byte{0xff, 0xd8, 0xff}, 0o600))
+	ev := func(cam string, track int, at time.Duration, snap string) event.Event {
+		return event.Event{Rule: "intrusion", Camera: cam, Tracks: []int{track}, At: t0.Add(at), Snapshot: snap, Severity: event.High}
+	}
+	var want []int64
+	for i, e := range []event.Event{
+		ev("cam1", 7, 30*time.Second, "a.jpg"), // snapshot and clip
+		ev("cam1", 7, 2*time.Hour, "a.jpg"),    // raised long after the track
+		ev("cam2", 7, 30*time.Second, "a.jpg"), // another camera's track 7
+		ev("cam1", 8, 30*time.Second, "a.jpg"), // another track
+		ev("cam1", 7, 40*time.Second, "b.jpg"), // snapshot, no clip yet
+	} {
+		id, err := st.AddAlert(ctx, e)
+		require.NoError(t, err)
+		if i == 0 || i == 4 {
+			want = append(want, id)
+		}
+	}
+	recs, err := st.SearchRecords(ctx, 0, 100)
+	require.NoError(t, err)
+	ix, err := search.Build(recs)
+	require.NoError(t, err)
+	hs := newHarnessWith(t, st, func(now func() time.Time) {}, newTestAuth(t, st), Options{})
+	hs.h = New(Deps{Store: st, Auth: hs.auth.svc, Search: ix, Logger: newTestLogger(hs.logs)}, Options{MediaDir: media})
+	w := hs.as(auth.Viewer).do(http.MethodGet, "/api/v1/tracks/"+itoa(ids[0]), "")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	var tv struct {
+		Alerts []trackAlert `json:"alerts"`
+	}
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &tv))
+	require.Len(t, tv.Alerts, 2, w.Body.String())
+	got := map[int64]trackAlert{tv.Alerts[0].ID: tv.Alerts[0], tv.Alerts[1].ID: tv.Alerts[1]}
+	require.Equal(t, "/api/v1/alerts/"+itoa(want[0])+"/clip", got[want[0]].Clip)
+	require.Equal(t, "/api/v1/alerts/"+itoa(want[0])+"/snapshot", got[want[0]].Snapshot)
+	require.Empty(t, got[want[1]].Clip, "no clip on disk: no link")
+	require.NotEmpty(t, got[want[1]].Snapshot)
+}

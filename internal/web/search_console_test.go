@@ -136,6 +136,12 @@ func TestConsoleSearchFindsPETSIdentity(t *testing.T) {
 	require.NoError(t, err)
 	ix, err := search.Build(recs)
 	require.NoError(t, err)
+	// Identity 6's sightings each raised an alert (stored before the
+	// server runs: the store's clock is set for it).
+	alerts := map[int64]int64{}
+	for _, tr := range []int{61, 62} {
+		alerts[byTrack[tr]] = raiseFor(t, st, sums, ids, byTrack[tr])
+	}
 	f := newFrames(t)
 	api := httpapi.New(httpapi.Deps{Store: st, Cameras: cameras{}, Broker: live.NewBroker[httpapi.Message](0), Auth: accounts,
 		Snapshots: f, Live: f, Search: ix, Incidents: incident.NewEngine(st, nil, "", incident.Options{}), Outbox: st}, httpapi.Options{})
@@ -164,7 +170,27 @@ func TestConsoleSearchFindsPETSIdentity(t *testing.T) {
 		"the matched colours are marked")
 	c.shot(t, bctx, "20-search-results")
 	run(t, bctx, chromedp.Click(fmt.Sprintf(`li[data-track="%d"] a`, first)), chromedp.WaitVisible(`.search-track img`),
-		poll(fmt.Sprintf(`!!document.querySelector('.search-hits li[data-track="%d"]')`, other)))
+		poll(fmt.Sprintf(`!!document.querySelector('.search-hits li[data-track="%d"]')`, other)),
+		poll(fmt.Sprintf(`!!document.querySelector('a[href="#/alert/%d"]')`, alerts[first])))
 	c.shot(t, bctx, "21-search-track")
 	require.Empty(t, unexpected(problems()))
+}
+
+// raiseFor stores an alert that names the track stored as row id, raised
+// in the middle of its span and stored a second later, as a camera's rule
+// would: the track view lists it. It sets the store's clock, so it runs
+// before anything else uses the store.
+func raiseFor(t *testing.T, st *sqlite.Store, sums []store.TrackSummary, ids []int64, id int64) int64 {
+	t.Helper()
+	i := slices.Index(ids, id)
+	require.GreaterOrEqual(t, i, 0)
+	s := sums[i]
+	at := s.Start.Add(s.End.Sub(s.Start) / 2)
+	now := st.Now
+	st.Now = func() time.Time { return at.Add(time.Second) }
+	defer func() { st.Now = now }()
+	alert, err := st.AddAlert(context.Background(), event.Event{Rule: "intrusion", Camera: s.Camera, Tracks: []int{s.TrackID},
+		Class: "person", At: at, Severity: event.High, Explanation: "entered the lawn"})
+	require.NoError(t, err)
+	return alert
 }

@@ -101,7 +101,7 @@ function chip(key, text, matched) {
 // showTrack is one track: its path on the camera's frame, its best crop,
 // its appearance and its other sightings.
 async function showTrack(root, id) {
-  const { track: t, thumb, similar } = await api('/tracks/' + enc(id));
+  const { track: t, thumb, similar, alerts } = await api('/tracks/' + enc(id));
   const back = el('a', { href: '#/search' }, '← back to the results');
   const more = el('a', { href: `#/search/like/${t.id}` }, 'More like this');
   root.append(el('h2', {}, `${t.class} on ${t.camera}`), el('p', {}, back, ' · ', more),
@@ -111,8 +111,22 @@ async function showTrack(root, id) {
         el('img', { src: thumb, alt: 'best crop', height: 192 }),
         el('p', {}, `${fmtTime(t.start)} – ${fmtTime(t.end)}`),
         el('p', {}, describe(t.appearance)))),
+    el('h3', {}, 'Alerts it raised'),
+    raisedAlerts(alerts || []),
     el('h3', {}, 'Other sightings'),
     el('ol', { class: 'search-hits' }, similar.map(hitCard)));
+}
+
+// raisedAlerts lists the alerts the track took part in; Vigil records
+// clips around alerts, so the first alert's clip is the track's video.
+function raisedAlerts(list) {
+  if (!list.length) return el('p', { class: 'dim' }, 'None: no clip was recorded of this track (clips are kept around alerts).');
+  const withClip = list.find(a => a.clip);
+  const video = withClip ? el('video', { controls: true, preload: 'metadata', src: withClip.clip, 'aria-label': `clip of alert ${withClip.id}` }) : null;
+  return el('div', {}, video,
+    el('ul', {}, list.map(a => el('li', {},
+      el('a', { href: `#/alert/${enc(a.id)}` }, `${a.rule} #${a.id}`), ` at ${fmtTime(a.at)}`,
+      a.clip ? '' : ' (no clip on disk)'))));
 }
 
 // pathView draws the track's foot path over the camera's latest frame.
