@@ -46,24 +46,32 @@ func (a *api) serveAlertFile(w http.ResponseWriter, r *http.Request, what string
 	return a.serveFile(w, r, rel, contentType, what)
 }
 
+// openMedia opens MediaDir for a batch of lookups; nil when none is
+// configured or it cannot be opened.
+func (a *api) openMedia() *os.Root {
+	if a.opts.MediaDir == "" {
+		return nil
+	}
+	root, err := os.OpenRoot(a.opts.MediaDir)
+	if err != nil {
+		return nil
+	}
+	return root
+}
+
 // mediaExists says whether an alert's media file of this kind is on disk
-// under MediaDir (a clip is written some seconds after its alert, and
-// not at all on a node with clips off).
-func (a *api) mediaExists(ev event.Event, what string) bool {
+// in media, the opened MediaDir (a clip is written some seconds after its
+// alert, and not at all on a node with clips off).
+func (a *api) mediaExists(media *os.Root, ev event.Event, what string) bool {
 	name, _ := mediaFile(ev.Snapshot, ev.Crop, what)
-	if name == "" || a.opts.MediaDir == "" {
+	if name == "" || media == nil {
 		return false
 	}
 	rel, ok := mediaRel(a.opts.MediaDir, name)
 	if !ok {
 		return false
 	}
-	root, err := os.OpenRoot(a.opts.MediaDir)
-	if err != nil {
-		return false
-	}
-	defer root.Close()
-	st, err := root.Stat(rel)
+	st, err := media.Stat(rel)
 	return err == nil && st.Mode().IsRegular()
 }
 

@@ -257,9 +257,9 @@ type trackAlert struct {
 	Clip     string    `json:"clip,omitempty"`
 }
 
-// trackAlertPages bounds the work of one track view: at most this many
-// pages of 500 of the camera's alerts stored around the track are read.
-const trackAlertPages = 4
+// maxTrackAlerts bounds the work of one track view: at most this many of
+// the camera's alerts stored around the track are read.
+const maxTrackAlerts = 2000
 
 // trackAlerts finds the alerts of t's camera that name t's track id and
 // were raised while it was seen. Alerts are stored shortly after they are
@@ -268,34 +268,31 @@ const trackAlertPages = 4
 // hour after its end, then each is checked on the camera clock.
 func (a *api) trackAlerts(ctx context.Context, t store.TrackSummary) ([]trackAlert, error) {
 	f := store.AlertFilter{Camera: t.Camera, Since: t.Start.Add(-time.Minute), Until: t.End.Add(time.Hour), Limit: 500}
-	var list []store.Alert
-	for range trackAlertPages {
-		page, err := a.deps.Store.ListAlerts(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, page...)
-		if len(page) < f.Limit {
-			break
-		}
-		f.After = page[len(page)-1].ID
+	media := a.openMedia()
+	if media != nil {
+		defer media.Close()
 	}
 	out := []trackAlert{}
-	for _, al := range list {
-		ev := al.Event
-		if !slices.Contains(ev.Tracks, t.TrackID) || ev.At.IsZero() ||
-			ev.At.Before(t.Start.Add(-time.Second)) || ev.At.After(t.End.Add(time.Second)) {
-			continue
+	_, err := pageAlerts(ctx, a.deps.Store, f, maxTrackAlerts, func(page []store.Alert) {
+		for _, al := range page {
+			ev := al.Event
+			if !slices.Contains(ev.Tracks, t.TrackID) || ev.At.IsZero() ||
+				ev.At.Before(t.Start.Add(-time.Second)) || ev.At.After(t.End.Add(time.Second)) {
+				continue
+			}
+			ta := trackAlert{ID: al.ID, Rule: ev.Rule, At: ev.At}
+			base := "/api/v1/alerts/" + strconv.FormatInt(al.ID, 10)
+			if a.mediaExists(media, ev, "snapshot") {
+				ta.Snapshot = base + "/snapshot"
+			}
+			if a.mediaExists(media, ev, "clip") {
+				ta.Clip = base + "/clip"
+			}
+			out = append(out, ta)
 		}
-		ta := trackAlert{ID: al.ID, Rule: ev.Rule, At: ev.At}
-		base := "/api/v1/alerts/" + strconv.FormatInt(al.ID, 10)
-		if a.mediaExists(ev, "snapshot") {
-			ta.Snapshot = base + "/snapshot"
-		}
-		if a.mediaExists(ev, "clip") {
-			ta.Clip = base + "/clip"
-		}
-		out = append(out, ta)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

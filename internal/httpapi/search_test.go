@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -188,4 +189,32 @@ func TestTrackViewListsTheAlertsItRaised(t *testing.T) {
 	require.Equal(t, "/api/v1/alerts/"+itoa(want[0])+"/snapshot", got[want[0]].Snapshot)
 	require.Empty(t, got[want[1]].Clip, "no clip on disk: no link")
 	require.NotEmpty(t, got[want[1]].Snapshot)
+}
+
+// TestPageAlertsStopsAtItsBound: pages are handed over newest first until
+// the end, or until the bound is read, which is then said.
+func TestPageAlertsStopsAtItsBound(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, ":memory:")
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	for range 5 {
+		_, err := st.AddAlert(ctx, event.Event{Rule: "intrusion", Camera: "cam1", Severity: event.High})
+		require.NoError(t, err)
+	}
+	for _, c := range []struct {
+		max, read int
+		truncated bool
+	}{{4, 4, true}, {5, 5, false}, {10, 5, false}} {
+		var ids []int64
+		truncated, err := pageAlerts(ctx, st, store.AlertFilter{Limit: 2}, c.max, func(page []store.Alert) {
+			for _, al := range page {
+				ids = append(ids, al.ID)
+			}
+		})
+		require.NoError(t, err)
+		require.Equal(t, c.truncated, truncated, "max %d", c.max)
+		require.Len(t, ids, c.read, "max %d", c.max)
+		require.True(t, slices.IsSortedFunc(ids, func(a, b int64) int { return int(b - a) }), "newest first")
+	}
 }

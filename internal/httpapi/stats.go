@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"time"
@@ -92,20 +93,32 @@ func (a *api) stats(w http.ResponseWriter, r *http.Request) error {
 	}
 	s := statsView{Since: since, Until: until, ByState: map[store.AlertState]int{},
 		ByRule: map[string]map[store.AlertState]int{}, ByCamera: map[string]int{}}
-	for s.Total < maxStatsAlerts {
-		page, err := a.deps.Store.ListAlerts(r.Context(), f)
-		if err != nil {
-			return err
-		}
-		s.add(page)
-		if len(page) < f.Limit {
-			break
-		}
-		f.After = page[len(page)-1].ID
-		s.Truncated = s.Total >= maxStatsAlerts
+	if s.Truncated, err = pageAlerts(r.Context(), a.deps.Store, f, maxStatsAlerts, s.add); err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, s)
 	return nil
+}
+
+// pageAlerts hands each page of the alerts f selects (newest first, f.Limit
+// a page) to each until the end or until max have been read, and says
+// whether it stopped before the end.
+func pageAlerts(ctx context.Context, st store.Store, f store.AlertFilter, max int, each func([]store.Alert)) (truncated bool, err error) {
+	for read := 0; ; {
+		page, err := st.ListAlerts(ctx, f)
+		if err != nil {
+			return false, err
+		}
+		each(page)
+		read += len(page)
+		if len(page) < f.Limit {
+			return false, nil
+		}
+		if read >= max {
+			return true, nil
+		}
+		f.After = page[len(page)-1].ID
+	}
 }
 
 func (s *statsView) add(page []store.Alert) {
