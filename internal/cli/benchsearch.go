@@ -61,13 +61,20 @@ func (c *benchSearchCmd) Run(e *env) error {
 		defer os.RemoveAll(dir)
 		path = filepath.Join(dir, "vigil.db")
 	}
+	var crops *realCrops // read once: every store gets the same records
+	if c.Embeddings != "" {
+		var err error
+		if crops, err = loadRealCrops(c.Embeddings); err != nil {
+			return err
+		}
+	}
 	var reps []searchBenchReport
 	if !c.NoSQLite {
 		st, err := sqlite.Open(e.ctx, path)
 		if err != nil {
 			return err
 		}
-		rep, err := c.measure(e, "sqlite", st)
+		rep, err := c.measure(e, "sqlite", st, crops)
 		st.Close()
 		if err != nil {
 			return err
@@ -79,7 +86,7 @@ func (c *benchSearchCmd) Run(e *env) error {
 		if err != nil {
 			return err
 		}
-		rep, err := c.measure(e, "postgres", pg)
+		rep, err := c.measure(e, "postgres", pg, crops)
 		pg.Close()
 		if err != nil {
 			return err
@@ -105,16 +112,17 @@ func (c *benchSearchCmd) Run(e *env) error {
 // measure fills one store (unless reused), builds the index from it and
 // times the query kinds, each answered with its top hits read back from
 // the store.
-func (c *benchSearchCmd) measure(e *env, name string, st store.Store) (searchBenchReport, error) {
+func (c *benchSearchCmd) measure(e *env, name string, st store.Store, crops *realCrops) (searchBenchReport, error) {
 	rep := searchBenchReport{Store: name, CPUs: runtime.NumCPU(), LatencyMS: map[string]map[string]any{}}
 	ss, ok := st.(store.SearchStore)
 	if !ok {
 		return rep, fmt.Errorf("%s keeps no track appearance", name)
 	}
-	gen, err := c.generator()
-	if err != nil {
-		return rep, err
+	dim := c.Dim
+	if crops != nil {
+		dim = crops.dim
 	}
+	gen := newTrackGen(dim, crops)
 	if !c.Reuse {
 		// Writing into a store that already holds tracks would measure
 		// a mix of old and new records, and the benchmark never deletes.
@@ -154,18 +162,6 @@ func (c *benchSearchCmd) measure(e *env, name string, st store.Store) (searchBen
 	}
 	rep.AllP95MS = pct(all, 0.95)
 	return rep, nil
-}
-
-// generator makes the records' generator, from real crops when given.
-func (c *benchSearchCmd) generator() (*trackGen, error) {
-	if c.Embeddings == "" {
-		return newTrackGen(c.Dim, nil), nil
-	}
-	rc, err := loadRealCrops(c.Embeddings)
-	if err != nil {
-		return nil, err
-	}
-	return newTrackGen(rc.dim, rc), nil
 }
 
 // The query kinds timed: what a control room asks.
