@@ -7,7 +7,7 @@ OUT     := out
 BIN     := bin/vigil
 GO      ?= go
 
-.PHONY: all setup build run analyze test test-short bench bench-serve bench-capacity bench-cluster eval-pets eval-public eval-events eval-highway eval-anomaly eval-motion eval-ped2 vet fmt clean
+.PHONY: all setup build run analyze test test-short bench bench-serve bench-capacity bench-cluster eval-pets eval-public eval-events eval-detplan eval-highway eval-anomaly eval-motion eval-ped2 vet fmt clean
 
 all: build
 
@@ -157,3 +157,21 @@ fmt:
 
 clean:
 	rm -rf bin $(OUT)
+
+# Issue 14: accuracy of the detection plan at 5 fps beside detecting every
+# frame: PETS09 MOTA/IDF1 and rule F1 (the rules on each pass's tracks
+# against the rules on the ground truth), and wrong-way recall on the
+# highway played in reverse against the hand labels.
+eval-detplan: setup build
+	@mkdir -p $(OUT)/detplan-highway-rev
+	$(BIN) bench-detplan $(VTEST) --fps 5 --classes person --gt $(PETS_GT) --tracks-out $(OUT)/detplan-pets
+	$(BIN) analyze --tracks-from $(PETS_GT) --seq-fps 10 --scene scenes/pets09-s2l1.yaml --events $(OUT)/pets-gt-alerts.jsonl --progress none
+	for p in every-frame policy; do \
+	  $(BIN) analyze --tracks-from $(OUT)/detplan-pets/$$p.txt --seq-fps 10 --scene scenes/pets09-s2l1.yaml --events $(OUT)/detplan-pets/$$p-alerts.jsonl --progress none && \
+	  echo "== PETS rules, $$p" && $(BIN) eval events --gt $(OUT)/pets-gt-alerts.jsonl --pred $(OUT)/detplan-pets/$$p-alerts.jsonl || exit 1; done
+	n=$$(ls $(HIGHWAY) | wc -l); i=1; for f in $$(ls $(HIGHWAY) | sort -r); do \
+	  ln -sf $$(realpath $(HIGHWAY)/$$f) $(OUT)/detplan-highway-rev/$$(printf 'in%06d.jpg' $$i); i=$$((i+1)); done
+	$(BIN) bench-detplan $(OUT)/detplan-highway-rev --fps 5 --seq-fps 25 --classes vehicle --tracks-out $(OUT)/detplan-highway
+	for p in every-frame policy; do \
+	  $(BIN) analyze --tracks-from $(OUT)/detplan-highway/$$p.txt --seq-fps 25 --public-dets-class car --scene scenes/cdnet-highway.yaml --events $(OUT)/detplan-highway/$$p-alerts.jsonl --progress none && \
+	  echo "== highway reversed, $$p" && $(BIN) eval traffic --labels testdata/highway/vehicles.csv --scene scenes/cdnet-highway.yaml --events $(OUT)/detplan-highway/$$p-alerts.jsonl --reversed || exit 1; done

@@ -34,6 +34,9 @@ type Cost struct {
 	// decoding, motion gate, tracking, rules (measured by the caller, e.g.
 	// from a carried-only run; 0 if unknown).
 	PerFrame time.Duration
+	// Lanes infer at once, each at these costs (measured while they run
+	// side by side); 0 counts as 1.
+	Lanes int
 }
 
 // Measure times n full-frame and n crop inferences on f (after one
@@ -99,7 +102,7 @@ func (c Cost) FrameCost(m Mix) time.Duration {
 }
 
 // Sustained is the analysed frames per second the box sustains with this
-// mix: the inverse of the frame cost, the detector's threads being the
+// mix: the inverse of the frame cost in each lane, the lanes sharing the
 // box's cores (the figure is per box, not per core). headroom (0–1) is
 // kept back for bursts and the rest of the service.
 func (c Cost) Sustained(m Mix, headroom float64) float64 {
@@ -107,7 +110,7 @@ func (c Cost) Sustained(m Mix, headroom float64) float64 {
 	if fc <= 0 {
 		return 0
 	}
-	return (1 - headroom) * float64(time.Second) / float64(fc)
+	return float64(max(c.Lanes, 1)) * (1 - headroom) * float64(time.Second) / float64(fc)
 }
 
 // Admit says whether a camera asking for fps analysed frames per second

@@ -22,6 +22,8 @@ func TestSustainedFollowsTheMix(t *testing.T) {
 	require.InDelta(t, 1000/17.25, c.Sustained(m, 0), 1e-9)
 	require.InDelta(t, 0.8*1000/17.25, c.Sustained(m, 0.2), 1e-9)
 	require.Equal(t, every, MixOf(detplan.Counts{}, 0), "no history: the worst case")
+	c.Lanes = 2
+	require.InDelta(t, 2*0.8*1000/17.25, c.Sustained(m, 0.2), 1e-9, "two lanes infer side by side")
 
 	ok, why := Admit(60, 50, 5)
 	require.True(t, ok, why)

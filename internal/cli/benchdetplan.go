@@ -37,8 +37,24 @@ type benchDetplanCmd struct {
 	JSON    bool    `name:"json" help:"Print the report as JSON."`
 	// TracksOut keeps each pass's tracks so the scene rules can be run on
 	// them (vigil analyze --tracks-from): what the plan costs the alerts.
-	TracksOut string `name:"tracks-out" help:"Folder to write each pass's tracks to (every-frame.txt, policy.txt, MOTChallenge rows numbered as --seq-fps)." type:"path"`
+	TracksOut string    `name:"tracks-out" help:"Folder to write each pass's tracks to (every-frame.txt, policy.txt, MOTChallenge rows numbered as --seq-fps)." type:"path"`
+	Plan      planFlags `embed:"" prefix:"plan-"`
 	modelFlags
+}
+
+// planFlags tune the detection plan (detplan.Config; 0: its default).
+type planFlags struct {
+	FullEvery   time.Duration `help:"Whole-frame pass at least this often (0: the plan's default)."`
+	MaxCarry    int           `help:"Most analysed frames carried in a row while tracks are live (0: default)."`
+	ManyTracks  int           `help:"Live tracks from which every frame is detected (0: default)."`
+	MaxRegions  int           `help:"Most crops per frame (0: default)."`
+	RegionSize  int           `help:"Side of the region detector's square input and of a crop." default:"320"`
+	LargeMotion float64       `help:"Share of the frame that, covered by what the crops hold, makes the whole frame the choice (0: default)."`
+}
+
+func (f planFlags) config() detplan.Config {
+	return detplan.Config{FullEvery: f.FullEvery, MaxCarry: f.MaxCarry, ManyTracks: f.ManyTracks, MaxRegions: f.MaxRegions,
+		RegionSize: f.RegionSize, LargeMotion: f.LargeMotion}
 }
 
 // detplanPass is one run over the footage.
@@ -228,14 +244,13 @@ func (b *benchDetplanCmd) newRun(info decode.Info, classes detect.ClassSet, useP
 	if !usePolicy {
 		return r, nil
 	}
-	r.gate, r.policy = ingest.NewMotionGate(ingest.GateOptions{}), detplan.New(detplan.Config{})
-	if info.Width >= 320 && info.Height >= 320 {
-		m := b.modelFlags
-		m.InputSize = "320x320"
-		if r.region, err = m.open(320, 320); err != nil {
-			r.close()
-			return nil, err
-		}
+	r.gate, r.policy = ingest.NewMotionGate(ingest.GateOptions{}), detplan.New(b.Plan.config())
+	m := b.modelFlags
+	side := b.Plan.RegionSize
+	m.InputSize = fmt.Sprintf("%dx%d", side, side)
+	if r.region, err = m.open(side, side); err != nil {
+		r.close()
+		return nil, err
 	}
 	return r, nil
 }

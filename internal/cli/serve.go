@@ -69,6 +69,12 @@ func (c *serveCmd) Run(e *env) error {
 			return err
 		}
 		defer closeRegionModel(deps.RegionModel)
+		lanes, closeLanes, err := openMoreLanes(cfg.Detector)
+		if err != nil {
+			return err
+		}
+		defer closeLanes()
+		deps.MoreLanes = lanes
 		emb, err := openEmbedder(cfg.Detector)
 		if err != nil {
 			return err

@@ -35,6 +35,34 @@ func openRegionModel(d config.Detector) (service.RegionModel, error) {
 	return det, nil
 }
 
+// openMoreLanes opens the detector lanes beyond the first (detector.lanes):
+// each a whole-frame and, unless region_size is negative, a region session
+// of its own, so that lanes infer in parallel.
+func openMoreLanes(d config.Detector) ([]service.Lane, func(), error) {
+	var lanes []service.Lane
+	closeAll := func() {
+		for _, l := range lanes {
+			l.Model.(io.Closer).Close()
+			closeRegionModel(l.Region)
+		}
+	}
+	for range d.Lanes - 1 {
+		m, err := openServeModel(d)
+		if err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("detector lane %d: %w", len(lanes)+2, err)
+		}
+		r, err := openRegionModel(d)
+		if err != nil {
+			m.Close()
+			closeAll()
+			return nil, nil, fmt.Errorf("detector lane %d: %w", len(lanes)+2, err)
+		}
+		lanes = append(lanes, service.Lane{Model: m, Region: r})
+	}
+	return lanes, closeAll, nil
+}
+
 func closeRegionModel(m service.RegionModel) {
 	if c, ok := m.(io.Closer); ok {
 		_ = c.Close()

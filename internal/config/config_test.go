@@ -32,7 +32,8 @@ func TestParseGood(t *testing.T) {
 	require.Len(t, c.Cameras, 2)
 	require.Equal(t, "plaza", c.Cameras[0].Name, "name defaults to id")
 	require.Equal(t, "tcp", c.Cameras[1].Transport)
-	require.Equal(t, 2, c.Detector.Threads)
+	require.Equal(t, 1, c.Detector.Threads, "one thread per lane")
+	require.Equal(t, min(runtime.NumCPU(), maxAutoLanes), c.Detector.Lanes, "a lane per core")
 	require.Equal(t, Duration(30*time.Minute), c.Anomaly.Warmup)
 	require.Equal(t, 2.0, c.Anomaly.BudgetPerHour)
 	require.False(t, c.Anomaly.Disabled)
@@ -75,6 +76,16 @@ func TestAllErrorsAtOnce(t *testing.T) {
 	_, err := Parse([]byte("version: 2\nlisten: x\ncameras:\n  - {id: A, url: \"\"}\n"), "v.yaml")
 	require.Error(t, err)
 	require.Len(t, strings.Split(err.Error(), "\n"), 4)
+}
+
+// Lanes out of range are refused by name; a lane count is kept as given.
+func TestDetectorLanes(t *testing.T) {
+	_, err := Parse([]byte("version: 1\ndetector: {lanes: 99}\ncameras: [{id: a, url: /x.mp4}]\n"), "v.yaml")
+	require.ErrorContains(t, err, "v.yaml:2:19: detector.lanes: must be 1..32, got 99")
+	c, err := Parse([]byte("version: 1\ndetector: {lanes: 3, threads: 2}\ncameras: [{id: a, url: /x.mp4}]\n"), "v.yaml")
+	require.NoError(t, err)
+	require.Equal(t, 3, c.Detector.Lanes)
+	require.Equal(t, 2, c.Detector.Threads)
 }
 
 func FuzzParse(f *testing.F) {

@@ -287,12 +287,13 @@ var errMaxFrames = errors.New("frame limit reached")
 // log, applies FPS selection and hands frames to the consumer.
 func (s *Source) readFrames(ctx context.Context, r io.Reader, events <-chan ptsEvent) error {
 	size := s.Info.Width * s.Info.Height * 3
-	br := bufio.NewReaderSize(r, size)
+	// Frames are read straight from the pipe: a buffer in between would
+	// copy every frame once more (a frame is larger than any buffer).
 	sel := selector{fps: s.opt.FPS}
 	nominal := s.Info.FPS
 	for {
 		pix := make([]byte, size)
-		if _, err := io.ReadFull(br, pix); err != nil {
+		if _, err := io.ReadFull(r, pix); err != nil {
 			if err == io.EOF {
 				return nil
 			}

@@ -13,6 +13,7 @@ package detplan
 
 import (
 	"fmt"
+	"hash/fnv"
 	"image"
 	"math"
 	"time"
@@ -72,6 +73,11 @@ type Config struct {
 	// FullEvery forces a full-frame pass at least this often in PTS
 	// (default 2 s), for what moved too little for the motion gate.
 	FullEvery time.Duration
+	// Phase shifts the camera's periodic passes (taken modulo FullEvery):
+	// cameras started together would otherwise all pass whole frames in
+	// the same instant, a burst the detector queues drop frames to. See
+	// PhaseOf.
+	Phase time.Duration
 	// MaxCarry is the most analysed frames carried in a row while tracks
 	// are live (default 2). With no track and no motion there is no limit
 	// but FullEvery.
@@ -158,6 +164,14 @@ type Policy struct {
 	counts   Counts
 }
 
+// PhaseOf is a camera's periodic-pass phase: a hash of its id spread over
+// FullEvery's default, the same on every run and node.
+func PhaseOf(camera string) time.Duration {
+	h := fnv.New32a()
+	h.Write([]byte(camera))
+	return time.Duration(h.Sum32()%2000) * time.Millisecond
+}
+
 // New returns a policy; its first frame is a full pass.
 func New(cfg Config) *Policy { return &Policy{cfg: cfg.withDefaults()} }
 
@@ -170,7 +184,15 @@ func (p *Policy) Decide(s State) Decision {
 	switch d.Mode {
 	case Full:
 		p.lastFull, p.carried = s.PTS, 0
+		if !p.started {
+			p.lastFull -= p.cfg.Phase % p.cfg.FullEvery
+		}
 		d.Regions = []image.Rectangle{image.Rect(0, 0, s.Width, s.Height)}
+		if p.fitsOneCrop(s) {
+			d.Mode, d.Reason = Regions, d.Reason+"; the frame fits one crop"
+			p.counts.Regions++
+			break
+		}
 		p.counts.Full++
 	case Regions:
 		p.carried = 0
@@ -202,6 +224,13 @@ func (p *Policy) decide(s State) Decision {
 		return Decision{Mode: Carry, Reason: fmt.Sprintf("%d tracks, slow, motion explained: carried", len(s.Tracks))}
 	}
 	return p.detect(s, fmt.Sprintf("%d frames carried", p.carried))
+}
+
+// fitsOneCrop reports a frame no larger than a crop (the 320×240 CDnet
+// highway): the region detector sees all of it at its own scale for about
+// a third of a whole-frame inference, upscaled into 640×480.
+func (p *Policy) fitsOneCrop(s State) bool {
+	return s.Width <= p.cfg.RegionSize && s.Height <= p.cfg.RegionSize
 }
 
 // busy says why the frame must be detected now, or "".

@@ -139,3 +139,47 @@ func TestCarryIsBounded(t *testing.T) {
 	}
 	require.Equal(t, []Mode{Full, Carry, Carry, Regions, Carry, Carry, Regions}, got)
 }
+
+// A frame no larger than a crop (320×240) is detected whole as one crop at
+// its own scale: the periodic pass, the first frame and busy frames alike,
+// and the pass counts toward FullEvery.
+func TestSmallFrameIsOneCrop(t *testing.T) {
+	p := New(Config{})
+	whole := []image.Rectangle{image.Rect(0, 0, 320, 240)}
+	d := p.Decide(State{Width: 320, Height: 240})
+	require.Equal(t, Regions, d.Mode)
+	require.Equal(t, whole, d.Regions)
+	require.Contains(t, d.Reason, "first frame")
+	fast := Track{Box: geom.Box{X: 10, Y: 10, W: 40, H: 30}, VX: 30}
+	d = p.Decide(State{PTS: 200 * time.Millisecond, Width: 320, Height: 240, Tracks: []Track{fast}})
+	require.Equal(t, Regions, d.Mode)
+	require.Equal(t, whole, d.Regions, "the crops around a fast track would cost as much: the whole frame, as one crop")
+	slow := Track{Box: geom.Box{X: 10, Y: 10, W: 40, H: 30}, VX: 1}
+	d = p.Decide(State{PTS: 400 * time.Millisecond, Width: 320, Height: 240, Tracks: []Track{slow}})
+	require.Equal(t, Carry, d.Mode)
+	require.Equal(t, Counts{Regions: 2, Carry: 1}, p.Counts())
+
+	big := New(Config{})
+	require.Equal(t, Full, big.Decide(State{Width: 321, Height: 240}).Mode, "wider than a crop: the whole-frame model")
+}
+
+// Cameras started together pass whole frames at their own phase, not all
+// in the same instant; a camera's phase is the same on every run.
+func TestPhaseStaggersPeriodicPasses(t *testing.T) {
+	fullAt := func(phase time.Duration) []time.Duration {
+		p := New(Config{Phase: phase})
+		var at []time.Duration
+		for i := range 25 { // 5 s at 5 fps, nothing moving
+			pts := time.Duration(i) * 200 * time.Millisecond
+			if p.Decide(State{PTS: pts, Width: 640, Height: 480}).Mode == Full {
+				at = append(at, pts)
+			}
+		}
+		return at
+	}
+	require.Equal(t, []time.Duration{0, 2 * time.Second, 4 * time.Second}, fullAt(0))
+	require.Equal(t, []time.Duration{0, 1200 * time.Millisecond, 3200 * time.Millisecond}, fullAt(800*time.Millisecond))
+	require.Equal(t, PhaseOf("cam7"), PhaseOf("cam7"))
+	require.NotEqual(t, PhaseOf("cam7"), PhaseOf("cam8"))
+	require.Less(t, PhaseOf("cam7"), 2*time.Second)
+}

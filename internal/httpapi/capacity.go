@@ -27,10 +27,13 @@ type CapacityReport struct {
 	// FullMS and RegionMS are the measured cost of one whole-frame and one
 	// crop inference; Mix how analysed frames are handled (fractions), from
 	// the running cameras' history or the worst case, every frame whole.
-	FullMS   float64     `json:"full_ms"`
-	RegionMS float64     `json:"region_ms"`
-	Mix      CapacityMix `json:"mix"`
-	MixFrom  string      `json:"mix_from"`
+	FullMS   float64 `json:"full_ms"`
+	RegionMS float64 `json:"region_ms"`
+	// Lanes are the detector sessions inferring in parallel, each at those
+	// costs (detector.lanes).
+	Lanes   int         `json:"lanes"`
+	Mix     CapacityMix `json:"mix"`
+	MixFrom string      `json:"mix_from"`
 }
 
 // CapacityMix is how analysed frames are handled, as fractions.

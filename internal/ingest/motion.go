@@ -50,7 +50,12 @@ func (o GateOptions) withDefaults() GateOptions {
 // Motion is how much a frame differs from the previous one.
 type Motion struct {
 	MeanDiff float64 // mean absolute grey difference of the thumbnails
-	Changed  float64 // fraction of cells that changed by more than CellDiff
+	// Offset is the median cell's signed grey difference: the whole view
+	// brightening or darkening (exposure, lighting).
+	Offset float64
+	// Changed is the fraction of cells that changed by more than CellDiff
+	// once the Offset is taken out: what moved, not the view's exposure.
+	Changed float64
 }
 
 // MotionGate decides whether a frame is worth sending to the detector, by
@@ -180,18 +185,39 @@ func (g *MotionGate) compare() Motion {
 	if !g.havePrev {
 		return Motion{}
 	}
-	total, changed := 0, 0
+	total := 0
+	var hist [511]int // signed differences, offset by 255
 	for i, c := range g.cur {
 		d := int(c) - int(g.prev[i])
-		if d < 0 {
-			d = -d
-		}
-		total += d
-		if d > g.opt.CellDiff {
+		hist[d+255]++
+		total += abs(d)
+	}
+	offset := median(hist[:], len(g.cur)) - 255
+	changed := 0
+	for i, c := range g.cur {
+		if abs(int(c)-int(g.prev[i])-offset) > g.opt.CellDiff {
 			changed++
 			g.changed[i] = true
 		}
 	}
 	n := float64(len(g.cur))
-	return Motion{MeanDiff: float64(total) / n, Changed: float64(changed) / n}
+	return Motion{MeanDiff: float64(total) / n, Offset: float64(offset), Changed: float64(changed) / n}
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// median is the middle value of n counts in a histogram of values.
+func median(hist []int, n int) int {
+	seen := 0
+	for v, c := range hist {
+		if seen += c; 2*seen > n {
+			return v
+		}
+	}
+	return 0
 }

@@ -1,6 +1,19 @@
 package ingest
 
-import "github.com/vigil-cctv/vigil/internal/geom"
+import (
+	"math"
+
+	"github.com/vigil-cctv/vigil/internal/geom"
+)
+
+// globalOffset is the exposure step (grey levels, of 255) that makes the
+// whole view new to the detector: several times compression noise and
+// automatic exposure's small corrections.
+const globalOffset = 16
+
+// globalChanged is the fraction of cells changed beyond the exposure step
+// that means the view itself moved.
+const globalChanged = 0.5
 
 // Boxes returns where the latest Check saw change, as frame-pixel boxes:
 // the connected groups (8-neighbour) of changed thumbnail cells, each grown
@@ -8,12 +21,17 @@ import "github.com/vigil-cctv/vigil/internal/geom"
 // its crops from them (package detplan). Global reports a change over the
 // whole view (lighting, a moved camera) where boxes mean nothing and the
 // whole frame should be examined; after the first frame or a size change
-// Global is true too, since nothing is known yet.
+// Global is true too, since nothing is known yet. The whole view changed
+// when its exposure stepped by globalOffset grey levels or more (lights
+// on), or when most cells changed beyond the exposure step (the camera
+// moved). A large object passing (a car filling a third of a top-down
+// view) raises the mean difference, not these, and gets boxes like any
+// other; an exposure drift moves no cell once its offset is out.
 func (g *MotionGate) Boxes() (boxes []geom.Box, global bool) {
 	if g.w == 0 || g.fresh {
 		return nil, true
 	}
-	if g.last.MeanDiff >= g.opt.MeanDiff {
+	if math.Abs(g.last.Offset) >= globalOffset || g.last.Changed >= globalChanged {
 		return nil, true
 	}
 	tw, th := g.opt.Width, g.opt.Height

@@ -86,3 +86,19 @@ func TestMotionChangesIgnoreNoise(t *testing.T) {
 	require.False(t, global)
 	require.NotEmpty(t, boxes)
 }
+
+// A large object entering (a car filling a third of a top-down view) is
+// local motion with a box, not a change of the whole view: the mean grey
+// difference passes the threshold, the median cell does not move.
+func TestMotionLargeObjectIsNotGlobal(t *testing.T) {
+	const w, h = 768, 432
+	g := NewMotionGate(GateOptions{})
+	g.Check(0, w, h, greyWithBox(w, h, 60, geom.Box{}))
+	car := geom.Box{X: 200, Y: 50, W: 300, H: 300}
+	g.Check(200*time.Millisecond, w, h, greyWithBox(w, h, 60, car))
+	require.Greater(t, g.Last().MeanDiff, 4.0, "the mean alone would call it global")
+	boxes, global := g.Boxes()
+	require.False(t, global)
+	require.Len(t, boxes, 1)
+	require.GreaterOrEqual(t, boxes[0].Intersection(car), car.Area()*0.999)
+}

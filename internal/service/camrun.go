@@ -77,7 +77,8 @@ func (s *Service) Apply(_ context.Context, c store.Camera) error {
 	}
 	if s.planned(c) {
 		cfg := s.planConfig()
-		proc.usePlan(detplan.New(cfg), s.pool.Region, cfg.MaxRegions)
+		cfg.Phase = detplan.PhaseOf(c.ID)
+		proc.usePlan(detplan.New(cfg), s.pool.Region(), cfg.MaxRegions)
 	}
 	ctx, cancel := context.WithCancel(s.runCtx)
 	r := &camRun{cam: c, proc: proc, cancel: cancel, done: make(chan struct{})}
@@ -134,7 +135,7 @@ func (s *Service) cameraModel(c store.Camera) (model, replay Model, err error) {
 // planConfig is the detection plan's configuration: crops of the region
 // model's size when there is one.
 func (s *Service) planConfig() detplan.Config {
-	return detplan.Config{RegionSize: regionSide(s.pool.Region)}
+	return detplan.Config{RegionSize: regionSide(s.pool.Region())}
 }
 
 // configured is the camera's entry in the config file, nil for a camera

@@ -33,7 +33,7 @@ func (s *Service) cost() (capacity.Cost, bool) {
 		return *s.fixedCost, true
 	}
 	full, crop, ok := s.pool.Costs()
-	return capacity.Cost{Full: full, Region: crop}, ok
+	return capacity.Cost{Full: full, Region: crop, Lanes: s.pool.Lanes()}, ok
 }
 
 // runningFPS is the analysed frames per second the running cameras ask
@@ -82,7 +82,7 @@ func (s *Service) Capacity(context.Context) httpapi.CapacityReport {
 		return rep
 	}
 	rep.Measured = true
-	rep.FullMS, rep.RegionMS = ms(cost.Full), ms(cost.Region)
+	rep.FullMS, rep.RegionMS, rep.Lanes = ms(cost.Full), ms(cost.Region), max(cost.Lanes, 1)
 	rep.CapacityFPS = cost.Sustained(m, capacityHeadroom)
 	rep.HeadroomFPS = rep.CapacityFPS - used
 	return rep

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,14 +60,14 @@ func BenchmarkCapacity(b *testing.B) {
 		require.NoError(b, err)
 		dur = d
 	}
-	model, region := testModel(b), testRegionModel(b)
+	lanes := capacityLanes(b)
 	footage := rtsptest.DefaultFootage("../..")
 	if len(footage) < 4 {
 		b.Logf("footage missing: running with %d of the 4 views", len(footage))
 	}
 	var steps []capacityStep
 	for _, n := range sizes {
-		st := runCapacityStep(b, model, region, footage, n, dur)
+		st := runCapacityStep(b, lanes, footage, n, dur)
 		steps = append(steps, st)
 		b.Logf("N=%d done: ok=%v", n, st.ok)
 	}
@@ -99,22 +100,44 @@ func capacitySizes(b *testing.B) []int {
 	return out
 }
 
-// testRegionModel is the region detector serve opens: the model at 320×320.
-func testRegionModel(t testing.TB) *onnx.Detector {
+// capacityLanes are the detector lanes serve opens by default: one per CPU
+// (at most 4; VIGIL_CAPACITY_LANES overrides), each a single-threaded
+// whole-frame session at 640×480 and a region session at 320×320.
+func capacityLanes(b *testing.B) []Lane {
+	n := min(runtime.NumCPU(), 4)
+	if v := os.Getenv("VIGIL_CAPACITY_LANES"); v != "" {
+		var err error
+		n, err = strconv.Atoi(v)
+		require.NoError(b, err, "VIGIL_CAPACITY_LANES")
+	}
+	lanes := make([]Lane, n)
+	for i := range lanes {
+		lanes[i] = Lane{Model: laneModel(b, 640, 480), Region: laneModel(b, 320, 320)}
+	}
+	b.Logf("%d detector lanes of 1 thread", n)
+	return lanes
+}
+
+// laneModel is yolov8n at w×h with one intra-op thread.
+func laneModel(t testing.TB, w, h int) *onnx.Detector {
 	t.Helper()
 	home, _ := os.UserHomeDir()
 	cache := filepath.Join(home, ".cache", "vigil")
 	if v := os.Getenv("VIGIL_CACHE"); v != "" {
 		cache = v
 	}
-	m, err := onnx.New(onnx.Config{Model: filepath.Join(cache, "models", "yolov8n.onnx"), Library: filepath.Join(cache, "lib", "libonnxruntime.so.1"),
-		Threads: 2, InputW: 320, InputH: 320, Decode: detect.DecodeOptions{Conf: 0.1, IoU: 0.6}})
+	cfg := onnx.Config{Model: filepath.Join(cache, "models", "yolov8n.onnx"), Library: filepath.Join(cache, "lib", "libonnxruntime.so.1"),
+		Threads: 1, InputW: w, InputH: h, Decode: detect.DecodeOptions{Conf: 0.1, IoU: 0.6}}
+	if err := onnx.CheckFiles(cfg); err != nil {
+		t.Skipf("%v", err)
+	}
+	m, err := onnx.New(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { m.Close() })
 	return m
 }
 
-func runCapacityStep(b *testing.B, model Model, region RegionModel, footage []rtsptest.Footage, n int, dur time.Duration) capacityStep {
+func runCapacityStep(b *testing.B, lanes []Lane, footage []rtsptest.Footage, n int, dur time.Duration) capacityStep {
 	dir := b.TempDir()
 	fleet, err := rtsptest.StartFleet(context.Background(), dir, footage, n, 20, 25)
 	require.NoError(b, err)
@@ -134,7 +157,7 @@ func runCapacityStep(b *testing.B, model Model, region RegionModel, footage []rt
 	st, err := sqlite.Open(ctx, filepath.Join(dir, "vigil.db"))
 	require.NoError(b, err)
 	defer st.Close()
-	svc, err := New(cfg, Deps{Store: st, Model: model, RegionModel: region})
+	svc, err := New(cfg, Deps{Store: st, Model: lanes[0].Model, RegionModel: lanes[0].Region, MoreLanes: lanes[1:]})
 	require.NoError(b, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(b, err)

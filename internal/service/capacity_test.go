@@ -59,6 +59,7 @@ cameras:
 	require.InDelta(t, 19, rep.UsedFPS, 1e-9)
 	require.InDelta(t, 1, rep.HeadroomFPS, 1e-9)
 	require.Equal(t, "worst case", rep.MixFrom)
+	require.Equal(t, 1, rep.Lanes, "an injected cost is one lane's")
 
 	m, err := http.Get(base + "/metrics")
 	require.NoError(t, err)
@@ -71,7 +72,7 @@ cameras:
 // Before the detector has run (no injected cost), capacity is not
 // measured and every camera is admitted.
 func TestAdmissionWaitsForAMeasurement(t *testing.T) {
-	svc := &Service{pool: NewPool(slowModel{}, 1), cams: map[string]*camRun{}}
+	svc := &Service{pool: NewPool(1, Lane{Model: slowModel{}}), cams: map[string]*camRun{}}
 	rep := svc.Capacity(t.Context())
 	require.False(t, rep.Measured)
 	ok, reason := svc.Admit(t.Context(), storeCamera("x", 25))

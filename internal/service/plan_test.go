@@ -66,13 +66,12 @@ func TestPlannedCameraTracksEveryFrame(t *testing.T) {
 	require.NoError(t, err)
 	defer st.Close()
 	full, crops := 0, []image.Rectangle{}
-	pool := NewPool(strollerModel{calls: &full}, 2)
-	pool.Region = strollerRegions{crops: &crops}
+	pool := NewPool(2, Lane{Model: strollerModel{calls: &full}, Region: strollerRegions{crops: &crops}})
 	chain, err := analysis.New(analysis.Config{Camera: "cam", Track: track.DefaultConfig(5)})
 	require.NoError(t, err)
 	m := NewMetrics()
-	p := newProcessor("cam", chain, pool.model, pool, 5, false, Sinks{Store: st, Metrics: m, Log: slog.New(slog.DiscardHandler)})
-	p.usePlan(detplan.New(detplan.Config{}), pool.Region, 2)
+	p := newProcessor("cam", chain, pool.lanes[0].Model, pool, 5, false, Sinks{Store: st, Metrics: m, Log: slog.New(slog.DiscardHandler)})
+	p.usePlan(detplan.New(detplan.Config{}), pool.Region(), 2)
 
 	const n = 25 // 5 s at 5 fps
 	var modes []detplan.Mode
@@ -85,7 +84,7 @@ func TestPlannedCameraTracksEveryFrame(t *testing.T) {
 		var r Result
 		r.Job = j
 		if !j.Carry {
-			r.Detections, r.Err = pool.infer(j)
+			r.Detections, r.Err = infer(pool.lanes[0], j)
 			require.NoError(t, r.Err)
 		}
 		p.handle(ctx, r)
@@ -121,7 +120,7 @@ func TestPlannedCameraTracksEveryFrame(t *testing.T) {
 // inference; it neither counts toward the queue depth nor is dropped.
 func TestPoolPassesCarriedJobsInOrder(t *testing.T) {
 	calls := 0
-	p := NewPool(strollerModel{calls: &calls}, 1)
+	p := NewPool(1, Lane{Model: strollerModel{calls: &calls}})
 	p.OnDrop = func(_ string, j Job) {
 		require.False(t, j.Carry, "a carried job was dropped")
 	}

@@ -66,21 +66,29 @@ type Result struct {
 	submitted  time.Time
 }
 
-// Pool runs one detector for many cameras. Each camera has a queue of at
+// Lane is one inference session pair (a whole-frame model and its region
+// model, nil for none), used by one goroutine of the pool at a time.
+type Lane struct {
+	Model  Model
+	Region RegionModel
+}
+
+// Pool runs the detector for many cameras. Each camera has a queue of at
 // most Depth jobs; when it is full the oldest job is dropped (counted), so
 // a busy camera loses its own stale frames instead of delaying others.
 // Jobs are taken round-robin across cameras with work: fair scheduling,
-// whatever each camera's frame rate.
+// whatever each camera's frame rate. Each lane infers in its own goroutine,
+// in parallel; a camera has at most one job in a lane at a time, so its
+// results come back in its frames' order.
 type Pool struct {
-	model Model
-	// Region detects crops; nil: the service plans no region detection.
-	Region RegionModel
-	depth  int
+	lanes []Lane
+	depth int
 
 	mu     sync.Mutex
 	queues map[string]*queue
 	order  []string // round-robin order of cameras
 	next   int
+	busy   map[string]bool // cameras with a job in a lane
 	wake   chan struct{}
 
 	// OnDrop is called (without the lock) for every dropped job, e.g. to
@@ -126,34 +134,48 @@ func (p *Pool) Costs() (full, crop time.Duration, ok bool) {
 }
 
 // Calibrate times n inferences of a grey w×h frame, and n of a model-sized
-// crop when a region model is set, and counts them as measured costs: a
-// cluster worker that runs no camera yet must still say what it sustains
-// for placement. Call it before Run; the model is not safe for
-// concurrent use.
+// crop when a region model is set, in every lane at once (as they run),
+// and counts them as measured costs: a cluster worker that runs no camera
+// yet must still say what it sustains for placement. Call it before Run;
+// a lane is not safe for concurrent use.
 func (p *Pool) Calibrate(n, w, h int) error {
+	errs := make(chan error, len(p.lanes))
+	for _, l := range p.lanes {
+		go func() { errs <- p.calibrateLane(l, n, w, h) }()
+	}
+	var err error
+	for range p.lanes {
+		if e := <-errs; e != nil && err == nil {
+			err = fmt.Errorf("calibration: %w", e)
+		}
+	}
+	return err
+}
+
+func (p *Pool) calibrateLane(l Lane, n, w, h int) error {
 	f := &decode.Frame{Width: w, Height: h, Pix: bytes.Repeat([]byte{128}, w*h*3)}
-	full := Job{Frame: f, Tensor: p.model.NewInput()}
-	if err := p.model.Prepare(full.Tensor, f); err != nil {
-		return fmt.Errorf("calibration: %w", err)
+	full := Job{Frame: f, Tensor: l.Model.NewInput()}
+	if err := l.Model.Prepare(full.Tensor, f); err != nil {
+		return err
 	}
 	jobs := []Job{full}
-	if side := regionSide(p.Region); side > 0 && w >= side && h >= side {
-		c := Crop{Rect: image.Rect(0, 0, side, side), Tensor: p.Region.NewInput()}
-		if err := p.Region.PrepareRegion(c.Tensor, f, c.Rect); err != nil {
-			return fmt.Errorf("calibration: %w", err)
+	if side := regionSide(l.Region); side > 0 && w >= side && h >= side {
+		c := Crop{Rect: image.Rect(0, 0, side, side), Tensor: l.Region.NewInput()}
+		if err := l.Region.PrepareRegion(c.Tensor, f, c.Rect); err != nil {
+			return err
 		}
 		jobs = append(jobs, Job{Frame: f, Crops: []Crop{c}})
 	}
 	for _, j := range jobs {
-		if _, err := p.infer(j); err != nil { // warm-up, not counted
-			return fmt.Errorf("calibration: %w", err)
+		if _, err := infer(l, j); err != nil { // warm-up, not counted
+			return err
 		}
 		for range n {
 			t0 := time.Now()
-			if _, err := p.infer(j); err != nil {
-				return fmt.Errorf("calibration: %w", err)
+			if _, err := infer(l, j); err != nil {
+				return err
 			}
-			p.observe(j, time.Since(t0))
+			p.observe(l, j, time.Since(t0))
 		}
 	}
 	return nil
@@ -168,13 +190,13 @@ func regionSide(r RegionModel) int {
 	return 0
 }
 
-func (p *Pool) observe(j Job, d time.Duration) {
+func (p *Pool) observe(l Lane, j Job, d time.Duration) {
 	if j.Model != nil {
 		return // a replay camera's recorded detections cost the model nothing
 	}
 	p.costMu.Lock()
 	defer p.costMu.Unlock()
-	if n := len(j.Crops); n > 0 && p.Region != nil {
+	if n := len(j.Crops); n > 0 && l.Region != nil {
 		p.cost.cropN += int64(n)
 		p.cost.cropSum += d
 		return
@@ -205,10 +227,22 @@ func (q *queue) droppable(depth int) int {
 	return oldest
 }
 
-// NewPool wraps a model; depth ≥ 1 jobs wait per camera.
-func NewPool(m Model, depth int) *Pool {
-	return &Pool{model: m, depth: max(depth, 1), queues: map[string]*queue{}, wake: make(chan struct{}, 1)}
+// NewPool runs lanes (at least one; all with the same input sizes: the
+// cameras prepare their tensors for the first); depth ≥ 1 jobs wait per
+// camera.
+func NewPool(depth int, lanes ...Lane) *Pool {
+	if len(lanes) == 0 {
+		lanes = []Lane{{}}
+	}
+	return &Pool{lanes: lanes, depth: max(depth, 1), queues: map[string]*queue{}, busy: map[string]bool{},
+		wake: make(chan struct{}, 1)}
 }
+
+// Region is the region model cameras prepare crops for; nil: none.
+func (p *Pool) Region() RegionModel { return p.lanes[0].Region }
+
+// Lanes is the number of inferences the pool runs at once.
+func (p *Pool) Lanes() int { return len(p.lanes) }
 
 // Submit queues a job for a camera, dropping that camera's oldest job when
 // its queue is full (unless the job is to be kept). It never blocks.
@@ -231,10 +265,7 @@ func (p *Pool) Submit(camera string, j Job) {
 	if dropped != nil && p.OnDrop != nil {
 		p.OnDrop(camera, *dropped)
 	}
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
+	p.signal()
 }
 
 // Depth reports how many jobs wait for a camera.
@@ -266,7 +297,8 @@ func (p *Pool) Forget(camera string) {
 	}
 }
 
-// take pops the next job in round-robin order.
+// take pops the next job in round-robin order from a camera with no job
+// in a lane, and marks the camera busy.
 func (p *Pool) take() (string, Result, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -276,18 +308,44 @@ func (p *Pool) take() (string, Result, bool) {
 		}
 		cam := p.order[p.next]
 		p.next++
-		if q := p.queues[cam]; q != nil && len(q.jobs) > 0 {
+		if q := p.queues[cam]; q != nil && len(q.jobs) > 0 && !p.busy[cam] {
 			r := q.jobs[0]
 			q.jobs = q.jobs[1:]
+			p.busy[cam] = true
 			return cam, r, true
 		}
 	}
 	return "", Result{}, false
 }
 
-// Run infers until ctx ends; it starts no inference after that, so once
-// it has returned the model may be closed.
+// done frees a camera for the next lane.
+func (p *Pool) done(cam string) {
+	p.mu.Lock()
+	delete(p.busy, cam)
+	p.mu.Unlock()
+	p.signal()
+}
+
+func (p *Pool) signal() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run infers in every lane until ctx ends; it starts no inference after
+// that, and returns once every lane has stopped, so the models may then
+// be closed.
 func (p *Pool) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, l := range p.lanes {
+		wg.Add(1)
+		go func() { defer wg.Done(); p.runLane(ctx, l) }()
+	}
+	wg.Wait()
+}
+
+func (p *Pool) runLane(ctx context.Context, l Lane) {
 	for ctx.Err() == nil {
 		cam, r, ok := p.take()
 		if !ok {
@@ -298,25 +356,32 @@ func (p *Pool) Run(ctx context.Context) {
 				continue
 			}
 		}
-		if !r.Job.Carry {
-			start := time.Now()
-			r.Detections, r.Err = p.infer(r.Job)
-			d := time.Since(start)
-			if r.Err == nil {
-				p.observe(r.Job, d)
-			}
-			if p.OnInfer != nil {
-				p.OnInfer(cam, d)
-			}
+		p.signal() // another lane may find work too
+		p.process(l, cam, r)
+		p.done(cam)
+	}
+}
+
+// process infers one job (unless carried) and hands on its result.
+func (p *Pool) process(l Lane, cam string, r Result) {
+	if !r.Job.Carry {
+		start := time.Now()
+		r.Detections, r.Err = infer(l, r.Job)
+		d := time.Since(start)
+		if r.Err == nil {
+			p.observe(l, r.Job, d)
 		}
-		r.Latency = time.Since(r.submitted)
-		// A camera that stopped reading must not stall everyone else.
-		select {
-		case r.Job.Done <- r:
-		default:
-			if p.OnDrop != nil {
-				p.OnDrop(cam, r.Job)
-			}
+		if p.OnInfer != nil {
+			p.OnInfer(cam, d)
+		}
+	}
+	r.Latency = time.Since(r.submitted)
+	// A camera that stopped reading must not stall everyone else.
+	select {
+	case r.Job.Done <- r:
+	default:
+		if p.OnDrop != nil {
+			p.OnDrop(cam, r.Job)
 		}
 	}
 }
@@ -325,19 +390,19 @@ func (p *Pool) Run(ctx context.Context) {
 // one object (detect.MergeRegions).
 const regionIoU = 0.6
 
-// infer runs the model on a job's whole frame or on each of its crops,
+// infer runs a lane's model on a job's whole frame or on each of its crops,
 // merging the crops' detections as if the whole frame had been seen.
-func (p *Pool) infer(j Job) ([]detect.Detection, error) {
+func infer(l Lane, j Job) ([]detect.Detection, error) {
 	f := j.Frame
 	if j.Model != nil {
 		return j.Model.Infer(j.Tensor, f.Width, f.Height)
 	}
-	if len(j.Crops) == 0 || p.Region == nil {
-		return p.model.Infer(j.Tensor, f.Width, f.Height)
+	if len(j.Crops) == 0 || l.Region == nil {
+		return l.Model.Infer(j.Tensor, f.Width, f.Height)
 	}
 	parts := make([]detect.RegionDetections, 0, len(j.Crops))
 	for _, c := range j.Crops {
-		dets, err := p.Region.InferRegion(c.Tensor, c.Rect)
+		dets, err := l.Region.InferRegion(c.Tensor, c.Rect)
 		if err != nil {
 			return nil, err
 		}

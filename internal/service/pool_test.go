@@ -44,7 +44,7 @@ func (m gatedModel) Infer(t []float32, w, h int) ([]detect.Detection, error) {
 // frames instead of delaying anyone.
 func TestPoolIsFair(t *testing.T) {
 	m := gatedModel{started: make(chan int), release: make(chan struct{})}
-	p := NewPool(m, 2)
+	p := NewPool(2, Lane{Model: m})
 	dropped := map[string][]int{}
 	var mu sync.Mutex
 	p.OnDrop = func(cam string, j Job) {
@@ -87,10 +87,45 @@ func TestPoolIsFair(t *testing.T) {
 	}
 }
 
+// TestPoolLanesInferInParallel: two lanes infer two cameras' frames at
+// once, while a camera never has two frames in lanes at a time: its second
+// frame waits for its first, and its results come back in order.
+func TestPoolLanesInferInParallel(t *testing.T) {
+	started, release := make(chan int), make(chan struct{})
+	lane := Lane{Model: gatedModel{started: started, release: release}}
+	p := NewPool(4, lane, lane)
+	require.Equal(t, 2, p.Lanes())
+	results := make(chan Result, 4)
+	submit := func(cam string, frame int) {
+		p.Submit(cam, Job{Frame: &decode.Frame{Width: frame}, Done: results})
+	}
+	submit("a", 1)
+	submit("a", 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); p.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	require.Equal(t, 1, <-started)
+	submit("b", 10)
+	require.Equal(t, 10, <-started, "the idle lane takes b's frame, not a's second while a's first is in a lane")
+	release <- struct{}{}
+	release <- struct{}{}
+	require.Equal(t, 2, <-started)
+	release <- struct{}{}
+	var a []int
+	for range 3 {
+		if r := <-results; r.Job.Frame.Width < 10 {
+			a = append(a, r.Job.Frame.Width)
+		}
+	}
+	require.Equal(t, []int{1, 2}, a)
+}
+
 // A job to be kept (a file analysed in full) is never dropped: the
 // camera's own tensor budget bounds its queue instead.
 func TestPoolKeepsKeptJobs(t *testing.T) {
-	p := NewPool(slowModel{}, 1)
+	p := NewPool(1, Lane{Model: slowModel{}})
 	p.OnDrop = func(string, Job) { t.Error("a kept job was dropped") }
 	results := make(chan Result, 8)
 	for i := range 5 {
@@ -100,7 +135,7 @@ func TestPoolKeepsKeptJobs(t *testing.T) {
 }
 
 func TestPoolForgetDropsPending(t *testing.T) {
-	p := NewPool(slowModel{}, 3)
+	p := NewPool(3, Lane{Model: slowModel{}})
 	n := 0
 	p.OnDrop = func(string, Job) { n++ }
 	done := make(chan Result, 4)
@@ -135,8 +170,7 @@ func (m sizedRegions) InferRegion(_ []float32, r image.Rectangle) ([]detect.Dete
 // out), so its first heartbeat can carry a capacity.
 func TestCalibrateMeasuresBeforeAnyCamera(t *testing.T) {
 	var crops []image.Rectangle
-	p := NewPool(slowModel{d: 3 * time.Millisecond}, 2)
-	p.Region = sizedRegions{side: 320, d: time.Millisecond, crops: &crops}
+	p := NewPool(2, Lane{Model: slowModel{d: 3 * time.Millisecond}, Region: sizedRegions{side: 320, d: time.Millisecond, crops: &crops}})
 	_, _, ok := p.Costs()
 	require.False(t, ok, "nothing measured before calibration")
 	require.NoError(t, p.Calibrate(4, 1280, 720))
@@ -150,8 +184,7 @@ func TestCalibrateMeasuresBeforeAnyCamera(t *testing.T) {
 
 	// A frame smaller than the crop model's input has no crop to time.
 	crops = nil
-	q := NewPool(slowModel{}, 2)
-	q.Region = sizedRegions{side: 320, crops: &crops}
+	q := NewPool(2, Lane{Model: slowModel{}, Region: sizedRegions{side: 320, crops: &crops}})
 	require.NoError(t, q.Calibrate(2, 300, 200))
 	require.Empty(t, crops)
 }
@@ -162,7 +195,7 @@ func TestCalibrateMeasuresBeforeAnyCamera(t *testing.T) {
 func TestPoolJobModel(t *testing.T) {
 	rec, err := NewRecordedModel(lineCrossing + "/tracks.txt")
 	require.NoError(t, err)
-	p := NewPool(slowModel{d: time.Millisecond}, 2)
+	p := NewPool(2, Lane{Model: slowModel{d: time.Millisecond}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go p.Run(ctx)

@@ -102,6 +102,10 @@ type Deps struct {
 	// RegionModel detects crops for the detection plan; nil: the plan
 	// detects whole frames or carries them.
 	RegionModel RegionModel
+	// MoreLanes infer beside Model and RegionModel (the first lane), in
+	// parallel: each its own sessions at the same input sizes
+	// (detector.lanes).
+	MoreLanes []Lane
 	// Embedder embeds person tracks' best crops for suspect search (safe
 	// for concurrent use: every camera's chain calls it); nil: none.
 	Embedder attrs.Embedder
@@ -147,8 +151,7 @@ func New(cfg *config.Config, deps Deps) (*Service, error) {
 	if s.queue, err = s.newQueue(); err != nil {
 		return nil, err
 	}
-	s.pool = NewPool(deps.Model, 2)
-	s.pool.Region = deps.RegionModel
+	s.pool = NewPool(2, append([]Lane{{Model: deps.Model, Region: deps.RegionModel}}, deps.MoreLanes...)...)
 	s.fixedCost = deps.Capacity
 	s.secrets = deps.Secrets
 	s.registerCapacityMetrics()

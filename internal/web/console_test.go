@@ -76,7 +76,7 @@ func (cameras) Status(id string) (httpapi.CameraStatus, bool) {
 // sustains: the dashboard must say so.
 func (cameras) Capacity(context.Context) httpapi.CapacityReport {
 	return httpapi.CapacityReport{Measured: true, CapacityFPS: 7.5, UsedFPS: 10, HeadroomFPS: -2.5, Headroom: 0.2, Cameras: 2,
-		FullMS: 85, RegionMS: 30, Mix: httpapi.CapacityMix{Full: 1}, MixFrom: "worst case"}
+		FullMS: 85, RegionMS: 30, Lanes: 2, Mix: httpapi.CapacityMix{Full: 1}, MixFrom: "worst case"}
 }
 
 func (cameras) Admit(context.Context, store.Camera) (bool, string) {
@@ -557,6 +557,8 @@ func TestConsole(t *testing.T) {
 		require.Equal(t, "Over capacity by 2.5 analysed fps: cameras drop frames, and a new camera is refused.",
 			eval[string](t, ctx, `document.querySelector('section.capacity p.over').textContent`))
 		require.Equal(t, "10.0 fps by 2 camera(s)", eval[string](t, ctx, `document.querySelector('[data-capacity="in use"]').textContent`))
+		require.Equal(t, "85.0 ms per whole frame, 30.0 ms per crop, 2 lane(s) in parallel",
+			eval[string](t, ctx, `document.querySelector('[data-capacity="inference"]').textContent`))
 		c.shot(t, ctx, "10-dashboard")
 
 		// Every node's state in one place; the camera on no node stands out.

@@ -55,7 +55,7 @@ function capacity(c) {
     el('table', { class: 'capacity' }, el('tbody', {},
       [['Sustained', `${f(c.capacity_fps)} fps (${pct(c.headroom)} kept back)`],
         ['In use', `${f(c.used_fps)} fps by ${c.cameras} camera(s)`],
-        ['Inference', `${f(c.full_ms)} ms per whole frame, ${f(c.region_ms)} ms per crop`],
+        ['Inference', `${f(c.full_ms)} ms per whole frame, ${f(c.region_ms)} ms per crop, ${c.lanes} lane(s) in parallel`],
         ['Frames', `${pct(c.mix.full)} whole, ${pct(c.mix.regions)} in crops, ${pct(c.mix.carry)} carried (${c.mix_from})`]]
         .map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', { 'data-capacity': k.toLowerCase() }, v))))));
 }
