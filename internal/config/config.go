@@ -27,9 +27,9 @@ import (
 // Version is the only config version this build reads.
 const Version = 1
 
-// maxAutoLanes bounds the default detector lanes: each lane holds its own
-// sessions (memory), and past a few cores one camera per lane is rare.
-const maxAutoLanes = 4
+// maxLanes bounds detector.lanes and its default, one lane per CPU: each
+// lane holds its own sessions, about 100 MiB with yolov8n.
+const maxLanes = 32
 
 // Config is vigil.yaml.
 type Config struct {
@@ -69,10 +69,10 @@ type Detector struct {
 	// Threads are each lane's intra-op threads (default 1).
 	Threads int `yaml:"threads"`
 	// Lanes are the detector sessions inferring in parallel, each its own
-	// ONNX Runtime session run by one goroutine (default: the CPUs, at
-	// most 4). One single-threaded session per core infers 1.4× (whole
-	// frames) to 1.9× (crops) more per second on 2 cores than one session
-	// with 2 threads: a small model's operators scale poorly across threads.
+	// ONNX Runtime session run by one goroutine (default: one per CPU).
+	// One single-threaded session per core infers 1.4× (whole frames) to
+	// 1.9× (crops) more per second on 2 cores than one session with 2
+	// threads: a small model's operators scale poorly across threads.
 	Lanes     int     `yaml:"lanes"`
 	InputSize string  `yaml:"input_size"` // auto or WxH
 	Conf      float32 `yaml:"conf"`
@@ -270,7 +270,7 @@ func (c *Config) defaults() {
 		c.Detector.Threads = 1
 	}
 	if c.Detector.Lanes == 0 {
-		c.Detector.Lanes = min(runtime.NumCPU(), maxAutoLanes)
+		c.Detector.Lanes = min(runtime.NumCPU(), maxLanes)
 	}
 	if c.Detector.InputSize == "" {
 		c.Detector.InputSize = "auto"
@@ -371,8 +371,8 @@ func (c *Config) validate() []fieldError {
 	if c.Detector.Threads < 1 || c.Detector.Threads > 64 {
 		add("$.detector.threads", "must be 1..64, got %d", c.Detector.Threads)
 	}
-	if c.Detector.Lanes < 1 || c.Detector.Lanes > 32 {
-		add("$.detector.lanes", "must be 1..32, got %d", c.Detector.Lanes)
+	if c.Detector.Lanes < 1 || c.Detector.Lanes > maxLanes {
+		add("$.detector.lanes", "must be 1..%d, got %d", maxLanes, c.Detector.Lanes)
 	}
 	if c.Detector.Conf <= 0 || c.Detector.Conf >= 1 {
 		add("$.detector.conf", "must be in (0,1), got %v", c.Detector.Conf)

@@ -33,7 +33,7 @@ func TestParseGood(t *testing.T) {
 	require.Equal(t, "plaza", c.Cameras[0].Name, "name defaults to id")
 	require.Equal(t, "tcp", c.Cameras[1].Transport)
 	require.Equal(t, 1, c.Detector.Threads, "one thread per lane")
-	require.Equal(t, min(runtime.NumCPU(), maxAutoLanes), c.Detector.Lanes, "a lane per core")
+	require.Equal(t, min(runtime.NumCPU(), maxLanes), c.Detector.Lanes, "a lane per core")
 	require.Equal(t, Duration(30*time.Minute), c.Anomaly.Warmup)
 	require.Equal(t, 2.0, c.Anomaly.BudgetPerHour)
 	require.False(t, c.Anomaly.Disabled)

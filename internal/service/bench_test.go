@@ -33,7 +33,7 @@ func BenchmarkServe4RTSP(b *testing.B) {
 		require.NoError(b, err)
 		dur = d
 	}
-	model := testModel(b)
+	lanes := capacityLanes(b) // as serve opens them
 	dir := b.TempDir()
 	clip := filepath.Join(dir, "clip.h264")
 	require.NoError(b, rtsptest.MakeClip(context.Background(), vtest, clip, 20, 25, 12))
@@ -51,7 +51,7 @@ func BenchmarkServe4RTSP(b *testing.B) {
 	st, err := sqlite.Open(ctx, filepath.Join(dir, "vigil.db"))
 	require.NoError(b, err)
 	defer st.Close()
-	svc, err := New(cfg, Deps{Store: st, Model: model})
+	svc, err := New(cfg, Deps{Store: st, Model: lanes[0].Model, RegionModel: lanes[0].Region, MoreLanes: lanes[1:]})
 	require.NoError(b, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(b, err)

@@ -101,10 +101,10 @@ func capacitySizes(b *testing.B) []int {
 }
 
 // capacityLanes are the detector lanes serve opens by default: one per CPU
-// (at most 4; VIGIL_CAPACITY_LANES overrides), each a single-threaded
+// (VIGIL_CAPACITY_LANES overrides), each a single-threaded
 // whole-frame session at 640×480 and a region session at 320×320.
 func capacityLanes(b *testing.B) []Lane {
-	n := min(runtime.NumCPU(), 4)
+	n := runtime.NumCPU()
 	if v := os.Getenv("VIGIL_CAPACITY_LANES"); v != "" {
 		var err error
 		n, err = strconv.Atoi(v)

@@ -104,7 +104,7 @@ func TestPlannedCameraTracksEveryFrame(t *testing.T) {
 	require.Equal(t, detplan.Full, modes[0])
 	require.Positive(t, count[detplan.Carry], "%v", modes)
 	require.Positive(t, count[detplan.Regions], "%v", modes)
-	require.GreaterOrEqual(t, count[detplan.Full], 3, "a whole-frame pass at least every 2 s: %v", modes)
+	require.GreaterOrEqual(t, count[detplan.Full], 2, "a whole-frame pass at least every 4 s: %v", modes)
 	require.Equal(t, count[detplan.Full], full, "the whole-frame model ran on full frames only")
 	require.NotEmpty(t, crops)
 	require.Equal(t, float64(n), testutil.ToFloat64(m.Frames.WithLabelValues("cam", "analysed")))
