@@ -110,8 +110,11 @@ func (c Cost) Sustained(m Mix, headroom float64) float64 {
 	if fc <= 0 {
 		return 0
 	}
-	return float64(max(c.Lanes, 1)) * (1 - headroom) * float64(time.Second) / float64(fc)
+	return float64(c.Parallel()) * (1 - headroom) * float64(time.Second) / float64(fc)
 }
+
+// Parallel is how many inferences run at once: Lanes, at least one.
+func (c Cost) Parallel() int { return max(c.Lanes, 1) }
 
 // Admit says whether a camera asking for fps analysed frames per second
 // fits beside cameras already using used of a capacity; the reason names

@@ -12,8 +12,10 @@ type GateOptions struct {
 	// each thumbnail pixel is one cell of the frame.
 	Width, Height int
 	// MeanDiff is the mean absolute grey difference (0–255) between
-	// thumbnails that counts as motion everywhere: lighting, camera moved
-	// (default 4).
+	// thumbnails that lets a frame through the gate whatever changed
+	// (default 4). Boxes judges a change of the whole view on the exposure
+	// step and the cells changed beyond it instead, so that a large object
+	// passing is not taken for one.
 	MeanDiff float64
 	// CellDiff is how far a cell's grey level must move to count as changed
 	// (default 10): above compression noise, below a person walking by.

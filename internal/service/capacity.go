@@ -82,7 +82,7 @@ func (s *Service) Capacity(context.Context) httpapi.CapacityReport {
 		return rep
 	}
 	rep.Measured = true
-	rep.FullMS, rep.RegionMS, rep.Lanes = ms(cost.Full), ms(cost.Region), max(cost.Lanes, 1)
+	rep.FullMS, rep.RegionMS, rep.Lanes = ms(cost.Full), ms(cost.Region), cost.Parallel()
 	rep.CapacityFPS = cost.Sustained(m, capacityHeadroom)
 	rep.HeadroomFPS = rep.CapacityFPS - used
 	return rep

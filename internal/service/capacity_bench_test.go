@@ -19,8 +19,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigil-cctv/vigil/internal/config"
-	"github.com/vigil-cctv/vigil/internal/detect"
-	"github.com/vigil-cctv/vigil/internal/detect/onnx"
 	"github.com/vigil-cctv/vigil/internal/ingest/rtsptest"
 	"github.com/vigil-cctv/vigil/internal/store/sqlite"
 )
@@ -112,29 +110,10 @@ func capacityLanes(b *testing.B) []Lane {
 	}
 	lanes := make([]Lane, n)
 	for i := range lanes {
-		lanes[i] = Lane{Model: laneModel(b, 640, 480), Region: laneModel(b, 320, 320)}
+		lanes[i] = Lane{Model: yoloModel(b, 1, 640, 480), Region: yoloModel(b, 1, 320, 320)}
 	}
 	b.Logf("%d detector lanes of 1 thread", n)
 	return lanes
-}
-
-// laneModel is yolov8n at w×h with one intra-op thread.
-func laneModel(t testing.TB, w, h int) *onnx.Detector {
-	t.Helper()
-	home, _ := os.UserHomeDir()
-	cache := filepath.Join(home, ".cache", "vigil")
-	if v := os.Getenv("VIGIL_CACHE"); v != "" {
-		cache = v
-	}
-	cfg := onnx.Config{Model: filepath.Join(cache, "models", "yolov8n.onnx"), Library: filepath.Join(cache, "lib", "libonnxruntime.so.1"),
-		Threads: 1, InputW: w, InputH: h, Decode: detect.DecodeOptions{Conf: 0.1, IoU: 0.6}}
-	if err := onnx.CheckFiles(cfg); err != nil {
-		t.Skipf("%v", err)
-	}
-	m, err := onnx.New(cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { m.Close() })
-	return m
 }
 
 func runCapacityStep(b *testing.B, lanes []Lane, footage []rtsptest.Footage, n int, dur time.Duration) capacityStep {

@@ -26,18 +26,25 @@ const vtest = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
 
 func testModel(t testing.TB) *onnx.Detector {
 	t.Helper()
+	if _, err := os.Stat(vtest); err != nil {
+		t.Skip("vtest.avi missing; run make setup")
+	}
+	return yoloModel(t, 2, 640, 480)
+}
+
+// yoloModel is the cached yolov8n at w×h with threads intra-op threads,
+// closed when the test ends; the test skips when make setup has not run.
+func yoloModel(t testing.TB, threads, w, h int) *onnx.Detector {
+	t.Helper()
 	cache := os.Getenv("VIGIL_CACHE")
 	if cache == "" {
 		home, _ := os.UserHomeDir()
 		cache = filepath.Join(home, ".cache", "vigil")
 	}
 	cfg := onnx.Config{Model: filepath.Join(cache, "models", "yolov8n.onnx"), Library: filepath.Join(cache, "lib", "libonnxruntime.so.1"),
-		Threads: 2, InputW: 640, InputH: 480, Decode: detect.DecodeOptions{Conf: 0.1, IoU: 0.6}}
+		Threads: threads, InputW: w, InputH: h, Decode: detect.DecodeOptions{Conf: 0.1, IoU: 0.6}}
 	if err := onnx.CheckFiles(cfg); err != nil {
 		t.Skipf("%v", err)
-	}
-	if _, err := os.Stat(vtest); err != nil {
-		t.Skip("vtest.avi missing; run make setup")
 	}
 	m, err := onnx.New(cfg)
 	require.NoError(t, err)
