@@ -110,6 +110,19 @@ type Media struct {
 	// NoClips turns alert clips off (snapshots stay): each clip is an
 	// ffmpeg encoder, the largest per-alert cost of a node.
 	NoClips bool `yaml:"no_clips"`
+	// Recording keeps RTSP and ONVIF cameras' compressed video on disk,
+	// so that any track — one found by the suspect search that raised no
+	// alert — has its clip.
+	Recording Recording `yaml:"recording"`
+}
+
+// Recording bounds the cameras' recordings (<data_dir>/recordings/<camera>).
+// They are the first video to give way: a recording pauses while the disk
+// has less free than media.min_free_bytes, so alert evidence keeps room.
+type Recording struct {
+	Off      bool     `yaml:"off"`
+	Retain   Duration `yaml:"retain"`    // default 24h
+	MaxBytes int64    `yaml:"max_bytes"` // per camera; default 2 GiB
 }
 
 // LiveView tunes the MJPEG streams.
@@ -296,6 +309,12 @@ func (c *Config) defaults() {
 	if c.Media.PostRoll == 0 {
 		c.Media.PostRoll = Duration(3 * time.Second)
 	}
+	if c.Media.Recording.Retain == 0 {
+		c.Media.Recording.Retain = Duration(24 * time.Hour)
+	}
+	if c.Media.Recording.MaxBytes == 0 {
+		c.Media.Recording.MaxBytes = 2 << 30
+	}
 	if c.Live.FPS == 0 {
 		c.Live.FPS = 5
 	}
@@ -379,6 +398,12 @@ func (c *Config) validate() []fieldError {
 	}
 	if c.Media.MinFreeBytes < -1 {
 		add("$.media.min_free_bytes", "must be -1 (none) or more, got %d", c.Media.MinFreeBytes)
+	}
+	if c.Media.Recording.Retain < Duration(time.Minute) {
+		add("$.media.recording.retain", "must be at least 1m, got %v", time.Duration(c.Media.Recording.Retain))
+	}
+	if c.Media.Recording.MaxBytes < 64<<20 {
+		add("$.media.recording.max_bytes", "must be at least 64 MiB (67108864), got %d", c.Media.Recording.MaxBytes)
 	}
 	if c.Live.FPS <= 0 || c.Live.FPS > 30 {
 		add("$.live.fps", "must be in (0,30], got %v", c.Live.FPS)

@@ -165,6 +165,19 @@ type Deps struct {
 	// Cluster reads the cluster's state on a cluster api node; nil on a
 	// single node: GET /api/v1/cluster answers 503.
 	Cluster ClusterStatus
+	// Recordings cut tracks' video from the cameras' recordings; nil: a
+	// track's video is only an alert's clip.
+	Recordings Recordings
+}
+
+// Recordings are the cameras' continuous recordings.
+type Recordings interface {
+	// HasVideo reports whether the camera's recording may hold video of
+	// [from, to]; it must be cheap (it runs for every track view).
+	HasVideo(camera string, from, to time.Time) bool
+	// Video is that video as an MP4; an error wrapping store.ErrNotFound
+	// means none was kept.
+	Video(ctx context.Context, camera string, from, to time.Time) ([]byte, error)
 }
 
 // Options tune the API; the zero value is usable.
@@ -337,6 +350,7 @@ func routeTable() []route {
 		{http.MethodPost, "/api/v1/search", auth.Viewer, (*api).searchPost},
 		{http.MethodGet, "/api/v1/tracks/{id}", auth.Viewer, (*api).getTrack},
 		{http.MethodGet, "/api/v1/tracks/{id}/thumb.jpg", auth.Viewer, (*api).trackThumb},
+		{http.MethodGet, "/api/v1/tracks/{id}/video.mp4", auth.Viewer, (*api).trackVideo},
 		{http.MethodPost, "/api/v1/login", auth.Public, (*api).login},
 		{http.MethodPost, "/api/v1/logout", auth.Viewer, (*api).logout},
 		{http.MethodGet, "/api/v1/me", auth.Viewer, (*api).me},

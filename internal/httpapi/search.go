@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -199,6 +201,21 @@ func trackRowID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
+// pathTrack is the stored track the route's {id} names, when the user
+// may see it.
+func (a *api) pathTrack(r *http.Request) (store.TrackSummary, store.SearchStore, error) {
+	_, ss, err := a.searchDeps()
+	if err != nil {
+		return store.TrackSummary{}, nil, err
+	}
+	id, err := trackRowID(r)
+	if err != nil {
+		return store.TrackSummary{}, nil, err
+	}
+	t, err := a.visibleTrack(r.Context(), ss, id)
+	return t, ss, err
+}
+
 // visibleTrack loads a stored track the principal may see.
 func (a *api) visibleTrack(ctx context.Context, ss store.SearchStore, id int64) (store.TrackSummary, error) {
 	ts, err := ss.GetTracks(ctx, []int64{id})
@@ -215,18 +232,12 @@ func (a *api) visibleTrack(ctx context.Context, ss store.SearchStore, id int64) 
 // sightings: the tracks most like it, on every camera the user sees (by
 // appearance vector; without one, those with its main colours).
 func (a *api) getTrack(w http.ResponseWriter, r *http.Request) error {
-	ix, ss, err := a.searchDeps()
+	t, ss, err := a.pathTrack(r)
 	if err != nil {
 		return err
 	}
-	id, err := trackRowID(r)
-	if err != nil {
-		return err
-	}
-	t, err := a.visibleTrack(r.Context(), ss, id)
-	if err != nil {
-		return err
-	}
+	ix, _, _ := a.searchDeps()
+	id := t.ID
 	similar := []searchHit{}
 	if t.Appearance != nil {
 		hits, _, err := a.search(r.Context(), ix, ss, search.Query{LikeID: id, Limit: similarSightings + 1})
@@ -241,8 +252,39 @@ func (a *api) getTrack(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"track": t, "thumb": "/api/v1/tracks/" + strconv.FormatInt(id, 10) + "/thumb.jpg",
-		"similar": similar, "alerts": raised})
+	base := "/api/v1/tracks/" + strconv.FormatInt(id, 10)
+	body := map[string]any{"track": t, "thumb": base + "/thumb.jpg", "similar": similar, "alerts": raised}
+	if rec := a.deps.Recordings; rec != nil && rec.HasVideo(t.Camera, t.Start.Add(-videoPad), t.End.Add(videoPad)) {
+		body["video"] = base + "/video.mp4"
+	}
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
+// videoPad is the video kept before and after a track's span in its clip.
+const videoPad = 2 * time.Second
+
+// trackVideo is a track's video cut from its camera's recording (the
+// recording limits how long a clip may be).
+func (a *api) trackVideo(w http.ResponseWriter, r *http.Request) error {
+	if a.deps.Recordings == nil {
+		return unavailable("recordings are off (media.recording.off)")
+	}
+	t, _, err := a.pathTrack(r)
+	if err != nil {
+		return err
+	}
+	mp4, err := a.deps.Recordings.Video(r.Context(), t.Camera, t.Start.Add(-videoPad), t.End.Add(videoPad))
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("track %d has no recorded video: %s", t.ID, err)
+	}
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "video/mp4")
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	// ServeContent answers the range requests browsers make to seek.
+	http.ServeContent(w, r, "", t.End, bytes.NewReader(mp4))
 	return nil
 }
 
@@ -298,18 +340,11 @@ func (a *api) trackAlerts(ctx context.Context, t store.TrackSummary) ([]trackAle
 }
 
 func (a *api) trackThumb(w http.ResponseWriter, r *http.Request) error {
-	_, ss, err := a.searchDeps()
+	t, ss, err := a.pathTrack(r)
 	if err != nil {
 		return err
 	}
-	id, err := trackRowID(r)
-	if err != nil {
-		return err
-	}
-	if _, err := a.visibleTrack(r.Context(), ss, id); err != nil {
-		return err
-	}
-	jpg, err := ss.TrackThumb(r.Context(), id)
+	jpg, err := ss.TrackThumb(r.Context(), t.ID)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,9 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,6 +26,10 @@ import (
 // newSearchHarness serves the real SQLite store with a search index
 // built from it, holding three people and a car.
 func newSearchHarness(t *testing.T) (*harness, []int64) {
+	return newSearchHarnessWith(t, nil)
+}
+
+func newSearchHarnessWith(t *testing.T, rec Recordings) (*harness, []int64) {
 	st, err := sqlite.Open(context.Background(), ":memory:")
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
@@ -46,7 +52,7 @@ func newSearchHarness(t *testing.T) (*harness, []int64) {
 	ix, err := search.Build(recs)
 	require.NoError(t, err)
 	hs := newHarnessWith(t, st, func(now func() time.Time) { st.Now = now }, newTestAuth(t, st), Options{})
-	hs.h = New(Deps{Store: st, Auth: hs.auth.svc, Search: ix, Logger: newTestLogger(hs.logs)},
+	hs.h = New(Deps{Store: st, Auth: hs.auth.svc, Search: ix, Logger: newTestLogger(hs.logs), Recordings: rec},
 		Options{Now: func() time.Time { return t0 }})
 	return hs, ids
 }
@@ -127,6 +133,64 @@ func TestSearchRoutes(t *testing.T) {
 	big := `{"text":"` + strings.Repeat(" ", maxSearchBody) + `"}`
 	require.Equal(t, http.StatusRequestEntityTooLarge, viewer.do(http.MethodPost, "/api/v1/search", big).Code)
 	require.Equal(t, http.StatusUnauthorized, hs.as(auth.Public).do(http.MethodGet, "/api/v1/search", "").Code)
+}
+
+// fakeRecordings holds video of cam1 only, from 14:00 to 14:30.
+type fakeRecordings struct {
+	asked [][2]time.Time
+}
+
+var recorded = [2]time.Time{time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC), time.Date(2026, 3, 2, 14, 30, 0, 0, time.UTC)}
+
+func (f *fakeRecordings) HasVideo(camera string, from, to time.Time) bool {
+	return camera == "cam1" && !from.After(recorded[1]) && !to.Before(recorded[0])
+}
+
+func (f *fakeRecordings) Video(_ context.Context, camera string, from, to time.Time) ([]byte, error) {
+	f.asked = append(f.asked, [2]time.Time{from, to})
+	if !f.HasVideo(camera, from, to) {
+		return nil, fmt.Errorf("camera %s has no recording: %w", camera, store.ErrNotFound)
+	}
+	return []byte("....ftyp-video-bytes"), nil
+}
+
+// A track whose camera's recording spans it links its video, served with
+// 2 s either side and byte ranges; one without says why it has none.
+func TestTrackVideo(t *testing.T) {
+	rec := &fakeRecordings{}
+	hs, ids := newSearchHarnessWith(t, rec)
+	viewer := hs.as(auth.Viewer)
+	type view struct {
+		Video string `json:"video"`
+	}
+	v := readJSON[view](t, viewer.do(http.MethodGet, "/api/v1/tracks/"+itoa(ids[0]), ""), http.StatusOK)
+	require.Equal(t, "/api/v1/tracks/"+itoa(ids[0])+"/video.mp4", v.Video)
+	w := viewer.do(http.MethodGet, v.Video, "")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	require.Equal(t, "video/mp4", w.Header().Get("Content-Type"))
+	require.Equal(t, "....ftyp-video-bytes", w.Body.String())
+	require.Equal(t, [2]time.Time{recorded[0].Add(-2 * time.Second), recorded[0].Add(time.Minute + 2*time.Second)}, rec.asked[0])
+
+	req := httptest.NewRequest(http.MethodGet, v.Video, nil)
+	req.Header.Set("Range", "bytes=4-7")
+	w = hs.as(auth.Viewer).serve(req)
+	require.Equal(t, http.StatusPartialContent, w.Code)
+	require.Equal(t, "ftyp", w.Body.String())
+
+	// cam2 is not recorded; the 14:40 track on cam1 is past the recording.
+	for _, id := range []int64{ids[1], ids[2]} {
+		v = readJSON[view](t, viewer.do(http.MethodGet, "/api/v1/tracks/"+itoa(id), ""), http.StatusOK)
+		require.Empty(t, v.Video)
+		w = viewer.do(http.MethodGet, "/api/v1/tracks/"+itoa(id)+"/video.mp4", "")
+		require.Equal(t, http.StatusNotFound, w.Code)
+		require.Contains(t, w.Body.String(), "has no recorded video")
+	}
+	require.Equal(t, http.StatusUnauthorized, hs.as(auth.Public).do(http.MethodGet, "/api/v1/tracks/"+itoa(ids[0])+"/video.mp4", "").Code)
+	require.Equal(t, http.StatusBadRequest, viewer.do(http.MethodGet, "/api/v1/tracks/x/video.mp4", "").Code)
+
+	// Without recordings the route says so.
+	off, ids := newSearchHarness(t)
+	require.Equal(t, http.StatusServiceUnavailable, off.as(auth.Viewer).do(http.MethodGet, "/api/v1/tracks/"+itoa(ids[0])+"/video.mp4", "").Code)
 }
 
 func TestSearchUnavailable(t *testing.T) {

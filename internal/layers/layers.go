@@ -14,7 +14,7 @@ var Levels = map[string]int{
 	// Domain vocabulary on top of those.
 	"decode": 1, "detect": 1, "motfile": 1, "footpath": 1, "store": 1, "eventeval": 1, "detplan": 1, "deliver": 1,
 	"sourcepolicy": 1, "spool": 1,
-	"ingest": 2, "media/segring": 2, "live": 2, "render": 2, "live/livetest": 3, "scene": 2, "track": 2, "moteval": 2, "suppress": 2, "detect/onnx": 2, "capacity": 2, "reid": 3, "reideval": 4,
+	"ingest": 2, "media/segring": 2, "media/segring/segringtest": 2, "media/record": 3, "live": 2, "render": 2, "live/livetest": 3, "scene": 2, "track": 2, "moteval": 2, "suppress": 2, "detect/onnx": 2, "capacity": 2, "reid": 3, "reideval": 4,
 	// Build and CI tools (make test's skip checker, the CI scripts' tests).
 	"tools/testskips": 0, "tools/citest": 0, "trafficref": 2,
 	// What turns tracks into events; configuration; alert protocols.

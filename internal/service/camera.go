@@ -103,7 +103,9 @@ type processor struct {
 	clips    *media.Clipper // nil without snapshots, or with seg
 	// seg keeps an RTSP camera's compressed video; its alert clips are cut
 	// from it by stream copy (cuts tracks them) instead of encoded.
-	seg     *segring.Ring
+	seg *segring.Ring
+	// rec writes seg's video to the camera's recording; nil: not recorded.
+	rec     *camRecording
 	cuts    clipCuts
 	lastPTS time.Duration // of the last analysed frame
 
@@ -340,6 +342,7 @@ func (p *processor) handle(ctx context.Context, r Result) {
 			out = c.Step(f, r.Detections)
 		}
 		sc = c.Scene()
+		p.rec.setClock(c.Clock())
 	})
 	if out.Stale {
 		return // out-of-order frame after a restart; the chain needs rising time

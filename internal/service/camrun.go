@@ -75,6 +75,11 @@ func (s *Service) Apply(_ context.Context, c store.Camera) error {
 	if proc.clips != nil && (c.Kind == "rtsp" || c.Kind == "onvif") {
 		proc.useSegRing() // clips by stream copy, not re-encoding
 	}
+	if proc.seg != nil && s.recs != nil {
+		if proc.rec, err = s.recs.start(c.ID, proc.seg); err != nil {
+			s.log.Warn("camera not recorded", "camera", c.ID, "err", err)
+		}
+	}
 	if s.planned(c) {
 		cfg := s.planConfig()
 		cfg.Phase = detplan.PhaseOf(c.ID)
@@ -263,6 +268,9 @@ func (s *Service) runCamera(ctx context.Context, r *camRun) {
 	if r.proc.seg != nil {
 		opt.Recorder = r.proc.seg
 	}
+	if r.proc.rec != nil {
+		go r.proc.rec.run() // ends in rec.stop below
+	}
 	if !lossless {
 		// A full analysis sees every frame. With a detection plan the gate
 		// holds nothing back: it tells the plan where things moved.
@@ -298,6 +306,7 @@ func (s *Service) runCamera(ctx context.Context, r *camRun) {
 		_ = r.proc.clips.Close() // finishes clips in progress
 	}
 	r.proc.stopCuts()
+	r.proc.rec.stop(r.proc.seg)
 }
 
 func (s *Service) stateChanged(c ingest.StateChange) {

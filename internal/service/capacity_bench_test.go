@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -108,11 +109,12 @@ func capacityLanes(b *testing.B) []Lane {
 		n, err = strconv.Atoi(v)
 		require.NoError(b, err, "VIGIL_CAPACITY_LANES")
 	}
+	file := cmp.Or(os.Getenv("VIGIL_CAPACITY_MODEL"), "yolov8n.onnx")
 	lanes := make([]Lane, n)
 	for i := range lanes {
-		lanes[i] = Lane{Model: yoloModel(b, 1, 640, 480), Region: yoloModel(b, 1, 320, 320)}
+		lanes[i] = Lane{Model: cachedModel(b, file, 1, 640, 480), Region: cachedModel(b, file, 1, 320, 320)}
 	}
-	b.Logf("%d detector lanes of 1 thread", n)
+	b.Logf("%d detector lanes of 1 thread, %s", n, file)
 	return lanes
 }
 

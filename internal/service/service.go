@@ -80,6 +80,7 @@ type Service struct {
 	clu     *clusterRole // nil: single node
 	janitor *media.Janitor
 	mediaM  *media.Metrics
+	recs    *recordings   // nil: media.recording.off
 	index   *search.Index // suspect search; built from the store in Run
 	embed   attrs.Embedder
 
@@ -142,6 +143,9 @@ func New(cfg *config.Config, deps Deps) (*Service, error) {
 	s.metrics.Registry.MustRegister(newSupervisorCollector(s))
 	s.registerAuthMetrics()
 	s.mediaM = media.NewMetrics(s.metrics.Registry)
+	if !cfg.Media.Recording.Off {
+		s.recs = newRecordings(cfg, s.metrics.Registry)
+	}
 	s.janitor = &media.Janitor{Dir: s.media, MaxAge: time.Duration(cfg.Media.MaxAge), MaxBytes: cfg.Media.MaxBytes,
 		MinFree: uint64(max(cfg.Media.MinFreeBytes, 0)), Metrics: s.mediaM, Log: log}
 	var err error
@@ -189,6 +193,7 @@ func (s *Service) Handler() http.Handler {
 		Metrics: promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}),
 		Ready:   s.ready, Logger: s.log, Auth: s.auth, Snapshots: snaps, Sources: s.policy, Previewer: s,
 		Incidents: s.queue.eng, Outbox: s.queue.st, Redeliver: s.queue.worker.Notify, Search: s.index, Cluster: s.clusterStatus(),
+		Recordings: s.recordingsAPI(),
 	}, s.apiOptions())
 	mux := http.NewServeMux()
 	for _, p := range []string{"/metrics", "/healthz", "/readyz"} {
@@ -225,6 +230,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	// The caller closes the model after Run returns: inference must have
 	// stopped by then, and the cameras before it.
 	defer func() { stopPool(); <-poolDone }()
+	defer s.recs.close() // after the cameras have stopped writing
 	defer s.stopAll()
 	defer s.stopCluster() // a worker's cameras stop and hand over first
 	if err := s.loadSuppressions(ctx); err != nil {

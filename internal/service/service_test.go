@@ -35,13 +35,19 @@ func testModel(t testing.TB) *onnx.Detector {
 // yoloModel is the cached yolov8n at w×h with threads intra-op threads,
 // closed when the test ends; the test skips when make setup has not run.
 func yoloModel(t testing.TB, threads, w, h int) *onnx.Detector {
+	return cachedModel(t, "yolov8n.onnx", threads, w, h)
+}
+
+// cachedModel is a model file of make setup's cache (VIGIL_CACHE, default
+// ~/.cache/vigil).
+func cachedModel(t testing.TB, file string, threads, w, h int) *onnx.Detector {
 	t.Helper()
 	cache := os.Getenv("VIGIL_CACHE")
 	if cache == "" {
 		home, _ := os.UserHomeDir()
 		cache = filepath.Join(home, ".cache", "vigil")
 	}
-	cfg := onnx.Config{Model: filepath.Join(cache, "models", "yolov8n.onnx"), Library: filepath.Join(cache, "lib", "libonnxruntime.so.1"),
+	cfg := onnx.Config{Model: filepath.Join(cache, "models", file), Library: filepath.Join(cache, "lib", "libonnxruntime.so.1"),
 		Threads: threads, InputW: w, InputH: h, Decode: detect.DecodeOptions{Conf: 0.1, IoU: 0.6}}
 	if err := onnx.CheckFiles(cfg); err != nil {
 		t.Skipf("%v", err)

@@ -22,6 +22,8 @@ import (
 	"github.com/vigil-cctv/vigil/internal/httpapi"
 	"github.com/vigil-cctv/vigil/internal/incident"
 	"github.com/vigil-cctv/vigil/internal/live"
+	"github.com/vigil-cctv/vigil/internal/media/record"
+	"github.com/vigil-cctv/vigil/internal/media/segring/segringtest"
 	"github.com/vigil-cctv/vigil/internal/motfile"
 	"github.com/vigil-cctv/vigil/internal/search"
 	"github.com/vigil-cctv/vigil/internal/store"
@@ -144,7 +146,8 @@ func TestConsoleSearchFindsPETSIdentity(t *testing.T) {
 	}
 	f := newFrames(t)
 	api := httpapi.New(httpapi.Deps{Store: st, Cameras: cameras{}, Broker: live.NewBroker[httpapi.Message](0), Auth: accounts,
-		Snapshots: f, Live: f, Search: ix, Incidents: incident.NewEngine(st, nil, "", incident.Options{}), Outbox: st}, httpapi.Options{})
+		Snapshots: f, Live: f, Search: ix, Incidents: incident.NewEngine(st, nil, "", incident.Options{}), Outbox: st,
+		Recordings: recordSightings(t, sums, 61, 62)}, httpapi.Options{})
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
 	mux.Handle("/", web.Handler())
@@ -171,9 +174,47 @@ func TestConsoleSearchFindsPETSIdentity(t *testing.T) {
 	c.shot(t, bctx, "20-search-results")
 	run(t, bctx, chromedp.Click(fmt.Sprintf(`li[data-track="%d"] a`, first)), chromedp.WaitVisible(`.search-track img`),
 		poll(fmt.Sprintf(`!!document.querySelector('.search-hits li[data-track="%d"]')`, other)),
-		poll(fmt.Sprintf(`!!document.querySelector('a[href="#/alert/%d"]')`, alerts[first])))
+		poll(fmt.Sprintf(`!!document.querySelector('a[href="#/alert/%d"]')`, alerts[first])),
+		poll(`document.querySelector('video[aria-label="video of the track"]').readyState >= 1`))
 	c.shot(t, bctx, "21-search-track")
 	require.Empty(t, unexpected(problems()))
+}
+
+// recordSightings records 8 s of H.264 video (vtest.avi, as a camera would
+// send it) from the start of each of the given tracks into a real
+// recording: the track view plays its cut.
+func recordSightings(t *testing.T, sums []store.TrackSummary, tracks ...int) httpapi.Recordings {
+	aus := segringtest.Pictures(t)
+	rec, err := record.Open(t.TempDir(), record.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { rec.Close() })
+	for _, s := range sums {
+		if !slices.Contains(tracks, s.TrackID) {
+			continue
+		}
+		for i := 0; i < len(aus); i += 25 { // a key picture every 25
+			g := record.GOP{Start: s.Start.Add(aus[i].DTS)}
+			for _, au := range aus[i:min(i+25, len(aus))] {
+				au.PTS -= aus[i].DTS
+				au.DTS -= aus[i].DTS
+				g.AUs = append(g.AUs, au)
+			}
+			require.NoError(t, rec.Write(g))
+		}
+	}
+	return recording{rec}
+}
+
+// recording serves one camera's recording to the API.
+type recording struct{ rec *record.Recorder }
+
+func (r recording) HasVideo(camera string, from, to time.Time) bool {
+	return camera == "pets" && r.rec.Covers(from, to)
+}
+
+func (r recording) Video(_ context.Context, _ string, from, to time.Time) ([]byte, error) {
+	c, err := r.rec.Clip(from, to)
+	return c.MP4, err
 }
 
 // raiseFor stores an alert that names the track stored as row id, raised

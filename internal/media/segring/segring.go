@@ -20,6 +20,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -46,6 +47,25 @@ type Ring struct {
 	mapped  time.Duration // newest continuous PTS seen by Map
 	mappedS int           // session of the latest Map
 	changed chan struct{} // closed and replaced when the ring learns something
+	spill   func([]Spilled)
+}
+
+// Spilled is a whole group of pictures handed on to a recorder: its
+// pictures in source time and the offset that puts them on the camera's
+// continuous time line.
+type Spilled struct {
+	Offset time.Duration // continuous PTS − source PTS
+	AUs    []decode.AccessUnit
+}
+
+// SetSpill hands every group of pictures to fn once it is complete (the
+// next key picture has arrived, or the ring is flushed) and its time line
+// is mapped, in order, exactly once; fn runs on the caller of Map or Flush
+// and must not block for long. Call it before the first WriteAU.
+func (r *Ring) SetSpill(fn func([]Spilled)) {
+	r.mu.Lock()
+	r.spill = fn
+	r.mu.Unlock()
 }
 
 // epoch is a run of access units on one source time line: one session, and
@@ -60,8 +80,9 @@ type epoch struct {
 
 // gop is a key picture and the pictures that depend on it.
 type gop struct {
-	aus   []decode.AccessUnit
-	bytes int64
+	aus     []decode.AccessUnit
+	bytes   int64
+	spilled bool
 }
 
 // New returns a ring keeping about maxAge of video (whole groups of
@@ -163,6 +184,40 @@ func (r *Ring) Map(session int, src, pts time.Duration) {
 	}
 	r.mappedS = session
 	r.notify()
+	r.spillLocked(false)
+}
+
+// Flush hands the groups not yet spilled to the spill function, the
+// newest included although it may still grow: the camera is stopping.
+func (r *Ring) Flush() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.spillLocked(true)
+}
+
+// spillLocked hands on the mapped groups that are complete (all when
+// all is set). It runs with r.mu held so that groups leave in order.
+func (r *Ring) spillLocked(all bool) {
+	if r.spill == nil {
+		return
+	}
+	var out []Spilled
+	for i, ep := range r.epochs {
+		if !ep.mapped {
+			continue
+		}
+		for j, g := range ep.gops {
+			complete := j+1 < len(ep.gops) || i+1 < len(r.epochs)
+			if g.spilled || !(complete || all) {
+				continue
+			}
+			g.spilled = true
+			out = append(out, Spilled{Offset: ep.offset, AUs: slices.Clone(g.aus)})
+		}
+	}
+	if len(out) > 0 {
+		r.spill(out)
+	}
 }
 
 // Stats describe what a ring holds.
@@ -208,7 +263,7 @@ func (r *Ring) Cut(ctx context.Context, from, to time.Duration, dst string) (Cli
 	if len(aus) == 0 {
 		return Clip{}, ErrNoVideo
 	}
-	data, err := mp4Of(aus)
+	data, err := MP4(aus)
 	if err != nil {
 		return Clip{}, fmt.Errorf("segring: writing %s: %w", dst, err)
 	}
@@ -298,11 +353,11 @@ const timescale = 90000
 
 func ticks(d time.Duration) int64 { return int64(math.Round(d.Seconds() * timescale)) }
 
-// mp4Of is the pictures as a fragmented MP4: an init segment with the
+// MP4 is the pictures (on a time line starting at 0) as a fragmented MP4: an init segment with the
 // first key picture's SPS and PPS, then one fragment with every picture.
 // Each picture lasts until the next one's decode time; the last as long
 // as the one before it.
-func mp4Of(aus []decode.AccessUnit) ([]byte, error) {
+func MP4(aus []decode.AccessUnit) ([]byte, error) {
 	sps, pps := paramSets(aus[0])
 	if sps == nil || pps == nil {
 		return nil, errors.New("first picture has no SPS/PPS")

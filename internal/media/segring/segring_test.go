@@ -7,86 +7,23 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/vigil-cctv/vigil/internal/decode"
-	"github.com/vigil-cctv/vigil/internal/ingest/rtsptest"
 	"github.com/vigil-cctv/vigil/internal/media"
+	"github.com/vigil-cctv/vigil/internal/media/segring/segringtest"
 )
 
-const vtest = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
+const vtest = segringtest.Vtest
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var (
-	clipOnce sync.Once
-	clipAUs  []decode.AccessUnit
-	clipErr  error
-)
-
-// pictures returns 8 s of vtest.avi at 25 fps, a key picture every 25, as
-// the access units an RTSP camera would deliver (PTS i·40 ms).
-func pictures(t testing.TB) []decode.AccessUnit {
-	t.Helper()
-	for _, b := range []string{"ffmpeg", "ffprobe"} {
-		if _, err := exec.LookPath(b); err != nil {
-			t.Skipf("%s not on PATH", b)
-		}
-	}
-	if _, err := os.Stat(vtest); err != nil {
-		t.Skipf("%s not present (make setup)", vtest)
-	}
-	clipOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "segring")
-		if err != nil {
-			clipErr = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		f := filepath.Join(dir, "clip.h264")
-		if clipErr = rtsptest.MakeClip(context.Background(), vtest, f, 8, 25, 25); clipErr != nil {
-			return
-		}
-		clipAUs, clipErr = splitAnnexB(f, 25)
-	})
-	require.NoError(t, clipErr)
-	return clipAUs
-}
-
-func splitAnnexB(file string, fps float64) ([]decode.AccessUnit, error) {
-	buf, err := os.ReadFile(file)
-	if err != nil {
-		return nil, err
-	}
-	var nalus h264.AnnexB
-	if err := nalus.Unmarshal(buf); err != nil {
-		return nil, err
-	}
-	var out []decode.AccessUnit
-	var au [][]byte
-	key := false
-	for _, n := range nalus {
-		typ := h264.NALUType(n[0] & 0x1f)
-		if typ == h264.NALUTypeAccessUnitDelimiter || typ == h264.NALUTypeSEI {
-			continue
-		}
-		au = append(au, n)
-		key = key || typ == h264.NALUTypeIDR
-		if typ == h264.NALUTypeIDR || typ == h264.NALUTypeNonIDR {
-			pts := decode.PTSAt(len(out), fps)
-			out = append(out, decode.AccessUnit{PTS: pts, DTS: pts, NALUs: au, Key: key})
-			au, key = nil, false
-		}
-	}
-	return out, nil
-}
+func pictures(t testing.TB) []decode.AccessUnit { return segringtest.Pictures(t) }
 
 type probed struct {
 	Streams []struct {
@@ -311,4 +248,42 @@ func decodedFrames(b *testing.B, fps float64, n int) []*decode.Frame {
 	}
 	require.NoError(b, src.Wait())
 	return out
+}
+
+// Every group of pictures reaches the spill once, complete, in order, with
+// the offset of its time line; Flush hands on the last one.
+func TestSpillHandsOnEachGroupOnce(t *testing.T) {
+	aus := pictures(t)
+	r := New(3*time.Second, 64<<20) // smaller than the video: spilled groups are evicted later
+	var got []Spilled
+	r.SetSpill(func(s []Spilled) { got = append(got, s...) })
+	feed(r, 1, aus)
+	require.Len(t, got, 7, "8 groups of 25 pictures; the newest is not complete yet")
+	r.Flush()
+	require.Len(t, got, 8)
+	r.Flush()
+	require.Len(t, got, 8, "nothing twice")
+	var all []decode.AccessUnit
+	for _, s := range got {
+		require.Equal(t, offset, s.Offset)
+		require.True(t, s.AUs[0].Key)
+		all = append(all, s.AUs...)
+	}
+	require.Equal(t, aus, all)
+}
+
+// A group is not spilled before its time line is known: Map comes after
+// the decoder, behind the compressed pictures.
+func TestSpillWaitsForTheMapping(t *testing.T) {
+	aus := pictures(t)
+	r := New(10*time.Second, 64<<20)
+	var got []Spilled
+	r.SetSpill(func(s []Spilled) { got = append(got, s...) })
+	for _, au := range aus[:60] {
+		r.WriteAU(1, au)
+	}
+	r.Flush()
+	require.Empty(t, got, "nothing decoded: no continuous time")
+	r.Map(1, aus[0].PTS, offset)
+	require.Len(t, got, 2, "the two complete groups")
 }

@@ -101,7 +101,7 @@ function chip(key, text, matched) {
 // showTrack is one track: its path on the camera's frame, its best crop,
 // its appearance and its other sightings.
 async function showTrack(root, id) {
-  const { track: t, thumb, similar, alerts } = await api('/tracks/' + enc(id));
+  const { track: t, thumb, similar, alerts, video } = await api('/tracks/' + enc(id));
   const back = el('a', { href: '#/search' }, '← back to the results');
   const more = el('a', { href: `#/search/like/${t.id}` }, 'More like this');
   root.append(el('h2', {}, `${t.class} on ${t.camera}`), el('p', {}, back, ' · ', more),
@@ -111,22 +111,35 @@ async function showTrack(root, id) {
         el('img', { src: thumb, alt: 'best crop', height: 192 }),
         el('p', {}, `${fmtTime(t.start)} – ${fmtTime(t.end)}`),
         el('p', {}, describe(t.appearance)))),
+    el('h3', {}, 'Video'),
+    trackVideo(video, alerts || []),
     el('h3', {}, 'Alerts it raised'),
     raisedAlerts(alerts || []),
     el('h3', {}, 'Other sightings'),
     el('ol', { class: 'search-hits' }, similar.map(hitCard)));
 }
 
-// raisedAlerts lists the alerts the track took part in; Vigil records
-// clips around alerts, so the first alert's clip is the track's video.
+// trackVideo is the track cut from its camera's recording (RTSP and ONVIF
+// cameras, within the retention); without one, the clip of an alert it
+// raised, which is kept as long as the alert's media.
+function trackVideo(src, alerts) {
+  const withClip = alerts.find(a => a.clip);
+  if (!src && !withClip) {
+    return el('p', { class: 'dim' }, 'No video of this track: its camera is not recorded (files and image folders are not), or the recording no longer reaches back to it, and it raised no alert with a clip.');
+  }
+  const label = src ? 'video of the track' : `clip of alert ${withClip.id}`;
+  const v = el('video', { controls: true, preload: 'metadata', src: src || withClip.clip, 'aria-label': label });
+  const note = el('p', { class: 'dim', hidden: true }, 'The video is not available (removed by retention).');
+  v.onerror = () => { v.hidden = true; note.hidden = false; };
+  return el('div', {}, v, note, src ? null : el('p', { class: 'dim' }, 'The recording does not reach back to this track; this is the clip of an alert it raised.'));
+}
+
+// raisedAlerts lists the alerts the track took part in.
 function raisedAlerts(list) {
-  if (!list.length) return el('p', { class: 'dim' }, 'None: no clip was recorded of this track (clips are kept around alerts).');
-  const withClip = list.find(a => a.clip);
-  const video = withClip ? el('video', { controls: true, preload: 'metadata', src: withClip.clip, 'aria-label': `clip of alert ${withClip.id}` }) : null;
-  return el('div', {}, video,
-    el('ul', {}, list.map(a => el('li', {},
-      el('a', { href: `#/alert/${enc(a.id)}` }, `${a.rule} #${a.id}`), ` at ${fmtTime(a.at)}`,
-      a.clip ? '' : ' (no clip on disk)'))));
+  if (!list.length) return el('p', { class: 'dim' }, 'None.');
+  return el('ul', {}, list.map(a => el('li', {},
+    el('a', { href: `#/alert/${enc(a.id)}` }, `${a.rule} #${a.id}`), ` at ${fmtTime(a.at)}`,
+    a.clip ? '' : ' (no clip on disk)')));
 }
 
 // pathView draws the track's foot path over the camera's latest frame.
