@@ -272,8 +272,8 @@ func (r *Recorder) Close() error {
 
 // Stats describe a recording.
 type Stats struct {
-	Files        int
-	Bytes        int64
+	Files          int
+	Bytes          int64
 	Oldest, Newest time.Time
 }
 
