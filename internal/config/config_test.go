@@ -88,6 +88,22 @@ func TestDetectorLanes(t *testing.T) {
 	require.Equal(t, 2, c.Detector.Threads)
 }
 
+// Recording is on by default with a day's retention and 2 GiB a camera;
+// bounds too small to hold a clip are refused by name.
+func TestMediaRecording(t *testing.T) {
+	c, err := Parse([]byte("version: 1\ncameras: [{id: a, url: /x.mp4}]\n"), "v.yaml")
+	require.NoError(t, err)
+	require.False(t, c.Media.Recording.Off)
+	require.Equal(t, Duration(24*time.Hour), c.Media.Recording.Retain)
+	require.Equal(t, int64(2<<30), c.Media.Recording.MaxBytes)
+	_, err = Parse([]byte("version: 1\nmedia: {recording: {retain: 10s, max_bytes: 1000}}\ncameras: [{id: a, url: /x.mp4}]\n"), "v.yaml")
+	require.ErrorContains(t, err, "media.recording.retain: must be at least 1m, got 10s")
+	require.ErrorContains(t, err, "media.recording.max_bytes: must be at least 64 MiB (67108864), got 1000")
+	c, err = Parse([]byte("version: 1\nmedia: {recording: {off: true}}\ncameras: [{id: a, url: /x.mp4}]\n"), "v.yaml")
+	require.NoError(t, err)
+	require.True(t, c.Media.Recording.Off)
+}
+
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(good))
 	f.Add([]byte("version: 1\ncameras: [{id: x, url: 'rtsp://a:b@c/d'}]"))
