@@ -7,7 +7,7 @@ OUT     := out
 BIN     := bin/vigil
 GO      ?= go
 
-.PHONY: all setup build run analyze test test-short bench bench-serve bench-capacity bench-cluster eval-pets eval-public eval-events eval-detplan eval-highway eval-anomaly eval-motion eval-ped2 vet fmt clean
+.PHONY: all setup build run analyze test test-short bench bench-serve bench-capacity int8-calibrate eval-int8 bench-cluster eval-pets eval-public eval-events eval-detplan eval-highway eval-anomaly eval-motion eval-ped2 vet fmt clean
 
 all: build
 
@@ -54,9 +54,24 @@ bench-serve: setup
 
 # Issue 14: the largest number of 25 fps RTSP cameras analysed at 5 fps
 # each with every frame tracked, no drop and p95 frame→alert under 1 s.
-# VIGIL_CAPACITY_N (default 4,8,12,16) and VIGIL_CAPACITY_DURATION (60s).
+# VIGIL_CAPACITY_N (default 4,8,12,16) and VIGIL_CAPACITY_DURATION (60s);
+# VIGIL_CAPACITY_MODEL=yolov8n-int8.onnx runs the lanes on the int8 model.
 bench-capacity: setup
 	$(GO) test -run XXX -bench Capacity -benchtime 1x -timeout 60m ./internal/service/
+
+MODELS ?= $(or $(VIGIL_CACHE),$(HOME)/.cache/vigil)/models
+
+# The int8 model's calibration ranges (testdata/int8/README.md): the float
+# export cut at its head with every tensor an output, run on 48 frames of
+# footage that is not PETS09, then the int8 model quantised from them into
+# out/int8 with its sha256. After a new calibration, pin that hash as
+# INT8_SHA in scripts/setup.sh and check TestInt8MatchesFloat.
+int8-calibrate: setup
+	@mkdir -p $(OUT)/int8
+	/usr/bin/python3 scripts/quantise-yolo.py calib-graph $(MODELS)/yolov8n.onnx $(OUT)/int8/yolov8n-calib.onnx
+	$(GO) run ./internal/tools/int8calib -graph $(OUT)/int8/yolov8n-calib.onnx -out testdata/int8/yolov8n-ranges.json
+	/usr/bin/python3 scripts/quantise-yolo.py quantise $(MODELS)/yolov8n.onnx testdata/int8/yolov8n-ranges.json $(OUT)/int8/yolov8n-int8.onnx
+	sha256sum $(OUT)/int8/yolov8n-int8.onnx
 
 # Issue 15: the city-scale benchmark. Real `vigil serve` processes (3
 # workers, 1 api+coordinator) over an in-process 3-server NATS cluster and
@@ -72,6 +87,15 @@ bench-cluster: setup
 	VIGIL_BENCH_CLUSTER=$(VIGIL_BENCH_CLUSTER) $(GO) test -run '^TestClusterScaleBench$$' -v -count 1 -timeout 120m ./internal/cli/
 
 # Full pipeline on PETS09-S2L1 (vtest.avi) scored against its ground truth.
+# The int8 model (README, "The int8 model") on PETS09: the full pipeline at
+# 10 fps and the detection plan at 5 fps, to set beside eval-pets and
+# eval-detplan.
+eval-int8: setup build
+	@mkdir -p $(OUT)/int8
+	$(BIN) analyze $(VTEST) --classes person --threads 1 --model-size n-int8 --mot $(OUT)/int8/pets-tracks.txt --progress none
+	$(BIN) eval mot --gt $(PETS_GT) --pred $(OUT)/int8/pets-tracks.txt
+	$(BIN) bench-detplan $(VTEST) --fps 5 --classes person --threads 1 --model-size n-int8 --gt $(PETS_GT) --tracks-out $(OUT)/int8/detplan-pets
+
 eval-pets: setup build
 	@mkdir -p $(OUT)
 	$(BIN) analyze $(VTEST) --classes person --mot $(OUT)/pets-tracks.txt --progress none

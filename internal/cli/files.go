@@ -17,7 +17,7 @@ type modelFlags struct {
 	Threads   int     `help:"Inference threads." default:"2"`
 	Conf      float32 `help:"Minimum detection score kept for tracking." default:"0.1"`
 	NMSIoU    float64 `name:"nms-iou" help:"NMS overlap threshold within a class group." default:"0.6"`
-	ModelSize string  `name:"model-size" help:"Shorthand for a cached model: n, s or m (ignored when --model is given)." default:"n" enum:"n,s,m"`
+	ModelSize string  `name:"model-size" help:"Shorthand for a cached model: n, s, m, or n-int8 (yolov8n quantised to int8 by make setup); ignored when --model is given." default:"n" enum:"n,s,m,n-int8"`
 	InputSize string  `name:"input-size" help:"Model input WxH (multiples of 32), or auto: 640 on the long side, keeping the frame's aspect." default:"auto"`
 	FullGraph bool    `name:"full-graph" help:"Run the exported graph unmodified at its fixed 640x640 input."`
 	Spin      bool    `name:"ort-spin" help:"Let idle ONNX Runtime threads busy-wait (faster alone, slower beside decoding)."`

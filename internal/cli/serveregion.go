@@ -26,7 +26,7 @@ func openRegionModel(d config.Detector) (service.RegionModel, error) {
 	if size == 0 {
 		size = 320
 	}
-	m := modelFlags{Model: d.Model, ORTLib: d.ORTLib, Threads: d.Threads, Conf: d.Conf, NMSIoU: d.NMSIoU, ModelSize: "n"}
+	m := detectorFlags(d)
 	det, err := onnx.New(onnx.Config{Model: m.modelPath(), Library: m.libPath(), Threads: m.Threads,
 		InputW: size, InputH: size, Decode: detect.DecodeOptions{Conf: m.Conf, IoU: m.NMSIoU}})
 	if err != nil {

@@ -88,6 +88,19 @@ func TestDetectorLanes(t *testing.T) {
 	require.Equal(t, 2, c.Detector.Threads)
 }
 
+// The model size defaults to n; n-int8 names setup's int8 model; an
+// unknown size is refused with the known ones.
+func TestDetectorModelSize(t *testing.T) {
+	c, err := Parse([]byte("version: 1\ncameras: [{id: a, url: /x.mp4}]\n"), "v.yaml")
+	require.NoError(t, err)
+	require.Equal(t, "n", c.Detector.ModelSize)
+	c, err = Parse([]byte("version: 1\ndetector: {model_size: n-int8}\ncameras: [{id: a, url: /x.mp4}]\n"), "v.yaml")
+	require.NoError(t, err)
+	require.Equal(t, "n-int8", c.Detector.ModelSize)
+	_, err = Parse([]byte("version: 1\ndetector: {model_size: x}\ncameras: [{id: a, url: /x.mp4}]\n"), "v.yaml")
+	require.ErrorContains(t, err, `detector.model_size: unknown size "x" (want one of n, s, m, n-int8)`)
+}
+
 // Recording is on by default with a day's retention and 2 GiB a camera;
 // bounds too small to hold a clip are refused by name.
 func TestMediaRecording(t *testing.T) {

@@ -16,7 +16,7 @@ var Levels = map[string]int{
 	"sourcepolicy": 1, "spool": 1,
 	"ingest": 2, "media/segring": 2, "media/segring/segringtest": 2, "media/record": 3, "live": 2, "render": 2, "live/livetest": 3, "scene": 2, "track": 2, "moteval": 2, "suppress": 2, "detect/onnx": 2, "capacity": 2, "reid": 3, "reideval": 4,
 	// Build and CI tools (make test's skip checker, the CI scripts' tests).
-	"tools/testskips": 0, "tools/citest": 0, "trafficref": 2,
+	"tools/testskips": 0, "tools/citest": 0, "tools/int8calib": 3, "trafficref": 2,
 	// What turns tracks into events; configuration; alert protocols.
 	"scenedraw": 3, "attrs": 3, "rules": 3, "baseline": 3, "config": 3, "protocol": 3, "auth": 3, "web": 4,
 	// The one per-camera analysis chain, the pictures of its events, the
