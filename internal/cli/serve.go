@@ -164,15 +164,15 @@ func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 	return st, nil
 }
 
-// openServeModel loads the shared detector. All cameras share one input
-// size; "auto" is 640×480, right for the 4:3 cameras most CCTV still is
-// (others are letterboxed into it).
 // detectorFlags are the model flags the config's detector section sets.
 func detectorFlags(d config.Detector) modelFlags {
 	return modelFlags{Model: d.Model, ORTLib: d.ORTLib, Threads: d.Threads, Conf: d.Conf, NMSIoU: d.NMSIoU,
 		ModelSize: d.ModelSize, InputSize: d.InputSize}
 }
 
+// openServeModel loads the shared detector. All cameras share one input
+// size; "auto" is 640×480, right for the 4:3 cameras most CCTV still is
+// (others are letterboxed into it).
 func openServeModel(d config.Detector) (*onnx.Detector, error) {
 	m := detectorFlags(d)
 	if m.InputSize == "auto" {

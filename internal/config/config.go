@@ -63,9 +63,9 @@ type Store struct {
 	DSN    string `yaml:"dsn"`    // sqlite: file (default <data_dir>/vigil.db); postgres: URL
 }
 
-// ModelSizes are the cached models detector.model_size and --model-size
+// modelSizes are the cached models detector.model_size and --model-size
 // name: the file is yolov8<size>.onnx.
-var ModelSizes = []string{"n", "s", "m", "n-int8"}
+var modelSizes = []string{"n", "s", "m", "n-int8"}
 
 // Detector configures the shared detector.
 type Detector struct {
@@ -406,8 +406,8 @@ func (c *Config) validate() []fieldError {
 	if c.Detector.Lanes < 1 || c.Detector.Lanes > maxLanes {
 		add("$.detector.lanes", "must be 1..%d, got %d", maxLanes, c.Detector.Lanes)
 	}
-	if !slices.Contains(ModelSizes, c.Detector.ModelSize) {
-		add("$.detector.model_size", "unknown size %q (want one of %s)", c.Detector.ModelSize, strings.Join(ModelSizes, ", "))
+	if !slices.Contains(modelSizes, c.Detector.ModelSize) {
+		add("$.detector.model_size", "unknown size %q (want one of %s)", c.Detector.ModelSize, strings.Join(modelSizes, ", "))
 	}
 	if c.Detector.Conf <= 0 || c.Detector.Conf >= 1 {
 		add("$.detector.conf", "must be in (0,1), got %v", c.Detector.Conf)

@@ -203,17 +203,12 @@ func trackRowID(r *http.Request) (int64, error) {
 
 // pathTrack is the stored track the route's {id} names, when the user
 // may see it.
-func (a *api) pathTrack(r *http.Request) (store.TrackSummary, store.SearchStore, error) {
-	_, ss, err := a.searchDeps()
-	if err != nil {
-		return store.TrackSummary{}, nil, err
-	}
+func (a *api) pathTrack(r *http.Request, ss store.SearchStore) (store.TrackSummary, error) {
 	id, err := trackRowID(r)
 	if err != nil {
-		return store.TrackSummary{}, nil, err
+		return store.TrackSummary{}, err
 	}
-	t, err := a.visibleTrack(r.Context(), ss, id)
-	return t, ss, err
+	return a.visibleTrack(r.Context(), ss, id)
 }
 
 // visibleTrack loads a stored track the principal may see.
@@ -232,11 +227,14 @@ func (a *api) visibleTrack(ctx context.Context, ss store.SearchStore, id int64) 
 // sightings: the tracks most like it, on every camera the user sees (by
 // appearance vector; without one, those with its main colours).
 func (a *api) getTrack(w http.ResponseWriter, r *http.Request) error {
-	t, ss, err := a.pathTrack(r)
+	ix, ss, err := a.searchDeps()
 	if err != nil {
 		return err
 	}
-	ix, _, _ := a.searchDeps()
+	t, err := a.pathTrack(r, ss)
+	if err != nil {
+		return err
+	}
 	id := t.ID
 	similar := []searchHit{}
 	if t.Appearance != nil {
@@ -267,10 +265,14 @@ const videoPad = 2 * time.Second
 // trackVideo is a track's video cut from its camera's recording (the
 // recording limits how long a clip may be).
 func (a *api) trackVideo(w http.ResponseWriter, r *http.Request) error {
+	_, ss, err := a.searchDeps()
+	if err != nil {
+		return err
+	}
 	if a.deps.Recordings == nil {
 		return unavailable("recordings are off (media.recording.off)")
 	}
-	t, _, err := a.pathTrack(r)
+	t, err := a.pathTrack(r, ss)
 	if err != nil {
 		return err
 	}
@@ -340,7 +342,11 @@ func (a *api) trackAlerts(ctx context.Context, t store.TrackSummary) ([]trackAle
 }
 
 func (a *api) trackThumb(w http.ResponseWriter, r *http.Request) error {
-	t, ss, err := a.pathTrack(r)
+	_, ss, err := a.searchDeps()
+	if err != nil {
+		return err
+	}
+	t, err := a.pathTrack(r, ss)
 	if err != nil {
 		return err
 	}

@@ -183,20 +183,16 @@ func (c *camRecording) write(epoch time.Time, s segring.Spilled) {
 	}
 	first := s.AUs[0].DTS
 	g := record.GOP{Start: epoch.Add(s.Offset + first), AUs: make([]decode.AccessUnit, len(s.AUs))}
-	size := 0
 	for i, au := range s.AUs {
 		au.PTS -= first
 		au.DTS -= first
 		g.AUs[i] = au
-		for _, n := range au.NALUs {
-			size += len(n)
-		}
 	}
 	if err := c.rec.Write(g); err != nil {
 		c.recs.failures.WithLabelValues("write").Inc()
 		return
 	}
-	c.recs.written.WithLabelValues(c.id).Add(float64(size))
+	c.recs.written.WithLabelValues(c.id).Add(float64(g.Bytes()))
 }
 
 // stop flushes the ring (the camera's reader has stopped) and waits for

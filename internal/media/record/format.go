@@ -36,7 +36,7 @@ func marshalGOP(g GOP) ([]byte, error) {
 	if len(g.AUs) > maxPictures {
 		return nil, fmt.Errorf("record: a group of %d pictures (at most %d)", len(g.AUs), maxPictures)
 	}
-	b := make([]byte, 8, 8+16+gopBytes(g)+int64(len(g.AUs))*32)
+	b := make([]byte, 8, 8+16+g.Bytes()+int64(len(g.AUs))*32)
 	b = binary.LittleEndian.AppendUint64(b, uint64(g.Start.UnixNano()))
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(g.AUs)))
 	for _, au := range g.AUs {

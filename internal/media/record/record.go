@@ -316,7 +316,7 @@ func (r *Recorder) Clip(from, to time.Time) (Clip, error) {
 			if g.end().Before(from) {
 				return true
 			}
-			size += gopBytes(g)
+			size += g.Bytes()
 			if size > r.opt.MaxClipBytes {
 				tooBig = true
 				return false
@@ -391,7 +391,8 @@ func clipOf(gops []GOP, to time.Time) (Clip, error) {
 	return c, nil
 }
 
-func gopBytes(g GOP) int64 {
+// Bytes is the size of the pictures' NAL units.
+func (g GOP) Bytes() int64 {
 	var n int64
 	for _, au := range g.AUs {
 		for _, x := range au.NALUs {

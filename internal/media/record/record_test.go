@@ -118,12 +118,12 @@ func TestRetentionByAgeAndBytes(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 51, c.Pictures)
 
-	one := gopBytes(gs[0]) * 2
+	one := gs[0].Bytes() * 2
 	small := record(t, t.TempDir(), Options{Segment: time.Second, MaxBytes: one}, gs)
 	defer small.Close()
 	require.LessOrEqual(t, small.Stats().Files, 2)
 	require.GreaterOrEqual(t, small.Stats().Files, 1)
-	require.LessOrEqual(t, small.Stats().Bytes, one+int64(len(fileMagic))*2+gopBytes(gs[7]))
+	require.LessOrEqual(t, small.Stats().Bytes, one+int64(len(fileMagic))*2+gs[7].Bytes())
 }
 
 // A file cut short by a crash is read up to its last whole record.
@@ -152,7 +152,7 @@ func TestTornFileIsReadToItsLastRecord(t *testing.T) {
 // and one whose video is larger than MaxClipBytes, saying which.
 func TestClipIsBounded(t *testing.T) {
 	gs := gops(segringtest.Pictures(t))
-	r := record(t, t.TempDir(), Options{MaxClip: 5 * time.Second, MaxClipBytes: gopBytes(gs[0]) + 1}, gs)
+	r := record(t, t.TempDir(), Options{MaxClip: 5 * time.Second, MaxClipBytes: gs[0].Bytes() + 1}, gs)
 	defer r.Close()
 	_, err := r.Clip(base.Add(time.Second), base)
 	require.ErrorContains(t, err, "not after its start")

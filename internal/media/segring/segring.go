@@ -353,8 +353,9 @@ const timescale = 90000
 
 func ticks(d time.Duration) int64 { return int64(math.Round(d.Seconds() * timescale)) }
 
-// MP4 is the pictures (on a time line starting at 0) as a fragmented MP4: an init segment with the
-// first key picture's SPS and PPS, then one fragment with every picture.
+// MP4 is the pictures (on a time line starting at 0) as a fragmented
+// MP4: an init segment with the first key picture's SPS and PPS, then one
+// fragment with every picture.
 // Each picture lasts until the next one's decode time; the last as long
 // as the one before it.
 func MP4(aus []decode.AccessUnit) ([]byte, error) {

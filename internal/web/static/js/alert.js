@@ -30,8 +30,14 @@ export async function show(root, [id]) {
 
 export function clip(it) {
   if (!it.links.clip) return el('p', { class: 'dim' }, 'No clip was recorded.');
-  const v = el('video', { controls: true, preload: 'metadata', src: it.links.clip, 'aria-label': 'alert clip' });
-  const note = el('p', { class: 'dim', hidden: true }, 'The clip is not available (still recording, or removed by retention).');
+  return playable(it.links.clip, 'alert clip', 'The clip is not available (still recording, or removed by retention).');
+}
+
+// playable is a video player that gives way to the note missing when the
+// file cannot be played (not written yet, or gone with retention).
+export function playable(src, label, missing) {
+  const v = el('video', { controls: true, preload: 'metadata', src, 'aria-label': label });
+  const note = el('p', { class: 'dim', hidden: true }, missing);
   v.onerror = () => { v.hidden = true; note.hidden = false; };
   return el('div', {}, v, note);
 }

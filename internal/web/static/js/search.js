@@ -4,6 +4,7 @@
 // sightings ("more like this").
 import { api, query, enc } from './api.js';
 import { el, svg, select, fmtTime, failed } from './dom.js';
+import { playable } from './alert.js';
 
 const colours = ['black', 'white', 'grey', 'red', 'orange', 'yellow', 'green', 'blue', 'purple', 'pink', 'brown'];
 const carried = ['backpack', 'handbag', 'suitcase', 'umbrella'];
@@ -127,11 +128,10 @@ function trackVideo(src, alerts) {
   if (!src && !withClip) {
     return el('p', { class: 'dim' }, 'No video of this track: its camera is not recorded (files and image folders are not), or the recording no longer reaches back to it, and it raised no alert with a clip.');
   }
-  const label = src ? 'video of the track' : `clip of alert ${withClip.id}`;
-  const v = el('video', { controls: true, preload: 'metadata', src: src || withClip.clip, 'aria-label': label });
-  const note = el('p', { class: 'dim', hidden: true }, 'The video is not available (removed by retention).');
-  v.onerror = () => { v.hidden = true; note.hidden = false; };
-  return el('div', {}, v, note, src ? null : el('p', { class: 'dim' }, 'The recording does not reach back to this track; this is the clip of an alert it raised.'));
+  const missing = 'The video is not available (removed by retention).';
+  if (src) return playable(src, 'video of the track', missing);
+  return el('div', {}, playable(withClip.clip, `clip of alert ${withClip.id}`, missing),
+    el('p', { class: 'dim' }, 'The recording does not reach back to this track; this is the clip of an alert it raised.'));
 }
 
 // raisedAlerts lists the alerts the track took part in.
