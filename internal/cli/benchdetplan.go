@@ -48,13 +48,14 @@ type planFlags struct {
 	MaxCarry    int           `help:"Most analysed frames carried in a row while tracks are live (0: default)."`
 	ManyTracks  int           `help:"Live tracks from which every frame is detected (0: default)."`
 	MaxRegions  int           `help:"Most crops per frame (0: default)."`
-	RegionSize  int           `help:"Side of the region detector's square input and of a crop." default:"320"`
+	RegionSize  int           `help:"Side of the region detector's square input: a crop up to it runs at the frame's scale." default:"320"`
+	AnySize     bool          `help:"Crops sized to what they hold, each run at its own size (as serve does); --no-plan-any-size: squares of the region size." default:"true" negatable:""`
 	LargeMotion float64       `help:"Share of the frame that, covered by what the crops hold, makes the whole frame the choice (0: default)."`
 }
 
 func (f planFlags) config() detplan.Config {
 	return detplan.Config{FullEvery: f.FullEvery, MaxCarry: f.MaxCarry, ManyTracks: f.ManyTracks, MaxRegions: f.MaxRegions,
-		RegionSize: f.RegionSize, LargeMotion: f.LargeMotion}
+		RegionSize: f.RegionSize, LargeMotion: f.LargeMotion, AnySize: f.AnySize}
 }
 
 // detplanPass is one run over the footage.
@@ -248,7 +249,7 @@ func (b *benchDetplanCmd) newRun(info decode.Info, classes detect.ClassSet, useP
 	m := b.modelFlags
 	side := b.Plan.RegionSize
 	m.InputSize = fmt.Sprintf("%dx%d", side, side)
-	if r.region, err = m.open(side, side); err != nil {
+	if r.region, err = m.openSized(side, side, b.Plan.AnySize); err != nil {
 		r.close()
 		return nil, err
 	}

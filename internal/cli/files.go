@@ -41,12 +41,18 @@ func (m modelFlags) inputSize(w, h int) (int, int, error) {
 
 // open loads the detector for w×h frames.
 func (m modelFlags) open(w, h int) (*onnx.Detector, error) {
+	return m.openSized(w, h, false)
+}
+
+// openSized is open, with anySize for a region detector whose crops run
+// at their own size (onnx.Config.AnySize).
+func (m modelFlags) openSized(w, h int, anySize bool) (*onnx.Detector, error) {
 	iw, ih, err := m.inputSize(w, h)
 	if err != nil {
 		return nil, err
 	}
 	return onnx.New(onnx.Config{Model: m.modelPath(), Library: m.libPath(), Threads: m.Threads,
-		InputW: iw, InputH: ih, FullGraph: m.FullGraph, Spin: m.Spin,
+		InputW: iw, InputH: ih, FullGraph: m.FullGraph, Spin: m.Spin, AnySize: anySize,
 		Decode: detect.DecodeOptions{Conf: m.Conf, IoU: m.NMSIoU}})
 }
 

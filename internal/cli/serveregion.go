@@ -16,8 +16,8 @@ import (
 
 // openRegionModel loads the detector the detection plan runs on crops: the
 // serve model at a small square input (detector.region_size, default 320),
-// so that a crop is seen at the frame's own scale. nil when region_size is
-// negative.
+// so that a crop is seen at the frame's own scale, and a smaller crop at
+// its own size (onnx.Config.AnySize). nil when region_size is negative.
 func openRegionModel(d config.Detector) (service.RegionModel, error) {
 	size := d.RegionSize
 	if size < 0 {
@@ -28,7 +28,7 @@ func openRegionModel(d config.Detector) (service.RegionModel, error) {
 	}
 	m := detectorFlags(d)
 	det, err := onnx.New(onnx.Config{Model: m.modelPath(), Library: m.libPath(), Threads: m.Threads,
-		InputW: size, InputH: size, Decode: detect.DecodeOptions{Conf: m.Conf, IoU: m.NMSIoU}})
+		InputW: size, InputH: size, AnySize: true, Decode: detect.DecodeOptions{Conf: m.Conf, IoU: m.NMSIoU}})
 	if err != nil {
 		return nil, fmt.Errorf("region detector (detector.region_size %d): %w", size, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/vigil-cctv/vigil/internal/geom"
 )
@@ -53,4 +54,25 @@ func TestMergeRegionsAcrossCropBorders(t *testing.T) {
 	// A cut box nobody saw whole is kept: better a partial box than none.
 	got = MergeRegions([]RegionDetections{{Rect: left, Dets: []Detection{cut}}}, w, h, 0.6)
 	require.Equal(t, []Detection{cut}, got)
+}
+
+// A crop at the frame's own scale is copied one to one: exactly the
+// values bilinear sampling gives at scale 1, padding included.
+func TestUnscaledFillEqualsBilinear(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		w := rapid.IntRange(1, 96).Draw(t, "w")
+		h := rapid.IntRange(1, 96).Draw(t, "h")
+		dw, dh := w, h+rapid.IntRange(0, 40).Draw(t, "pad")
+		if rapid.Bool().Draw(t, "wide") {
+			dw, dh = w+rapid.IntRange(0, 40).Draw(t, "pad"), h
+		}
+		lb := NewLetterbox(w, h, dw, dh)
+		require.Equal(t, [2]int{w, h}, [2]int{lb.ScaledW, lb.ScaledH})
+		pix := rapid.SliceOfN(rapid.Byte(), w*h*3, w*h*3).Draw(t, "pix")
+		got, want := make([]float32, 3*dw*dh), make([]float32, 3*dw*dh)
+		require.NoError(t, lb.Fill(got, pix))
+		lb.fillPadding(want)
+		lb.fillScaled(want, pix, w*3)
+		require.Equal(t, want, got)
+	})
 }

@@ -56,17 +56,29 @@ type Decision struct {
 
 // Config tunes a Policy. Zero fields take the defaults.
 type Config struct {
-	// RegionSize is the side of a crop in frame pixels, at least (default
-	// 320): the region detector's input, so a crop of this size is seen at
-	// the frame's own resolution.
+	// RegionSize is the region detector's input side (default 320): a crop
+	// up to this size is seen at the frame's own scale, a larger one
+	// scaled down to it.
 	RegionSize int
+	// MinRegion is the smallest crop side (default 160): what a crop holds
+	// keeps some context around it, and the detector's fixed cost per run
+	// (about that of a 64×64 input) stays small beside it.
+	MinRegion int
+	// AnySize says the region detector runs a crop at its own size
+	// (onnx.Config.AnySize), so a small crop costs its area; otherwise
+	// every crop costs a RegionSize square and crops are squares of at
+	// least RegionSize.
+	AnySize bool
 	// MaxRegionScale bounds how much larger than RegionSize a crop may grow
 	// to hold what it must (default 2: scaled down at most 2×).
 	MaxRegionScale float64
-	// MaxRegions is the most crops per frame; beyond it the whole frame
-	// costs less (default 2, since a 320×320 inference costs about a third
-	// of a 640×480 one).
+	// MaxRegions is the most crops per frame (default 4); beyond it, or
+	// when the crops together would cost as much as the whole frame (at
+	// FullInput), the whole frame is detected.
 	MaxRegions int
+	// FullInput is the whole-frame model's input, width × height in
+	// pixels (default 640×480), what a whole-frame pass costs.
+	FullInput int
 	// LargeMotion is the fraction of the frame that, once covered by the
 	// crops' content, makes the whole frame the better choice (default 0.4).
 	LargeMotion float64
@@ -81,9 +93,14 @@ type Config struct {
 	// PhaseOf.
 	Phase time.Duration
 	// MaxCarry is the most analysed frames carried in a row while tracks
-	// are live (default 2). With no track and no motion there is no limit
-	// but FullEvery.
+	// are live and moving (default 2). With no motion in the frame and
+	// every track still there is no limit but FullEvery: the pixels a
+	// detection would read have not changed.
 	MaxCarry int
+	// StillFraction: a track whose centre moves less than this fraction of
+	// its box's larger side per analysed frame stands still (default
+	// 0.02; a walker at 5 fps moves about 0.1–0.16 of its height).
+	StillFraction float64
 	// ManyTracks live tracks or more make every frame detected (default 8):
 	// crowds occlude, and prediction through occlusion swaps ids.
 	ManyTracks int
@@ -103,8 +120,14 @@ func (c Config) withDefaults() Config {
 	if c.MaxRegionScale < 1 {
 		c.MaxRegionScale = 2
 	}
+	if c.MinRegion <= 0 {
+		c.MinRegion = 160
+	}
 	if c.MaxRegions <= 0 {
-		c.MaxRegions = 2
+		c.MaxRegions = 4
+	}
+	if c.FullInput <= 0 {
+		c.FullInput = 640 * 480
 	}
 	if c.LargeMotion <= 0 {
 		c.LargeMotion = 0.4
@@ -122,6 +145,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.FastFraction <= 0 {
 		c.FastFraction = 0.25
+	}
+	if c.StillFraction <= 0 {
+		c.StillFraction = 0.02
 	}
 	if c.Margin <= 0 {
 		c.Margin = 0.25
@@ -219,8 +245,11 @@ func (p *Policy) decide(s State) Decision {
 	if why := p.busy(s); why != "" {
 		return p.detect(s, why)
 	}
-	if len(s.Tracks) == 0 && len(s.Motion) == 0 {
-		return Decision{Mode: Carry, Reason: "nothing moving, no track"}
+	if len(s.Motion) == 0 && p.allStill(s.Tracks) {
+		if len(s.Tracks) == 0 {
+			return Decision{Mode: Carry, Reason: "nothing moving, no track"}
+		}
+		return Decision{Mode: Carry, Reason: fmt.Sprintf("nothing moving, %d tracks standing still: carried", len(s.Tracks))}
 	}
 	if p.carried < p.cfg.MaxCarry {
 		return Decision{Mode: Carry, Reason: fmt.Sprintf("%d tracks, slow, motion explained: carried", len(s.Tracks))}
@@ -254,6 +283,18 @@ func (p *Policy) busy(s State) string {
 		}
 	}
 	return ""
+}
+
+// allStill reports whether no track moves (a parked car, a person
+// waiting, a frozen view): with no motion in the frame either, detecting
+// would find them where the tracker predicts them.
+func (p *Policy) allStill(tracks []Track) bool {
+	for _, t := range tracks {
+		if math.Hypot(t.VX, t.VY) >= p.cfg.StillFraction*max(t.Box.W, t.Box.H) {
+			return false
+		}
+	}
+	return true
 }
 
 // explained reports whether most of a motion box lies on tracked objects.

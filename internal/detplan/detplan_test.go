@@ -16,10 +16,12 @@ func inside(b geom.Box, r image.Rectangle) bool {
 }
 
 // Whatever the boxes, a plan puts each (clipped) box wholly inside one
-// crop, keeps crops inside the frame, square, at least RegionSize and at
-// most MaxRegions of them.
+// crop, keeps crops inside the frame, at most MaxRegions of them, costing
+// less than the whole frame: squares of at least RegionSize, or with
+// AnySize at least MinRegion a side (or the frame's side).
 func TestPlanRegionsCoversEveryBox(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
+		anySize := rapid.Bool().Draw(t, "anySize")
 		w := rapid.IntRange(320, 1920).Draw(t, "w")
 		h := rapid.IntRange(320, 1080).Draw(t, "h")
 		n := rapid.IntRange(0, 6).Draw(t, "n")
@@ -32,18 +34,26 @@ func TestPlanRegionsCoversEveryBox(t *testing.T) {
 			boxes = append(boxes, geom.Box{X: x, Y: y, W: bw, H: bh})
 			_ = i
 		}
-		cfg := Config{}.withDefaults()
+		cfg := Config{AnySize: anySize}.withDefaults()
 		regions, ok := PlanRegions(boxes, w, h, cfg)
 		if !ok {
 			return
 		}
 		require.LessOrEqual(t, len(regions), cfg.MaxRegions)
 		frame := image.Rect(0, 0, w, h)
+		work := 0
 		for _, r := range regions {
 			require.True(t, r.In(frame), "%v in %v", r, frame)
-			require.Equal(t, r.Dx(), r.Dy())
-			require.GreaterOrEqual(t, r.Dx(), cfg.RegionSize)
+			work += InferenceCost(r, cfg)
+			if !anySize {
+				require.Equal(t, r.Dx(), r.Dy())
+				require.GreaterOrEqual(t, r.Dx(), cfg.RegionSize)
+				continue
+			}
+			require.GreaterOrEqual(t, r.Dx(), min(cfg.MinRegion, w))
+			require.GreaterOrEqual(t, r.Dy(), min(cfg.MinRegion, h))
 		}
+		require.Less(t, work, cfg.FullInput+runCost)
 		for _, b := range boxes {
 			c := b.Clip(float64(w), float64(h))
 			if c.W <= 0 || c.H <= 0 {
@@ -74,6 +84,29 @@ func TestPlanRegionsPrefersTheFrameWhenCropsCostMore(t *testing.T) {
 
 	_, ok = PlanRegions(one, 320, 240, Config{})
 	require.False(t, ok, "a frame smaller than a crop")
+}
+
+// With AnySize a lone walker gets a crop of its own extent, a fifth of a
+// 320×320 square's work; walkers far apart get one crop each, a third
+// of the work of two 320×320 squares.
+func TestAnySizeCropsFollowTheirContent(t *testing.T) {
+	const w, h = 768, 576
+	cfg := Config{AnySize: true}
+	walker := geom.Box{X: 100.4, Y: 100, W: 60, H: 150}
+	regions, ok := PlanRegions([]geom.Box{walker}, w, h, cfg)
+	require.True(t, ok)
+	require.Equal(t, []image.Rectangle{image.Rect(51, 95, 211, 255)}, regions, "160×160 around the walker")
+	require.Less(t, InferenceCost(regions[0], cfg), InferenceCost(image.Rect(0, 0, 320, 320), cfg)/3)
+
+	apart := []geom.Box{walker, {X: 500, Y: 300, W: 60, H: 150}}
+	regions, ok = PlanRegions(apart, w, h, cfg)
+	require.True(t, ok)
+	require.Len(t, regions, 2)
+	squares, ok := PlanRegions(apart, w, h, Config{})
+	require.True(t, ok)
+	require.Len(t, squares, 2)
+	require.Less(t, 3*(InferenceCost(regions[0], cfg)+InferenceCost(regions[1], cfg)),
+		InferenceCost(squares[0], Config{})+InferenceCost(squares[1], Config{}), "two 320×320 squares cost three times more")
 }
 
 func step(i int) time.Duration { return time.Duration(i) * 200 * time.Millisecond }
@@ -182,4 +215,37 @@ func TestPhaseStaggersPeriodicPasses(t *testing.T) {
 	require.Equal(t, PhaseOf("cam7"), PhaseOf("cam7"))
 	require.NotEqual(t, PhaseOf("cam7"), PhaseOf("cam8"))
 	require.Less(t, PhaseOf("cam7"), 4*time.Second)
+}
+
+// Tracks standing still in a view where nothing moves (a frozen or night
+// view with people or parked cars in it) are carried until the periodic
+// pass, not detected every third frame; as soon as one moves, or motion
+// shows, the bound on carrying holds again.
+func TestStillTracksAreCarriedUntilThePeriodicPass(t *testing.T) {
+	p := New(Config{MaxCarry: 2})
+	still := []Track{{Box: geom.Box{X: 100, Y: 100, W: 40, H: 100}, VX: 0.5}, {Box: geom.Box{X: 400, Y: 80, W: 120, H: 60}}}
+	var got []Mode
+	for i := range 21 {
+		d := p.Decide(State{PTS: step(i), Width: 768, Height: 576, Tracks: still})
+		got = append(got, d.Mode)
+		if i > 0 && i < 20 {
+			require.Contains(t, d.Reason, "standing still", "frame %d", i)
+		}
+	}
+	require.Equal(t, Counts{Full: 2, Carry: 19}, p.Counts(), "%v", got)
+	require.Equal(t, Full, got[20], "the periodic pass still comes")
+
+	moving := append([]Track{{Box: still[0].Box, VX: 2}}, still[1])
+	require.Equal(t, Carry, p.Decide(State{PTS: step(21), Width: 768, Height: 576, Tracks: moving}).Mode)
+	require.Equal(t, Carry, p.Decide(State{PTS: step(22), Width: 768, Height: 576, Tracks: moving}).Mode)
+	require.Equal(t, Regions, p.Decide(State{PTS: step(23), Width: 768, Height: 576, Tracks: moving}).Mode,
+		"a track that moves (2 px a frame on a 100 px box) is carried at most MaxCarry frames")
+
+	p = New(Config{MaxCarry: 2})
+	p.Decide(State{PTS: 0, Width: 768, Height: 576, Tracks: still})
+	var modes []Mode
+	for i := 1; i <= 3; i++ {
+		modes = append(modes, p.Decide(State{PTS: step(i), Width: 768, Height: 576, Tracks: still, Motion: []geom.Box{still[0].Box}}).Mode)
+	}
+	require.Equal(t, []Mode{Carry, Carry, Regions}, modes, "motion on a still track: it may be starting to move")
 }

@@ -9,15 +9,17 @@ import (
 )
 
 // PlanRegions covers boxes (motion and grown track boxes, frame pixels)
-// with square crops of at least cfg.RegionSize pixels, each box wholly
-// inside one crop, so that no object is cut by a crop edge. ok is false
-// when the whole frame is the better choice: more than cfg.MaxRegions
-// crops, a crop larger than cfg.MaxRegionScale × RegionSize or than the
-// frame, or content over cfg.LargeMotion of the frame. No boxes give no
-// crops. The plan depends only on its inputs.
+// with crops, each box wholly inside one crop, so that no object is cut
+// by a crop edge. With cfg.AnySize a crop is its content's extent (at
+// least cfg.MinRegion a side, in steps of 32); otherwise a square of at
+// least cfg.RegionSize. ok is false when the whole frame is the better
+// choice: more than cfg.MaxRegions crops, crops that together cost as
+// much as a whole-frame pass, a crop larger than cfg.MaxRegionScale ×
+// RegionSize or than the frame, or content over cfg.LargeMotion of the
+// frame. No boxes give no crops. The plan depends only on its inputs.
 func PlanRegions(boxes []geom.Box, w, h int, cfg Config) (regions []image.Rectangle, ok bool) {
 	cfg = cfg.withDefaults()
-	m := merger{size: float64(cfg.RegionSize), maxSide: float64(cfg.RegionSize) * cfg.MaxRegionScale}
+	m := merger{cfg: cfg, maxSide: float64(cfg.RegionSize) * cfg.MaxRegionScale}
 	var groups []geom.Box
 	area := 0.0
 	for _, b := range clipAll(boxes, w, h) {
@@ -28,15 +30,38 @@ func PlanRegions(boxes []geom.Box, w, h int, cfg Config) (regions []image.Rectan
 	if len(groups) > cfg.MaxRegions || area > cfg.LargeMotion*float64(w*h) {
 		return nil, false
 	}
+	work := 0
 	for _, g := range groups {
-		r, fits := square(g, cfg.RegionSize, w, h)
-		if !fits || float64(r.Dx()) > float64(cfg.RegionSize)*cfg.MaxRegionScale {
+		r, fits := m.crop(g, w, h)
+		if !fits || float64(max(r.Dx(), r.Dy())) > m.maxSide {
 			return nil, false
 		}
 		regions = append(regions, r)
+		work += InferenceCost(r, cfg)
+	}
+	if work >= cfg.FullInput+runCost {
+		return nil, false
 	}
 	return regions, true
 }
+
+// runCost is the detector's fixed cost per run in input pixels: measured
+// with yolov8n on one core, a 128×128 input takes about a fifth of a
+// 320×320 one, not a sixth.
+const runCost = 64 * 64
+
+// InferenceCost is the detector work for crop r in input pixels (plus
+// runCost): the region input it runs at.
+func InferenceCost(r image.Rectangle, cfg Config) int {
+	cfg = cfg.withDefaults()
+	if !cfg.AnySize {
+		return cfg.RegionSize*cfg.RegionSize + runCost
+	}
+	s := min(1, float64(cfg.RegionSize)/float64(max(r.Dx(), r.Dy())))
+	return ceil32(float64(r.Dx())*s)*ceil32(float64(r.Dy())*s) + runCost
+}
+
+func ceil32(v float64) int { return max(32, int(math.Ceil(v/32-1e-9))*32) }
 
 // clipAll clips boxes to the frame and drops empty ones, largest first.
 func clipAll(boxes []geom.Box, w, h int) []geom.Box {
@@ -52,15 +77,28 @@ func clipAll(boxes []geom.Box, w, h int) []geom.Box {
 }
 
 // merger joins boxes into groups, each to become one crop, when one crop
-// for both costs no more than two: the detector's work grows with the
-// crop's area once it is larger than the model input.
-type merger struct{ size, maxSide float64 }
+// for both costs no more than two. Cost here is the crop's area in frame
+// pixels: past RegionSize a crop is scaled down, which the detector pays
+// for in small objects missed rather than in time.
+type merger struct {
+	cfg     Config
+	maxSide float64
+}
 
-// cost is the work of a crop holding a group of side s, relative to a
-// crop of the model's own size.
+// extent is the crop side holding a group's side of length v.
+func (m merger) extent(v float64) float64 {
+	if !m.cfg.AnySize {
+		return max(v, float64(m.cfg.RegionSize))
+	}
+	return float64(ceil32(max(v, float64(m.cfg.MinRegion))))
+}
+
 func (m merger) cost(b geom.Box) float64 {
-	s := max(m.size, b.W, b.H)
-	return (s / m.size) * (s / m.size)
+	if !m.cfg.AnySize {
+		s := m.extent(max(b.W, b.H))
+		return s * s
+	}
+	return m.extent(b.W)*m.extent(b.H) + runCost
 }
 
 func (m merger) joins(a, b geom.Box) (geom.Box, bool) {
@@ -105,18 +143,31 @@ func union(a, b geom.Box) geom.Box {
 	return geom.BoxFromCorners(min(a.X, b.X), min(a.Y, b.Y), max(a.X2(), b.X2()), max(a.Y2(), b.Y2()))
 }
 
-// square is the crop for a group: a square of side max(size, the group's
-// larger side) rounded up to a multiple of 32, centred on the group and
-// shifted inside the frame; fits is false when it is larger than the frame.
-func square(g geom.Box, size, w, h int) (image.Rectangle, bool) {
-	side := int(math.Ceil(max(float64(size), g.W, g.H)/32)) * 32
-	if side > w || side > h {
+// crop is the crop for a group, centred on it and shifted inside the
+// frame: a square of side max(RegionSize, the group's larger side), or
+// with AnySize the group's own extent, each rounded up to a multiple of
+// 32; fits is false when the group needs more than the frame. A side
+// longer than the frame shrinks to it.
+func (m merger) crop(g geom.Box, w, h int) (image.Rectangle, bool) {
+	// The group's hull in whole pixels, so that centring never leaves a
+	// fraction of it outside the crop.
+	gx0, gy0 := int(math.Floor(g.X)), int(math.Floor(g.Y))
+	gx1, gy1 := int(math.Ceil(g.X2())), int(math.Ceil(g.Y2()))
+	sw, sh := m.extent(float64(gx1-gx0)), m.extent(float64(gy1-gy0))
+	if !m.cfg.AnySize {
+		sw = float64(ceil32(max(sw, sh)))
+		sh = sw
+		if int(sw) > w || int(sh) > h {
+			return image.Rectangle{}, false
+		}
+	}
+	cw, ch := min(int(sw), w), min(int(sh), h)
+	if cw < gx1-gx0 || ch < gy1-gy0 {
 		return image.Rectangle{}, false
 	}
-	c := g.Center()
-	x0 := clampInt(int(math.Round(c.X))-side/2, 0, w-side)
-	y0 := clampInt(int(math.Round(c.Y))-side/2, 0, h-side)
-	return image.Rect(x0, y0, x0+side, y0+side), true
+	x0 := clampInt(gx0-(cw-(gx1-gx0))/2, 0, w-cw)
+	y0 := clampInt(gy0-(ch-(gy1-gy0))/2, 0, h-ch)
+	return image.Rect(x0, y0, x0+cw, y0+ch), true
 }
 
 func clampInt(v, lo, hi int) int { return max(lo, min(v, hi)) }

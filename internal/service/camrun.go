@@ -138,9 +138,12 @@ func (s *Service) cameraModel(c store.Camera) (model, replay Model, err error) {
 }
 
 // planConfig is the detection plan's configuration: crops of the region
-// model's size when there is one.
+// model's size when there is one, sized to what they hold when the model
+// runs any size.
 func (s *Service) planConfig() detplan.Config {
-	return detplan.Config{RegionSize: regionSide(s.pool.Region())}
+	r := s.pool.Region()
+	a, ok := r.(interface{ AnySize() bool })
+	return detplan.Config{RegionSize: regionSide(r), AnySize: ok && a.AnySize()}
 }
 
 // configured is the camera's entry in the config file, nil for a camera

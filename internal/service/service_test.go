@@ -42,13 +42,25 @@ func yoloModel(t testing.TB, threads, w, h int) *onnx.Detector {
 // ~/.cache/vigil).
 func cachedModel(t testing.TB, file string, threads, w, h int) *onnx.Detector {
 	t.Helper()
+	return openCached(t, file, onnx.Config{Threads: threads, InputW: w, InputH: h})
+}
+
+// cachedRegionModel is a single-threaded region detector as serve opens
+// it: crops up to 320×320, each run at its own size.
+func cachedRegionModel(t testing.TB, file string) *onnx.Detector {
+	t.Helper()
+	return openCached(t, file, onnx.Config{Threads: 1, InputW: 320, InputH: 320, AnySize: true})
+}
+
+func openCached(t testing.TB, file string, cfg onnx.Config) *onnx.Detector {
+	t.Helper()
 	cache := os.Getenv("VIGIL_CACHE")
 	if cache == "" {
 		home, _ := os.UserHomeDir()
 		cache = filepath.Join(home, ".cache", "vigil")
 	}
-	cfg := onnx.Config{Model: filepath.Join(cache, "models", file), Library: filepath.Join(cache, "lib", "libonnxruntime.so.1"),
-		Threads: threads, InputW: w, InputH: h, Decode: detect.DecodeOptions{Conf: 0.1, IoU: 0.6}}
+	cfg.Model, cfg.Library = filepath.Join(cache, "models", file), filepath.Join(cache, "lib", "libonnxruntime.so.1")
+	cfg.Decode = detect.DecodeOptions{Conf: 0.1, IoU: 0.6}
 	if err := onnx.CheckFiles(cfg); err != nil {
 		t.Skipf("%v", err)
 	}

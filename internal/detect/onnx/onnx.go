@@ -29,8 +29,13 @@ type Config struct {
 	// instead of cutting it at the detection head.
 	FullGraph bool
 	// Spin lets idle inference threads busy-wait (see sessionOptions).
-	Spin   bool
-	Decode detect.DecodeOptions
+	Spin bool
+	// AnySize runs a graph cut at its head on a session whose input size
+	// is set per run, at most InputW×InputH: a region detector then sees
+	// a small crop at its own size (PrepareRegion), at a cost that follows
+	// its area, instead of padded into the whole input.
+	AnySize bool
+	Decode  detect.DecodeOptions
 }
 
 // The ORT environment is process-wide in the C library; env guards its
@@ -95,6 +100,10 @@ type Detector struct {
 	// head is true when the graph was cut at its head (see headCut).
 	head     bool
 	channels int
+	// anySize is the session of a Config.AnySize detector (session is
+	// then nil); heads are its output buffers, sized for the largest input.
+	anySize *ort.DynamicAdvancedSession
+	heads   [][]float32
 }
 
 // CheckFiles gives the one-line error Vigil prints when setup is missing.
@@ -216,6 +225,9 @@ func newHeadDetector(cfg Config, data []byte, input string, heads []string, chan
 		return nil, fmt.Errorf("input size %dx%d must be a multiple of 32", w, h)
 	}
 	d := &Detector{cfg: cfg, inW: w, inH: h, boxes: map[[2]int]detect.Letterbox{}, head: true, channels: channels}
+	if cfg.AnySize {
+		return d, d.openAnySize(data, input, heads, opts)
+	}
 	var shapes []ort.Shape
 	for _, s := range headStrides {
 		shapes = append(shapes, ort.NewShape(1, int64(channels), int64(h/s), int64(w/s)))
@@ -260,6 +272,25 @@ func (d *Detector) open(data []byte, input string, outputs []string, opts *ort.S
 	return nil
 }
 
+// openAnySize opens the session of a Config.AnySize detector: its input
+// tensor is made per run (inferAt) over the buffer NewInput or d.input
+// gives, its outputs over d.heads.
+func (d *Detector) openAnySize(data []byte, input string, heads []string, opts *ort.SessionOptions) error {
+	if err := d.allocate(ort.NewShape(1, 3, int64(d.inH), int64(d.inW)), nil); err != nil {
+		return err
+	}
+	for _, st := range headStrides {
+		d.heads = append(d.heads, make([]float32, d.channels*(d.inH/st)*(d.inW/st)))
+	}
+	s, err := ort.NewDynamicAdvancedSessionWithONNXData(data, []string{input}, heads, opts)
+	if err != nil {
+		d.destroyTensors()
+		return fmt.Errorf("model %s: %v", d.cfg.Model, err)
+	}
+	d.anySize = s
+	return nil
+}
+
 func (d *Detector) destroyTensors() {
 	if d.input != nil {
 		d.input.Destroy()
@@ -297,13 +328,7 @@ func (d *Detector) NewInput() []float32 { return make([]float32, 3*d.inW*d.inH) 
 // Infer runs the model on a prepared tensor and returns detections in the
 // pixels of a w×h source frame.
 func (d *Detector) Infer(tensor []float32, w, h int) ([]detect.Detection, error) {
-	if in := d.input.GetData(); &in[0] != &tensor[0] {
-		copy(in, tensor)
-	}
-	if err := d.session.Run(); err != nil {
-		return nil, fmt.Errorf("inference: %v", err)
-	}
-	dets, err := d.decode()
+	dets, err := d.inferAt(tensor, d.inW, d.inH)
 	if err != nil {
 		return nil, err
 	}
@@ -314,15 +339,66 @@ func (d *Detector) Infer(tensor []float32, w, h int) ([]detect.Detection, error)
 	return dets, nil
 }
 
-func (d *Detector) decode() ([]detect.Detection, error) {
+// inferAt runs the model on a tensor of an iw×ih input (the detector's
+// own size unless it is a Config.AnySize one) and returns detections in
+// input pixels.
+func (d *Detector) inferAt(tensor []float32, iw, ih int) ([]detect.Detection, error) {
+	if d.anySize != nil {
+		return d.runAnySize(tensor, iw, ih)
+	}
+	if in := d.input.GetData(); &in[0] != &tensor[0] {
+		copy(in, tensor)
+	}
+	if err := d.session.Run(); err != nil {
+		return nil, fmt.Errorf("inference: %v", err)
+	}
 	if !d.head {
 		out := d.outputs[0]
 		return detect.DecodeYOLOv8(out.GetData(), out.GetShape(), d.cfg.Decode)
 	}
-	levels := make([]detect.HeadLevel, len(d.outputs))
+	data := make([][]float32, len(d.outputs))
 	for i, t := range d.outputs {
-		s := headStrides[i]
-		levels[i] = detect.HeadLevel{Data: t.GetData(), Channels: d.channels, H: d.inH / s, W: d.inW / s, Stride: float64(s)}
+		data[i] = t.GetData()
+	}
+	return d.decodeHeads(data, iw, ih)
+}
+
+// runAnySize runs the AnySize session at iw×ih on tensor's own memory.
+func (d *Detector) runAnySize(tensor []float32, iw, ih int) ([]detect.Detection, error) {
+	if iw <= 0 || ih <= 0 || iw > d.inW || ih > d.inH || iw%32 != 0 || ih%32 != 0 || len(tensor) < 3*iw*ih {
+		return nil, fmt.Errorf("inference: input %dx%d is not a multiple of 32 within %dx%d", iw, ih, d.inW, d.inH)
+	}
+	var values []ort.Value
+	defer func() {
+		for _, v := range values {
+			v.Destroy()
+		}
+	}()
+	in, err := ort.NewTensor(ort.NewShape(1, 3, int64(ih), int64(iw)), tensor)
+	if err != nil {
+		return nil, fmt.Errorf("inference: %v", err)
+	}
+	values = append(values, in)
+	data := make([][]float32, len(d.heads))
+	for i, st := range headStrides {
+		t, err := ort.NewTensor(ort.NewShape(1, int64(d.channels), int64(ih/st), int64(iw/st)), d.heads[i])
+		if err != nil {
+			return nil, fmt.Errorf("inference: %v", err)
+		}
+		values, data[i] = append(values, t), t.GetData()
+	}
+	if err := d.anySize.Run(values[:1], values[1:]); err != nil {
+		return nil, fmt.Errorf("inference: %v", err)
+	}
+	return d.decodeHeads(data, iw, ih)
+}
+
+// decodeHeads decodes the three head levels of an iw×ih input.
+func (d *Detector) decodeHeads(data [][]float32, iw, ih int) ([]detect.Detection, error) {
+	levels := make([]detect.HeadLevel, len(data))
+	for i, level := range data {
+		st := headStrides[i]
+		levels[i] = detect.HeadLevel{Data: level, Channels: d.channels, H: ih / st, W: iw / st, Stride: float64(st)}
 	}
 	return detect.DecodeYOLOv8Head(levels, d.cfg.Decode)
 }
@@ -342,12 +418,17 @@ func (d *Detector) inferInPlace(w, h int) ([]detect.Detection, error) {
 
 // Close frees the session and tensors.
 func (d *Detector) Close() error {
-	if d.session == nil {
+	var err error
+	switch {
+	case d.session != nil:
+		err = d.session.Destroy()
+	case d.anySize != nil:
+		err = d.anySize.Destroy()
+	default:
 		return errors.New("detector already closed")
 	}
-	err := d.session.Destroy()
 	d.destroyTensors()
-	d.session = nil
+	d.session, d.anySize = nil, nil
 	releaseEnv()
 	return err
 }
