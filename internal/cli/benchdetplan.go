@@ -246,10 +246,7 @@ func (b *benchDetplanCmd) newRun(info decode.Info, classes detect.ClassSet, useP
 		return r, nil
 	}
 	r.gate, r.policy = ingest.NewMotionGate(ingest.GateOptions{}), detplan.New(b.Plan.config())
-	m := b.modelFlags
-	side := b.Plan.RegionSize
-	m.InputSize = fmt.Sprintf("%dx%d", side, side)
-	if r.region, err = m.openSized(side, side, b.Plan.AnySize); err != nil {
+	if r.region, err = b.modelFlags.openRegion(b.Plan.RegionSize, b.Plan.AnySize); err != nil {
 		r.close()
 		return nil, err
 	}

@@ -41,19 +41,26 @@ func (m modelFlags) inputSize(w, h int) (int, int, error) {
 
 // open loads the detector for w×h frames.
 func (m modelFlags) open(w, h int) (*onnx.Detector, error) {
-	return m.openSized(w, h, false)
-}
-
-// openSized is open, with anySize for a region detector whose crops run
-// at their own size (onnx.Config.AnySize).
-func (m modelFlags) openSized(w, h int, anySize bool) (*onnx.Detector, error) {
 	iw, ih, err := m.inputSize(w, h)
 	if err != nil {
 		return nil, err
 	}
-	return onnx.New(onnx.Config{Model: m.modelPath(), Library: m.libPath(), Threads: m.Threads,
-		InputW: iw, InputH: ih, FullGraph: m.FullGraph, Spin: m.Spin, AnySize: anySize,
-		Decode: detect.DecodeOptions{Conf: m.Conf, IoU: m.NMSIoU}})
+	return onnx.New(m.onnxConfig(iw, ih))
+}
+
+// openRegion loads a region detector of a side×side input, whose crops
+// run at their own size when anySize (onnx.Config.AnySize).
+func (m modelFlags) openRegion(side int, anySize bool) (*onnx.Detector, error) {
+	cfg := m.onnxConfig(side, side)
+	cfg.AnySize = anySize
+	return onnx.New(cfg)
+}
+
+// onnxConfig is the detector the flags name, at an iw×ih input.
+func (m modelFlags) onnxConfig(iw, ih int) onnx.Config {
+	return onnx.Config{Model: m.modelPath(), Library: m.libPath(), Threads: m.Threads,
+		InputW: iw, InputH: ih, FullGraph: m.FullGraph, Spin: m.Spin,
+		Decode: detect.DecodeOptions{Conf: m.Conf, IoU: m.NMSIoU}}
 }
 
 // cacheDir is where make setup puts the model and the runtime library.

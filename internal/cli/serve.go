@@ -9,7 +9,6 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/auth"
 	"github.com/vigil-cctv/vigil/internal/config"
-	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/detect/onnx"
 	"github.com/vigil-cctv/vigil/internal/secrets"
 	"github.com/vigil-cctv/vigil/internal/service"
@@ -182,6 +181,5 @@ func openServeModel(d config.Detector) (*onnx.Detector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("detector.input_size: %w", err)
 	}
-	return onnx.New(onnx.Config{Model: m.modelPath(), Library: m.libPath(), Threads: m.Threads,
-		InputW: iw, InputH: ih, Decode: detect.DecodeOptions{Conf: m.Conf, IoU: m.NMSIoU}})
+	return onnx.New(m.onnxConfig(iw, ih))
 }

@@ -7,8 +7,6 @@ import (
 
 	"github.com/vigil-cctv/vigil/internal/config"
 	"github.com/vigil-cctv/vigil/internal/decode"
-	"github.com/vigil-cctv/vigil/internal/detect"
-	"github.com/vigil-cctv/vigil/internal/detect/onnx"
 	"github.com/vigil-cctv/vigil/internal/geom"
 	"github.com/vigil-cctv/vigil/internal/reid"
 	"github.com/vigil-cctv/vigil/internal/service"
@@ -26,9 +24,7 @@ func openRegionModel(d config.Detector) (service.RegionModel, error) {
 	if size == 0 {
 		size = 320
 	}
-	m := detectorFlags(d)
-	det, err := onnx.New(onnx.Config{Model: m.modelPath(), Library: m.libPath(), Threads: m.Threads,
-		InputW: size, InputH: size, AnySize: true, Decode: detect.DecodeOptions{Conf: m.Conf, IoU: m.NMSIoU}})
+	det, err := detectorFlags(d).openRegion(size, true)
 	if err != nil {
 		return nil, fmt.Errorf("region detector (detector.region_size %d): %w", size, err)
 	}

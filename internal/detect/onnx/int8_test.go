@@ -28,7 +28,7 @@ func TestInt8MatchesFloat(t *testing.T) {
 	if _, err := os.Stat(q.Model); err != nil {
 		t.Skipf("%s missing; run make setup (it derives the int8 model)", q.Model)
 	}
-	frames := vtestFrames(t, 0.25) // every 40th frame: 20 of 795
+	frames := vtestFrames(t, decode.Options{FPS: 0.25}) // every 40th frame: 20 of 795
 	people := func(c Config) [][]geom.Box {
 		d, err := New(c)
 		require.NoError(t, err)
@@ -55,13 +55,13 @@ func TestInt8MatchesFloat(t *testing.T) {
 	require.GreaterOrEqual(t, float64(matched), 0.95*float64(nq), "int8 people the float model does not have")
 }
 
-// vtestFrames decodes vtest.avi at fps (its own rate is 10).
-func vtestFrames(t *testing.T, fps float64) []*decode.Frame {
+// vtestFrames decodes vtest.avi (its own rate is 10 fps) as opt says.
+func vtestFrames(t testing.TB, opt decode.Options) []*decode.Frame {
 	t.Helper()
 	if _, err := os.Stat(vtest); err != nil {
 		t.Skipf("%s missing; run make setup", vtest)
 	}
-	src, err := decode.Open(context.Background(), vtest, decode.Options{FPS: fps})
+	src, err := decode.Open(context.Background(), vtest, opt)
 	require.NoError(t, err)
 	ch, err := src.Start(context.Background())
 	require.NoError(t, err)

@@ -365,8 +365,11 @@ func (d *Detector) inferAt(tensor []float32, iw, ih int) ([]detect.Detection, er
 
 // runAnySize runs the AnySize session at iw×ih on tensor's own memory.
 func (d *Detector) runAnySize(tensor []float32, iw, ih int) ([]detect.Detection, error) {
-	if iw <= 0 || ih <= 0 || iw > d.inW || ih > d.inH || iw%32 != 0 || ih%32 != 0 || len(tensor) < 3*iw*ih {
+	if iw <= 0 || ih <= 0 || iw > d.inW || ih > d.inH || iw%32 != 0 || ih%32 != 0 {
 		return nil, fmt.Errorf("inference: input %dx%d is not a multiple of 32 within %dx%d", iw, ih, d.inW, d.inH)
+	}
+	if len(tensor) < 3*iw*ih {
+		return nil, errShortTensor
 	}
 	var values []ort.Value
 	defer func() {

@@ -1,7 +1,6 @@
 package onnx
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -37,19 +36,9 @@ func testConfig(t testing.TB) Config {
 
 func firstFrame(t testing.TB) *decode.Frame {
 	t.Helper()
-	if _, err := os.Stat(vtest); err != nil {
-		t.Skipf("%s missing; run make setup", vtest)
-	}
-	src, err := decode.Open(context.Background(), vtest, decode.Options{MaxFrames: 1})
-	require.NoError(t, err)
-	ch, err := src.Start(context.Background())
-	require.NoError(t, err)
-	var f *decode.Frame
-	for fr := range ch {
-		f = fr
-	}
-	require.NoError(t, src.Wait())
-	return f
+	frames := vtestFrames(t, decode.Options{MaxFrames: 1})
+	require.Len(t, frames, 1)
+	return frames[0]
 }
 
 func TestDetectsPeopleInVtest(t *testing.T) {

@@ -24,7 +24,7 @@ func (d *Detector) RegionInput(r image.Rectangle) (w, h int) {
 
 func ceil32(v float64) int { return max(32, int(math.Ceil(v/32-1e-9))*32) }
 
-var errShortTensor = errors.New("region: tensor smaller than the detector's input (use NewInput)")
+var errShortTensor = errors.New("tensor smaller than the detector's input (use NewInput)")
 
 // AnySize reports a Config.AnySize detector: its crops run at their own
 // size, and the detection plan sizes them to what they hold.
