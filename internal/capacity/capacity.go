@@ -11,20 +11,10 @@ package capacity
 
 import (
 	"fmt"
-	"image"
 	"time"
 
-	"github.com/vigil-cctv/vigil/internal/decode"
-	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/detplan"
 )
-
-// Detector runs the model on a whole frame or on a crop of it;
-// *onnx.Detector satisfies it.
-type Detector interface {
-	Detect(f *decode.Frame) ([]detect.Detection, error)
-	DetectRegion(f *decode.Frame, r image.Rectangle) ([]detect.Detection, error)
-}
 
 // Cost is what one analysed frame costs the box, by what is done with it.
 type Cost struct {
@@ -37,41 +27,6 @@ type Cost struct {
 	// Lanes infer at once, each at these costs (measured while they run
 	// side by side); 0 counts as 1.
 	Lanes int
-}
-
-// Measure times n full-frame and n crop inferences on f (after one
-// warm-up each) with the detectors' own threads, on this box as it is now.
-// region may be nil (no crop detector: crops cost as much as the frame).
-func Measure(full, region Detector, f *decode.Frame, n int) (Cost, error) {
-	if n <= 0 {
-		n = 10
-	}
-	var c Cost
-	var err error
-	if c.Full, err = timeIt(n, func() error { _, e := full.Detect(f); return e }); err != nil {
-		return Cost{}, fmt.Errorf("full-frame inference: %w", err)
-	}
-	c.Region = c.Full
-	if region != nil && f.Width >= 320 && f.Height >= 320 {
-		r := image.Rect(0, 0, 320, 320)
-		if c.Region, err = timeIt(n, func() error { _, e := region.DetectRegion(f, r); return e }); err != nil {
-			return Cost{}, fmt.Errorf("region inference: %w", err)
-		}
-	}
-	return c, nil
-}
-
-func timeIt(n int, fn func() error) (time.Duration, error) {
-	if err := fn(); err != nil {
-		return 0, err
-	}
-	start := time.Now()
-	for range n {
-		if err := fn(); err != nil {
-			return 0, err
-		}
-	}
-	return time.Since(start) / time.Duration(n), nil
 }
 
 // Mix is how a camera's analysed frames are handled, as fractions.

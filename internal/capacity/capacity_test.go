@@ -1,14 +1,11 @@
 package capacity
 
 import (
-	"image"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/vigil-cctv/vigil/internal/decode"
-	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/detplan"
 )
 
@@ -30,33 +27,4 @@ func TestSustainedFollowsTheMix(t *testing.T) {
 	ok, why = Admit(60, 58, 5)
 	require.False(t, ok)
 	require.Contains(t, why, "over capacity")
-}
-
-// fakeDetector takes longer for a whole frame than for a crop.
-type fakeDetector struct{ full, region int }
-
-func (d *fakeDetector) Detect(*decode.Frame) ([]detect.Detection, error) {
-	d.full++
-	return nil, nil
-}
-
-func (d *fakeDetector) DetectRegion(_ *decode.Frame, r image.Rectangle) ([]detect.Detection, error) {
-	d.region++
-	if r.Dx() != 320 {
-		panic("crop of the region size expected")
-	}
-	return nil, nil
-}
-
-func TestMeasureRunsEachDetector(t *testing.T) {
-	d := &fakeDetector{}
-	f := &decode.Frame{Width: 640, Height: 480}
-	_, err := Measure(d, d, f, 5)
-	require.NoError(t, err)
-	require.Equal(t, 6, d.full)
-	require.Equal(t, 6, d.region)
-	d2 := &fakeDetector{}
-	c, err := Measure(d2, nil, f, 3)
-	require.NoError(t, err)
-	require.Equal(t, c.Full, c.Region, "without a crop detector a crop costs a frame")
 }

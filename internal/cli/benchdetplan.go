@@ -245,7 +245,9 @@ func (b *benchDetplanCmd) newRun(info decode.Info, classes detect.ClassSet, useP
 	if !usePolicy {
 		return r, nil
 	}
-	r.gate, r.policy = ingest.NewMotionGate(ingest.GateOptions{}), detplan.New(b.Plan.config())
+	cfg := b.Plan.config()
+	cfg.FullW, cfg.FullH = full.InputSize()
+	r.gate, r.policy = ingest.NewMotionGate(ingest.GateOptions{}), detplan.New(cfg)
 	if r.region, err = b.modelFlags.openRegion(b.Plan.RegionSize, b.Plan.AnySize); err != nil {
 		r.close()
 		return nil, err
@@ -282,8 +284,9 @@ func (r *detplanRun) frame(f *decode.Frame, usePolicy bool) ([]track.Track, erro
 		return r.tracker.Predict(), nil
 	case d.Mode == detplan.Regions && r.region != nil:
 		var parts []detect.RegionDetections
-		for _, rect := range d.Regions {
-			dets, err := r.region.DetectRegion(f, rect)
+		for _, reg := range d.Regions {
+			rect := reg.Rect
+			dets, err := r.region.DetectRegion(f, rect, reg.Input)
 			r.calls++
 			if err != nil {
 				return nil, err

@@ -27,7 +27,7 @@ type Mode int
 // Modes, from most to least detector work.
 const (
 	Full    Mode = iota // the whole frame at the full-frame model input
-	Regions             // the crops in Decision.Regions at the region model input
+	Regions             // the crops in Decision.Regions, each at its own input
 	Carry               // no detection: the tracker predicts (track.Tracker.Predict)
 )
 
@@ -46,9 +46,9 @@ func (m Mode) String() string {
 // metrics (vigil_frames_total{stage} and a per-mode counter).
 type Decision struct {
 	Mode Mode
-	// Regions are the crops to detect in (frame pixels, inside the frame);
-	// for Full, the whole frame.
-	Regions []image.Rectangle
+	// Regions are the crops to detect in, each with the model input it
+	// runs at; for Full, the whole frame at FullW×FullH.
+	Regions []Region
 	// Reason says why, for the debug overlay: "periodic full pass",
 	// "3 tracks, none fast: carried", …
 	Reason string
@@ -76,9 +76,9 @@ type Config struct {
 	// when the crops together would cost as much as the whole frame (at
 	// FullInput), the whole frame is detected.
 	MaxRegions int
-	// FullInput is the whole-frame model's input, width × height in
-	// pixels (default 640×480), what a whole-frame pass costs.
-	FullInput int
+	// FullW and FullH are the whole-frame model's input (default
+	// 640×480): what a whole-frame pass costs.
+	FullW, FullH int
 	// LargeMotion is the fraction of the frame that, once covered by the
 	// crops' content, makes the whole frame the better choice (default 0.4).
 	LargeMotion float64
@@ -126,8 +126,8 @@ func (c Config) withDefaults() Config {
 	if c.MaxRegions <= 0 {
 		c.MaxRegions = 4
 	}
-	if c.FullInput <= 0 {
-		c.FullInput = 640 * 480
+	if c.FullW <= 0 || c.FullH <= 0 {
+		c.FullW, c.FullH = 640, 480
 	}
 	if c.LargeMotion <= 0 {
 		c.LargeMotion = 0.4
@@ -215,8 +215,10 @@ func (p *Policy) Decide(s State) Decision {
 		if !p.started {
 			p.lastFull -= p.cfg.Phase % p.cfg.FullEvery
 		}
-		d.Regions = []image.Rectangle{image.Rect(0, 0, s.Width, s.Height)}
+		whole := image.Rect(0, 0, s.Width, s.Height)
+		d.Regions = []Region{{Rect: whole, Input: image.Pt(p.cfg.FullW, p.cfg.FullH)}}
 		if p.fitsOneCrop(s) {
+			d.Regions[0].Input = p.cfg.input(whole)
 			d.Mode, d.Reason = Regions, d.Reason+"; the frame fits one crop"
 			p.counts.Regions++
 			break

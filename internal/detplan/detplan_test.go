@@ -42,18 +42,26 @@ func TestPlanRegionsCoversEveryBox(t *testing.T) {
 		require.LessOrEqual(t, len(regions), cfg.MaxRegions)
 		frame := image.Rect(0, 0, w, h)
 		work := 0
-		for _, r := range regions {
+		for _, reg := range regions {
+			r := reg.Rect
 			require.True(t, r.In(frame), "%v in %v", r, frame)
-			work += InferenceCost(r, cfg)
+			work += reg.Cost()
+			require.LessOrEqual(t, reg.Input.X, cfg.RegionSize)
+			require.LessOrEqual(t, reg.Input.Y, cfg.RegionSize)
 			if !anySize {
 				require.Equal(t, r.Dx(), r.Dy())
 				require.GreaterOrEqual(t, r.Dx(), cfg.RegionSize)
 				continue
 			}
+			require.Zero(t, reg.Input.X%32+reg.Input.Y%32, "input %v", reg.Input)
 			require.GreaterOrEqual(t, r.Dx(), min(cfg.MinRegion, w))
 			require.GreaterOrEqual(t, r.Dy(), min(cfg.MinRegion, h))
+			if max(r.Dx(), r.Dy()) <= cfg.RegionSize {
+				// Seen at the frame's own scale, within 32 input pixels.
+				require.Equal(t, image.Pt(ceil32(float64(r.Dx())), ceil32(float64(r.Dy()))), reg.Input, "%v", r)
+			}
 		}
-		require.Less(t, work, cfg.FullInput+runCost)
+		require.Less(t, work, cfg.FullW*cfg.FullH+runCost)
 		for _, b := range boxes {
 			c := b.Clip(float64(w), float64(h))
 			if c.W <= 0 || c.H <= 0 {
@@ -61,7 +69,7 @@ func TestPlanRegionsCoversEveryBox(t *testing.T) {
 			}
 			found := false
 			for _, r := range regions {
-				found = found || inside(c, r)
+				found = found || inside(c, r.Rect)
 			}
 			require.True(t, found, "box %+v in none of %v", c, regions)
 		}
@@ -73,7 +81,7 @@ func TestPlanRegionsPrefersTheFrameWhenCropsCostMore(t *testing.T) {
 	one := []geom.Box{{X: 100, Y: 100, W: 50, H: 120}}
 	regions, ok := PlanRegions(one, w, h, Config{})
 	require.True(t, ok)
-	require.Equal(t, []image.Rectangle{image.Rect(0, 0, 320, 320)}, regions)
+	require.Equal(t, []Region{{Rect: image.Rect(0, 0, 320, 320), Input: image.Pt(320, 320)}}, regions)
 
 	spread := []geom.Box{{X: 10, Y: 10, W: 40, H: 40}, {X: 1200, Y: 10, W: 40, H: 40}, {X: 600, Y: 650, W: 40, H: 40}}
 	_, ok = PlanRegions(spread, w, h, Config{})
@@ -95,8 +103,9 @@ func TestAnySizeCropsFollowTheirContent(t *testing.T) {
 	walker := geom.Box{X: 100.4, Y: 100, W: 60, H: 150}
 	regions, ok := PlanRegions([]geom.Box{walker}, w, h, cfg)
 	require.True(t, ok)
-	require.Equal(t, []image.Rectangle{image.Rect(51, 95, 211, 255)}, regions, "160×160 around the walker")
-	require.Less(t, InferenceCost(regions[0], cfg), InferenceCost(image.Rect(0, 0, 320, 320), cfg)/3)
+	require.Equal(t, []Region{{Rect: image.Rect(51, 95, 211, 255), Input: image.Pt(160, 160)}}, regions, "160×160 around the walker")
+	square := Region{Input: image.Pt(320, 320)}
+	require.Less(t, regions[0].Cost(), square.Cost()/3)
 
 	apart := []geom.Box{walker, {X: 500, Y: 300, W: 60, H: 150}}
 	regions, ok = PlanRegions(apart, w, h, cfg)
@@ -105,8 +114,8 @@ func TestAnySizeCropsFollowTheirContent(t *testing.T) {
 	squares, ok := PlanRegions(apart, w, h, Config{})
 	require.True(t, ok)
 	require.Len(t, squares, 2)
-	require.Less(t, 3*(InferenceCost(regions[0], cfg)+InferenceCost(regions[1], cfg)),
-		InferenceCost(squares[0], Config{})+InferenceCost(squares[1], Config{}), "two 320×320 squares cost three times more")
+	require.Less(t, 3*(regions[0].Cost()+regions[1].Cost()), squares[0].Cost()+squares[1].Cost(),
+		"two 320×320 squares cost three times more")
 }
 
 func step(i int) time.Duration { return time.Duration(i) * 200 * time.Millisecond }
@@ -154,7 +163,7 @@ func TestBusyFramesAreDetected(t *testing.T) {
 			for _, tr := range c.state.Tracks {
 				found := false
 				for _, r := range d.Regions {
-					found = found || inside(tr.Box, r)
+					found = found || inside(tr.Box, r.Rect)
 				}
 				require.True(t, found, "%s: track inside a crop", c.name)
 			}
@@ -178,7 +187,7 @@ func TestCarryIsBounded(t *testing.T) {
 // and the pass counts toward FullEvery.
 func TestSmallFrameIsOneCrop(t *testing.T) {
 	p := New(Config{})
-	whole := []image.Rectangle{image.Rect(0, 0, 320, 240)}
+	whole := []Region{{Rect: image.Rect(0, 0, 320, 240), Input: image.Pt(320, 320)}}
 	d := p.Decide(State{Width: 320, Height: 240})
 	require.Equal(t, Regions, d.Mode)
 	require.Equal(t, whole, d.Regions)

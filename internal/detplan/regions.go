@@ -8,16 +8,28 @@ import (
 	"github.com/vigil-cctv/vigil/internal/geom"
 )
 
+// Region is one crop of a plan: Rect in frame pixels, Input the model
+// input (width, height) the detector runs it at.
+type Region struct {
+	Rect  image.Rectangle
+	Input image.Point
+}
+
+// Cost is the detector work for the region in input pixels, plus its
+// fixed cost per run.
+func (r Region) Cost() int { return r.Input.X*r.Input.Y + runCost }
+
 // PlanRegions covers boxes (motion and grown track boxes, frame pixels)
 // with crops, each box wholly inside one crop, so that no object is cut
 // by a crop edge. With cfg.AnySize a crop is its content's extent (at
-// least cfg.MinRegion a side, in steps of 32); otherwise a square of at
-// least cfg.RegionSize. ok is false when the whole frame is the better
-// choice: more than cfg.MaxRegions crops, crops that together cost as
-// much as a whole-frame pass, a crop larger than cfg.MaxRegionScale ×
-// RegionSize or than the frame, or content over cfg.LargeMotion of the
-// frame. No boxes give no crops. The plan depends only on its inputs.
-func PlanRegions(boxes []geom.Box, w, h int, cfg Config) (regions []image.Rectangle, ok bool) {
+// least cfg.MinRegion a side, in steps of 32); otherwise a
+// square of at least cfg.RegionSize. ok is false when the whole frame is
+// the better choice: more than cfg.MaxRegions crops, crops that together
+// cost as much as a whole-frame pass, a crop larger than
+// cfg.MaxRegionScale × RegionSize or than the frame, or content over
+// cfg.LargeMotion of the frame. No boxes give no crops. The plan depends
+// only on its inputs.
+func PlanRegions(boxes []geom.Box, w, h int, cfg Config) (regions []Region, ok bool) {
 	cfg = cfg.withDefaults()
 	m := merger{cfg: cfg, maxSide: float64(cfg.RegionSize) * cfg.MaxRegionScale}
 	var groups []geom.Box
@@ -36,10 +48,11 @@ func PlanRegions(boxes []geom.Box, w, h int, cfg Config) (regions []image.Rectan
 		if !fits || float64(max(r.Dx(), r.Dy())) > m.maxSide {
 			return nil, false
 		}
-		regions = append(regions, r)
-		work += InferenceCost(r, cfg)
+		reg := Region{Rect: r, Input: cfg.input(r)}
+		regions = append(regions, reg)
+		work += reg.Cost()
 	}
-	if work >= cfg.FullInput+runCost {
+	if work >= cfg.FullW*cfg.FullH+runCost {
 		return nil, false
 	}
 	return regions, true
@@ -50,15 +63,15 @@ func PlanRegions(boxes []geom.Box, w, h int, cfg Config) (regions []image.Rectan
 // 320×320 one, not a sixth.
 const runCost = 64 * 64
 
-// InferenceCost is the detector work for crop r in input pixels (plus
-// runCost): the region input it runs at.
-func InferenceCost(r image.Rectangle, cfg Config) int {
-	cfg = cfg.withDefaults()
-	if !cfg.AnySize {
-		return cfg.RegionSize*cfg.RegionSize + runCost
+// input is the model input crop r runs at: with AnySize its own size
+// rounded up to multiples of 32, or scaled down to fit a RegionSize
+// square; otherwise the RegionSize square.
+func (c Config) input(r image.Rectangle) image.Point {
+	if !c.AnySize || r.Dx() <= 0 || r.Dy() <= 0 {
+		return image.Pt(c.RegionSize, c.RegionSize)
 	}
-	s := min(1, float64(cfg.RegionSize)/float64(max(r.Dx(), r.Dy())))
-	return ceil32(float64(r.Dx())*s)*ceil32(float64(r.Dy())*s) + runCost
+	s := min(1, float64(c.RegionSize)/float64(max(r.Dx(), r.Dy())))
+	return image.Pt(min(c.RegionSize, ceil32(float64(r.Dx())*s)), min(c.RegionSize, ceil32(float64(r.Dy())*s)))
 }
 
 func ceil32(v float64) int { return max(32, int(math.Ceil(v/32-1e-9))*32) }
@@ -144,10 +157,10 @@ func union(a, b geom.Box) geom.Box {
 }
 
 // crop is the crop for a group, centred on it and shifted inside the
-// frame: a square of side max(RegionSize, the group's larger side), or
-// with AnySize the group's own extent, each rounded up to a multiple of
-// 32; fits is false when the group needs more than the frame. A side
-// longer than the frame shrinks to it.
+// frame: a square of side max(RegionSize, the group's larger side)
+// rounded up to a multiple of 32, or with AnySize the group's own extent
+// rounded up to a multiple of 32; fits is false when the group needs
+// more than the frame. A side longer than the frame shrinks to it.
 func (m merger) crop(g geom.Box, w, h int) (image.Rectangle, bool) {
 	// The group's hull in whole pixels, so that centring never leaves a
 	// fraction of it outside the crop.

@@ -200,8 +200,7 @@ func (p *processor) feed(ctx context.Context, frames <-chan inFrame) {
 func (p *processor) decide(in inFrame) detplan.Decision {
 	f := in.frame
 	if p.plan == nil {
-		return detplan.Decision{Mode: detplan.Full, Regions: []image.Rectangle{image.Rect(0, 0, f.Width, f.Height)},
-			Reason: "every frame detected"}
+		return wholeFrame(f, "every frame detected")
 	}
 	st := detplan.State{PTS: f.PTS, Width: f.Width, Height: f.Height, Motion: in.motion, MotionGlobal: in.global}
 	var ms []track.Motion
@@ -212,10 +211,15 @@ func (p *processor) decide(in inFrame) detplan.Decision {
 	}
 	d := p.plan.Decide(st)
 	if d.Mode == detplan.Regions && p.region == nil {
-		d = detplan.Decision{Mode: detplan.Full, Regions: []image.Rectangle{image.Rect(0, 0, f.Width, f.Height)},
-			Reason: d.Reason + "; no region detector"}
+		d = wholeFrame(f, d.Reason+"; no region detector")
 	}
 	return d
+}
+
+// wholeFrame is a full pass over f at the model's own input.
+func wholeFrame(f *decode.Frame, reason string) detplan.Decision {
+	whole := detplan.Region{Rect: image.Rect(0, 0, f.Width, f.Height)}
+	return detplan.Decision{Mode: detplan.Full, Regions: []detplan.Region{whole}, Reason: reason}
 }
 
 // nearRule reports a track whose foot point is within half its height,
@@ -237,9 +241,9 @@ func (p *processor) prepare(j *Job) error {
 		return nil
 	case detplan.Regions:
 		for _, r := range j.Decision.Regions {
-			c := Crop{Rect: r, Tensor: p.cropTensor()}
+			c := Crop{Region: r, Tensor: p.cropTensor()}
 			j.Crops = append(j.Crops, c)
-			if err := p.region.PrepareRegion(c.Tensor, j.Frame, r); err != nil {
+			if err := p.region.PrepareRegion(c.Tensor, j.Frame, r.Rect, r.Input); err != nil {
 				return err
 			}
 		}

@@ -139,11 +139,15 @@ func (s *Service) cameraModel(c store.Camera) (model, replay Model, err error) {
 
 // planConfig is the detection plan's configuration: crops of the region
 // model's size when there is one, sized to what they hold when the model
-// runs any size.
+// runs any size, a whole-frame pass priced at the node model's input.
 func (s *Service) planConfig() detplan.Config {
 	r := s.pool.Region()
 	a, ok := r.(interface{ AnySize() bool })
-	return detplan.Config{RegionSize: regionSide(r), AnySize: ok && a.AnySize()}
+	cfg := detplan.Config{RegionSize: regionSide(r), AnySize: ok && a.AnySize()}
+	if m, ok := s.model.(interface{ InputSize() (int, int) }); ok {
+		cfg.FullW, cfg.FullH = m.InputSize()
+	}
+	return cfg
 }
 
 // configured is the camera's entry in the config file, nil for a camera

@@ -48,7 +48,8 @@ func renderLive(lf *liveFrame, name string, quality int, debug bool) ([]byte, er
 	if debug {
 		hud = append(hud, planLine(lf.decision))
 		if lf.decision.Mode == detplan.Regions {
-			for _, r := range lf.decision.Regions {
+			for _, reg := range lf.decision.Regions {
+				r := reg.Rect
 				c.Rect(geom.BoxFromCorners(float64(r.Min.X), float64(r.Min.Y), float64(r.Max.X), float64(r.Max.Y)), planColor, 2)
 			}
 		}

@@ -42,11 +42,11 @@ func (m strollerModel) Infer(t []float32, w, h int) ([]detect.Detection, error) 
 type strollerRegions struct{ crops *[]image.Rectangle }
 
 func (m strollerRegions) NewInput() []float32 { return make([]float32, 1) }
-func (m strollerRegions) PrepareRegion(t []float32, f *decode.Frame, r image.Rectangle) error {
+func (m strollerRegions) PrepareRegion(t []float32, f *decode.Frame, r image.Rectangle, _ image.Point) error {
 	t[0] = float32(f.Index)
 	return nil
 }
-func (m strollerRegions) InferRegion(t []float32, r image.Rectangle) ([]detect.Detection, error) {
+func (m strollerRegions) InferRegion(t []float32, r image.Rectangle, _ image.Point) ([]detect.Detection, error) {
 	*m.crops = append(*m.crops, r)
 	b := strollerAt(int(t[0]))
 	if c := b.Center(); !image.Pt(int(c.X), int(c.Y)).In(r) {

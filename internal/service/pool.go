@@ -22,13 +22,15 @@ type Model = pipeline.Model
 // detplan): *onnx.Detector made with a small square input satisfies it.
 type RegionModel interface {
 	NewInput() []float32
-	PrepareRegion(tensor []float32, f *decode.Frame, r image.Rectangle) error
-	InferRegion(tensor []float32, r image.Rectangle) ([]detect.Detection, error)
+	// PrepareRegion fills tensor from the r part of f at model input in
+	// (detplan.Region.Input; zero: the model's own).
+	PrepareRegion(tensor []float32, f *decode.Frame, r image.Rectangle, in image.Point) error
+	InferRegion(tensor []float32, r image.Rectangle, in image.Point) ([]detect.Detection, error)
 }
 
 // Crop is one prepared region of a frame.
 type Crop struct {
-	Rect   image.Rectangle
+	detplan.Region
 	Tensor []float32
 }
 
@@ -64,6 +66,8 @@ type Result struct {
 	Err        error
 	Latency    time.Duration // submit to result
 	submitted  time.Time
+	fl         *flight // the camera's, set when taken
+	seq        uint64  // order among the camera's jobs taken
 }
 
 // Lane is one inference session pair (a whole-frame model and its region
@@ -78,8 +82,11 @@ type Lane struct {
 // a busy camera loses its own stale frames instead of delaying others.
 // Jobs are taken round-robin across cameras with work: fair scheduling,
 // whatever each camera's frame rate. Each lane infers in its own goroutine,
-// in parallel; a camera has at most one job in a lane at a time, so its
-// results come back in its frames' order.
+// in parallel. A lane takes a job of a camera that already has one in a
+// lane only when no other camera has work, so that a lane never idles
+// beside a queue (a crowded view's crops outlast a quiet view's frames);
+// a camera's results are handed on in its frames' order whichever lane
+// finishes first.
 type Pool struct {
 	lanes []Lane
 	depth int
@@ -88,7 +95,7 @@ type Pool struct {
 	queues map[string]*queue
 	order  []string // round-robin order of cameras
 	next   int
-	busy   map[string]bool // cameras with a job in a lane
+	flight map[string]*flight // cameras' jobs in lanes
 	wake   chan struct{}
 
 	// OnDrop is called (without the lock) for every dropped job, e.g. to
@@ -99,6 +106,14 @@ type Pool struct {
 
 	costMu sync.Mutex
 	cost   inferCost
+}
+
+// flight orders one camera's results: jobs are numbered as lanes take
+// them, and a result that finishes before an earlier one waits for it.
+type flight struct {
+	lanes         int // jobs in lanes
+	taken, handed uint64
+	ready         map[uint64]Result
 }
 
 // inferCost sums the inference times seen, by kind: the box's measured
@@ -160,8 +175,8 @@ func (p *Pool) calibrateLane(l Lane, n, w, h int) error {
 	}
 	jobs := []Job{full}
 	if side := regionSide(l.Region); side > 0 && w >= side && h >= side {
-		c := Crop{Rect: image.Rect(0, 0, side, side), Tensor: l.Region.NewInput()}
-		if err := l.Region.PrepareRegion(c.Tensor, f, c.Rect); err != nil {
+		c := Crop{Region: detplan.Region{Rect: image.Rect(0, 0, side, side)}, Tensor: l.Region.NewInput()}
+		if err := l.Region.PrepareRegion(c.Tensor, f, c.Rect, c.Input); err != nil {
 			return err
 		}
 		jobs = append(jobs, Job{Frame: f, Crops: []Crop{c}})
@@ -234,7 +249,7 @@ func NewPool(depth int, lanes ...Lane) *Pool {
 	if len(lanes) == 0 {
 		lanes = []Lane{{}}
 	}
-	return &Pool{lanes: lanes, depth: max(depth, 1), queues: map[string]*queue{}, busy: map[string]bool{},
+	return &Pool{lanes: lanes, depth: max(depth, 1), queues: map[string]*queue{}, flight: map[string]*flight{},
 		wake: make(chan struct{}, 1)}
 }
 
@@ -283,6 +298,7 @@ func (p *Pool) Forget(camera string) {
 	p.mu.Lock()
 	q := p.queues[camera]
 	delete(p.queues, camera)
+	delete(p.flight, camera) // jobs in lanes keep theirs
 	for i, c := range p.order {
 		if c == camera {
 			p.order = append(p.order[:i], p.order[i+1:]...)
@@ -297,32 +313,77 @@ func (p *Pool) Forget(camera string) {
 	}
 }
 
-// take pops the next job in round-robin order from a camera with no job
-// in a lane, and marks the camera busy.
+// take pops the next job in round-robin order, from a camera with no job
+// in a lane when one has work, else from any camera with work.
 func (p *Pool) take() (string, Result, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for range p.order {
-		if p.next >= len(p.order) {
-			p.next = 0
-		}
-		cam := p.order[p.next]
-		p.next++
-		if q := p.queues[cam]; q != nil && len(q.jobs) > 0 && !p.busy[cam] {
-			r := q.jobs[0]
-			q.jobs = q.jobs[1:]
-			p.busy[cam] = true
-			return cam, r, true
+	for _, limit := range []int{1, len(p.lanes)} {
+		for range p.order {
+			if p.next >= len(p.order) {
+				p.next = 0
+			}
+			cam := p.order[p.next]
+			p.next++
+			if q := p.queues[cam]; q != nil && len(q.jobs) > 0 && p.inLanes(cam) < limit {
+				return cam, p.start(cam, q), true
+			}
 		}
 	}
 	return "", Result{}, false
 }
 
-// done frees a camera for the next lane.
-func (p *Pool) done(cam string) {
+func (p *Pool) inLanes(cam string) int {
+	if f := p.flight[cam]; f != nil {
+		return f.lanes
+	}
+	return 0
+}
+
+// start pops a camera's oldest job into a lane and numbers it.
+func (p *Pool) start(cam string, q *queue) Result {
+	f := p.flight[cam]
+	if f == nil {
+		f = &flight{ready: map[uint64]Result{}}
+		p.flight[cam] = f
+	}
+	r := q.jobs[0]
+	q.jobs = q.jobs[1:]
+	r.fl, r.seq = f, f.taken
+	f.taken++
+	f.lanes++
+	return r
+}
+
+// finish hands on a camera's results in order, r and those it held back,
+// and frees the camera's place in a lane.
+func (p *Pool) finish(cam string, r Result) {
+	var dropped []Job
 	p.mu.Lock()
-	delete(p.busy, cam)
+	f := r.fl
+	f.lanes--
+	f.ready[r.seq] = r
+	for {
+		next, ok := f.ready[f.handed]
+		if !ok {
+			break
+		}
+		delete(f.ready, f.handed)
+		f.handed++
+		next.Latency = time.Since(next.submitted)
+		// A camera that stopped reading must not stall everyone else.
+		select {
+		case next.Job.Done <- next:
+		default:
+			dropped = append(dropped, next.Job)
+		}
+	}
 	p.mu.Unlock()
+	if p.OnDrop != nil {
+		for _, j := range dropped {
+			p.OnDrop(cam, j)
+		}
+	}
 	p.signal()
 }
 
@@ -357,13 +418,12 @@ func (p *Pool) runLane(ctx context.Context, l Lane) {
 			}
 		}
 		p.signal() // another lane may find work too
-		p.process(l, cam, r)
-		p.done(cam)
+		p.finish(cam, p.process(l, cam, r))
 	}
 }
 
-// process infers one job (unless carried) and hands on its result.
-func (p *Pool) process(l Lane, cam string, r Result) {
+// process infers one job (unless carried).
+func (p *Pool) process(l Lane, cam string, r Result) Result {
 	if !r.Job.Carry {
 		start := time.Now()
 		r.Detections, r.Err = infer(l, r.Job)
@@ -375,15 +435,7 @@ func (p *Pool) process(l Lane, cam string, r Result) {
 			p.OnInfer(cam, d)
 		}
 	}
-	r.Latency = time.Since(r.submitted)
-	// A camera that stopped reading must not stall everyone else.
-	select {
-	case r.Job.Done <- r:
-	default:
-		if p.OnDrop != nil {
-			p.OnDrop(cam, r.Job)
-		}
-	}
+	return r
 }
 
 // regionIoU is the overlap above which two boxes from different crops are
@@ -402,7 +454,7 @@ func infer(l Lane, j Job) ([]detect.Detection, error) {
 	}
 	parts := make([]detect.RegionDetections, 0, len(j.Crops))
 	for _, c := range j.Crops {
-		dets, err := l.Region.InferRegion(c.Tensor, c.Rect)
+		dets, err := l.Region.InferRegion(c.Tensor, c.Rect, c.Input)
 		if err != nil {
 			return nil, err
 		}

@@ -87,39 +87,83 @@ func TestPoolIsFair(t *testing.T) {
 	}
 }
 
-// TestPoolLanesInferInParallel: two lanes infer two cameras' frames at
-// once, while a camera never has two frames in lanes at a time: its second
-// frame waits for its first, and its results come back in order.
-func TestPoolLanesInferInParallel(t *testing.T) {
-	started, release := make(chan int), make(chan struct{})
-	lane := Lane{Model: gatedModel{started: started, release: release}}
+// frameGates is a model whose inferences finish when the test says, per
+// frame: each Infer reports its frame (the width the test stamped on it)
+// and waits for that frame's release.
+type frameGates struct {
+	started chan int
+	release map[int]chan struct{}
+}
+
+func newFrameGates(frames ...int) frameGates {
+	g := frameGates{started: make(chan int), release: map[int]chan struct{}{}}
+	for _, f := range frames {
+		g.release[f] = make(chan struct{})
+	}
+	return g
+}
+
+func (m frameGates) NewInput() []float32                        { return make([]float32, 1) }
+func (m frameGates) Prepare(t []float32, f *decode.Frame) error { return nil }
+func (m frameGates) Infer(t []float32, w, h int) ([]detect.Detection, error) {
+	m.started <- w
+	<-m.release[w]
+	return nil, nil
+}
+
+// TestPoolPrefersCamerasWithNoJobInALane: a free lane takes a job of a
+// camera with nothing in a lane first (round-robin), and a second job of
+// a camera already in a lane only when no one else waits: a lane never
+// idles beside a queue, and no camera holds more lanes than there are.
+func TestPoolPrefersCamerasWithNoJobInALane(t *testing.T) {
+	lane := Lane{Model: slowModel{}}
 	p := NewPool(4, lane, lane)
 	require.Equal(t, 2, p.Lanes())
-	results := make(chan Result, 4)
-	submit := func(cam string, frame int) {
-		p.Submit(cam, Job{Frame: &decode.Frame{Width: frame}, Done: results})
+	for _, j := range []struct {
+		cam   string
+		frame int
+	}{{"a", 1}, {"a", 2}, {"a", 3}, {"b", 10}} {
+		p.Submit(j.cam, Job{Frame: &decode.Frame{Width: j.frame}})
 	}
-	submit("a", 1)
-	submit("a", 2)
+	var got []int
+	for {
+		_, r, ok := p.take()
+		if !ok {
+			break
+		}
+		got = append(got, r.Job.Frame.Width)
+	}
+	require.Equal(t, []int{1, 10, 2}, got, "b's frame before a's second; a's third waits: a holds both lanes")
+}
+
+// TestPoolLanesInferInParallel: two lanes infer at once, a camera's two
+// frames too when no other camera waits, and its results come back in
+// its frames' order even when the second finishes first.
+func TestPoolLanesInferInParallel(t *testing.T) {
+	m := newFrameGates(1, 2, 10)
+	p := NewPool(4, Lane{Model: m}, Lane{Model: m})
+	results := make(chan Result, 4)
+	p.Submit("a", Job{Frame: &decode.Frame{Width: 1}, Done: results})
+	p.Submit("a", Job{Frame: &decode.Frame{Width: 2}, Done: results})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); p.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 
-	require.Equal(t, 1, <-started)
-	submit("b", 10)
-	require.Equal(t, 10, <-started, "the idle lane takes b's frame, not a's second while a's first is in a lane")
-	release <- struct{}{}
-	release <- struct{}{}
-	require.Equal(t, 2, <-started)
-	release <- struct{}{}
-	var a []int
-	for range 3 {
-		if r := <-results; r.Job.Frame.Width < 10 {
-			a = append(a, r.Job.Frame.Width)
-		}
+	require.ElementsMatch(t, []int{1, 2}, []int{<-m.started, <-m.started}, "both lanes busy with a's frames")
+	close(m.release[2])
+	p.Submit("b", Job{Frame: &decode.Frame{Width: 10}, Done: results})
+	require.Equal(t, 10, <-m.started, "the lane a's second frame left takes b's")
+	close(m.release[10])
+	require.Equal(t, 10, (<-results).Job.Frame.Width)
+	select {
+	case r := <-results:
+		t.Fatalf("frame %d handed on before a's first", r.Job.Frame.Width)
+	default:
 	}
-	require.Equal(t, []int{1, 2}, a)
+	close(m.release[1])
+	require.Equal(t, 1, (<-results).Job.Frame.Width)
+	require.Equal(t, 2, (<-results).Job.Frame.Width)
 }
 
 // A job to be kept (a file analysed in full) is never dropped: the
@@ -156,10 +200,12 @@ type sizedRegions struct {
 	crops *[]image.Rectangle
 }
 
-func (m sizedRegions) NewInput() []float32                                           { return make([]float32, 1) }
-func (m sizedRegions) InputSize() (int, int)                                         { return m.side, m.side }
-func (m sizedRegions) PrepareRegion([]float32, *decode.Frame, image.Rectangle) error { return nil }
-func (m sizedRegions) InferRegion(_ []float32, r image.Rectangle) ([]detect.Detection, error) {
+func (m sizedRegions) NewInput() []float32   { return make([]float32, 1) }
+func (m sizedRegions) InputSize() (int, int) { return m.side, m.side }
+func (m sizedRegions) PrepareRegion([]float32, *decode.Frame, image.Rectangle, image.Point) error {
+	return nil
+}
+func (m sizedRegions) InferRegion(_ []float32, r image.Rectangle, _ image.Point) ([]detect.Detection, error) {
 	*m.crops = append(*m.crops, r)
 	time.Sleep(m.d)
 	return nil, nil

@@ -2,27 +2,12 @@ package onnx
 
 import (
 	"errors"
+	"fmt"
 	"image"
-	"math"
 
 	"github.com/vigil-cctv/vigil/internal/decode"
 	"github.com/vigil-cctv/vigil/internal/detect"
 )
-
-// RegionInput is the model input a crop r is seen at: for a
-// Config.AnySize detector, r's own size rounded up to multiples of 32
-// when it fits the detector's input, else r scaled down to fit it; for
-// any other detector its one input size. Inference costs about the
-// input's area, so a 160×160 crop costs about a quarter of a 320×320 one.
-func (d *Detector) RegionInput(r image.Rectangle) (w, h int) {
-	if d.anySize == nil || r.Dx() <= 0 || r.Dy() <= 0 {
-		return d.inW, d.inH
-	}
-	s := min(1, float64(d.inW)/float64(r.Dx()), float64(d.inH)/float64(r.Dy()))
-	return min(d.inW, ceil32(float64(r.Dx())*s)), min(d.inH, ceil32(float64(r.Dy())*s))
-}
-
-func ceil32(v float64) int { return max(32, int(math.Ceil(v/32-1e-9))*32) }
 
 var errShortTensor = errors.New("tensor smaller than the detector's input (use NewInput)")
 
@@ -30,31 +15,41 @@ var errShortTensor = errors.New("tensor smaller than the detector's input (use N
 // size, and the detection plan sizes them to what they hold.
 func (d *Detector) AnySize() bool { return d.anySize != nil }
 
-// regionBox is the letterbox of crop r into its RegionInput.
-func (d *Detector) regionBox(r image.Rectangle) (detect.Letterbox, int) {
-	w, h := d.RegionInput(r)
-	if w == d.inW && h == d.inH {
-		return d.Letterbox(r.Dx(), r.Dy()), 3 * w * h
+// regionBox is the letterbox of crop r into input in: for a
+// Config.AnySize detector any multiple of 32 within its own input (the
+// detection plan chooses it, detplan.Region), for any other its own
+// input, which a zero in also asks for.
+func (d *Detector) regionBox(r image.Rectangle, in image.Point) (detect.Letterbox, int, error) {
+	if in == (image.Point{}) || d.anySize == nil || in == image.Pt(d.inW, d.inH) {
+		return d.Letterbox(r.Dx(), r.Dy()), 3 * d.inW * d.inH, nil
 	}
-	return detect.NewLetterbox(r.Dx(), r.Dy(), w, h), 3 * w * h
+	if in.X <= 0 || in.Y <= 0 || in.X > d.inW || in.Y > d.inH || in.X%32 != 0 || in.Y%32 != 0 {
+		return detect.Letterbox{}, 0, fmt.Errorf("region input %dx%d is not a multiple of 32 within %dx%d", in.X, in.Y, d.inW, d.inH)
+	}
+	return detect.NewLetterbox(r.Dx(), r.Dy(), in.X, in.Y), 3 * in.X * in.Y, nil
 }
 
 // PrepareRegion fills tensor (a NewInput buffer) from the r part of a
-// frame, letterboxed into its RegionInput; InferRegion then returns its
-// detections in frame pixels. A detector made for region detection is
-// typically square and small (320×320), so a region of that size or
-// smaller runs at the frame's own scale.
-func (d *Detector) PrepareRegion(tensor []float32, f *decode.Frame, r image.Rectangle) error {
-	lb, n := d.regionBox(r)
+// frame, letterboxed into an in.X×in.Y input (see regionBox); InferRegion
+// then returns its detections in frame pixels.
+func (d *Detector) PrepareRegion(tensor []float32, f *decode.Frame, r image.Rectangle, in image.Point) error {
+	lb, n, err := d.regionBox(r, in)
+	if err != nil {
+		return err
+	}
 	if len(tensor) < n {
 		return errShortTensor
 	}
 	return lb.FillCrop(tensor[:n], f.Pix, f.Width, r)
 }
 
-// InferRegion runs the model on a tensor prepared by PrepareRegion.
-func (d *Detector) InferRegion(tensor []float32, r image.Rectangle) ([]detect.Detection, error) {
-	lb, _ := d.regionBox(r)
+// InferRegion runs the model on a tensor prepared by PrepareRegion with
+// the same r and in.
+func (d *Detector) InferRegion(tensor []float32, r image.Rectangle, in image.Point) ([]detect.Detection, error) {
+	lb, _, err := d.regionBox(r, in)
+	if err != nil {
+		return nil, err
+	}
 	dets, err := d.inferAt(tensor, lb.DstW, lb.DstH)
 	if err != nil {
 		return nil, err
@@ -66,10 +61,10 @@ func (d *Detector) InferRegion(tensor []float32, r image.Rectangle) ([]detect.De
 }
 
 // DetectRegion prepares and infers one region of a frame.
-func (d *Detector) DetectRegion(f *decode.Frame, r image.Rectangle) ([]detect.Detection, error) {
+func (d *Detector) DetectRegion(f *decode.Frame, r image.Rectangle, in image.Point) ([]detect.Detection, error) {
 	t := d.input.GetData()
-	if err := d.PrepareRegion(t, f, r); err != nil {
+	if err := d.PrepareRegion(t, f, r, in); err != nil {
 		return nil, err
 	}
-	return d.InferRegion(t, r)
+	return d.InferRegion(t, r, in)
 }

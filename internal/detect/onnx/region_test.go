@@ -11,8 +11,9 @@ import (
 
 // A crop the AnySize detector runs at its own size finds what the fixed
 // 320×320 detector finds in the same crop padded to 320×320: the same
-// people, where they are; a crop of the detector's size gives the same
-// detections either way.
+// people, where they are, and so does the crop scaled to 5/6 (the plan
+// scales down a crop larger than the detector); a crop of the detector's
+// size gives the same detections either way.
 func TestAnySizeRegionsFindWhatTheFixedInputFinds(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Threads, cfg.InputW, cfg.InputH = 1, 320, 320
@@ -26,9 +27,9 @@ func TestAnySizeRegionsFindWhatTheFixedInputFinds(t *testing.T) {
 	f := firstFrame(t)
 
 	r := image.Rect(300, 150, 620, 470)
-	want, err := fixed.DetectRegion(f, r)
+	want, err := fixed.DetectRegion(f, r, image.Point{})
 	require.NoError(t, err)
-	got, err := sized.DetectRegion(f, r)
+	got, err := sized.DetectRegion(f, r, image.Pt(320, 320))
 	require.NoError(t, err)
 	require.Equal(t, personBoxes(want), personBoxes(got))
 
@@ -41,41 +42,40 @@ func TestAnySizeRegionsFindWhatTheFixedInputFinds(t *testing.T) {
 		}
 		c := p.Center()
 		crop := image.Rect(int(c.X)-80, int(c.Y)-int(p.H/2)-32, int(c.X)+80, int(c.Y)+int(p.H/2)+32).Intersect(image.Rect(0, 0, f.Width, f.Height))
-		w, h := sized.RegionInput(crop)
-		require.Equal(t, 160, w)
-		require.Less(t, h, 320, "a small crop runs below the detector's size")
-		a, err := sized.DetectRegion(f, crop)
+		own := image.Pt(160, (crop.Dy()+31)/32*32)
+		a, err := sized.DetectRegion(f, crop, own)
 		require.NoError(t, err)
-		b, err := fixed.DetectRegion(f, crop)
+		b, err := fixed.DetectRegion(f, crop, image.Point{})
+		require.NoError(t, err)
+		c56, err := sized.DetectRegion(f, crop, image.Pt(160, (crop.Dy()*5/6+31)/32*32))
 		require.NoError(t, err)
 		require.True(t, hasBox(personBoxes(a), p, 0.7), "person %v at the crop's own size: %v", p, personBoxes(a))
 		require.True(t, hasBox(personBoxes(b), p, 0.7), "person %v padded into 320×320: %v", p, personBoxes(b))
+		require.True(t, hasBox(personBoxes(c56), p, 0.7), "person %v at 5/6: %v", p, personBoxes(c56))
 		checked++
 	}
 	require.GreaterOrEqual(t, checked, 3, "people clear of the frame's edges in vtest's first frame")
 }
 
-func TestRegionInput(t *testing.T) {
+// A region input the AnySize detector cannot run is refused with what is
+// wrong, before any pixel is copied.
+func TestRegionInputIsChecked(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Threads, cfg.InputW, cfg.InputH, cfg.AnySize = 1, 320, 320, true
 	d, err := New(cfg)
 	require.NoError(t, err)
 	defer d.Close()
-	for _, c := range []struct {
-		r    image.Rectangle
-		w, h int
-	}{
-		{image.Rect(0, 0, 320, 320), 320, 320},
-		{image.Rect(10, 10, 170, 200), 160, 192},
-		{image.Rect(0, 0, 500, 400), 320, 256}, // scaled by 0.64
-		{image.Rect(0, 0, 20, 20), 32, 32},
-	} {
-		w, h := d.RegionInput(c.r)
-		require.Equal(t, [2]int{c.w, c.h}, [2]int{w, h}, "%v", c.r)
+	f, r := firstFrame(t), image.Rect(0, 0, 64, 64)
+	tensor := d.NewInput()
+	for _, in := range []image.Point{{100, 64}, {352, 64}, {64, -32}} {
+		err := d.PrepareRegion(tensor, f, r, in)
+		require.ErrorContains(t, err, "not a multiple of 32 within 320x320", "%v", in)
+		_, err = d.InferRegion(tensor, r, in)
+		require.Error(t, err, "%v", in)
 	}
 	_, err = d.inferAt(make([]float32, 3*64*64), 96, 64)
 	require.Error(t, err, "a tensor smaller than its input")
-	require.Error(t, d.PrepareRegion(make([]float32, 10), firstFrame(t), image.Rect(0, 0, 64, 64)))
+	require.Error(t, d.PrepareRegion(make([]float32, 10), f, r, image.Pt(64, 64)))
 }
 
 func hasBox(boxes []geom.Box, b geom.Box, minIoU float64) bool {

@@ -104,7 +104,10 @@ func (c FleetCamera) URL() string { return c.Server.URL() }
 
 // StartFleet encodes each footage once (seconds long, at fps, a key
 // picture every second) into dir and starts n cameras cycling through
-// them. Close stops them all.
+// them. Close stops them all. Camera i starts its loop i/n of the way in:
+// a loop's end is a cut, everything in view jumping at once, that real
+// cameras do not all have in the same instant; in step, every camera
+// would ask for a whole-frame pass in the same frame.
 func StartFleet(ctx context.Context, dir string, footage []Footage, n int, seconds, fps float64) (*Fleet, error) {
 	if len(footage) == 0 {
 		return nil, fmt.Errorf("rtsptest: no footage for a fleet")
@@ -119,7 +122,7 @@ func StartFleet(ctx context.Context, dir string, footage []Footage, n int, secon
 	fl := &Fleet{}
 	for i := range n {
 		k := i % len(footage)
-		srv, err := Start(clips[k], Options{Path: fmt.Sprintf("cam%d", i), FPS: fps})
+		srv, err := Start(clips[k], Options{Path: fmt.Sprintf("cam%d", i), FPS: fps, Start: float64(i) / float64(n)})
 		if err != nil {
 			fl.Close()
 			return nil, err

@@ -34,6 +34,9 @@ type Options struct {
 	FPS  float64 // frame rate of the elementary stream, default 10
 	// User and Pass, when User is set, make readers authenticate.
 	User, Pass string
+	// Start is where in the loop the stream begins, a fraction in [0, 1)
+	// moved back to the key picture before it (default 0: the first).
+	Start float64
 }
 
 // Server is an RTSP server that serves one looping H.264 stream.
@@ -193,10 +196,11 @@ func (s *Server) play(ctx context.Context, stream *gortsplib.ServerStream, done 
 	step := time.Duration(float64(time.Second) / s.opt.FPS)
 	tick := time.NewTicker(step)
 	defer tick.Stop()
+	first := s.keyBefore(int(s.opt.Start * float64(len(s.aus))))
 	for i := 0; ; i++ {
 		if !s.frozen.Load() {
 			ts := base + uint32(float64(i)*90000/s.opt.FPS)
-			send(stream, medi, enc, s.aus[i%len(s.aus)], ts)
+			send(stream, medi, enc, s.aus[(first+i)%len(s.aus)], ts)
 		}
 		select {
 		case <-ctx.Done():
@@ -204,6 +208,19 @@ func (s *Server) play(ctx context.Context, stream *gortsplib.ServerStream, done 
 		case <-tick.C:
 		}
 	}
+}
+
+// keyBefore is the index of the last access unit at or before i that
+// holds a key (IDR) picture, 0 when none does.
+func (s *Server) keyBefore(i int) int {
+	for i = min(max(i, 0), len(s.aus)-1); i > 0; i-- {
+		for _, n := range s.aus[i] {
+			if h264.NALUType(n[0]&0x1f) == h264.NALUTypeIDR {
+				return i
+			}
+		}
+	}
+	return 0
 }
 
 // send packetises one access unit; write errors (no readers, a reader
