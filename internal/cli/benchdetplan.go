@@ -285,13 +285,12 @@ func (r *detplanRun) frame(f *decode.Frame, usePolicy bool) ([]track.Track, erro
 	case d.Mode == detplan.Regions && r.region != nil:
 		var parts []detect.RegionDetections
 		for _, reg := range d.Regions {
-			rect := reg.Rect
-			dets, err := r.region.DetectRegion(f, rect, reg.Input)
+			dets, err := r.region.DetectRegion(f, reg.Rect, reg.Input)
 			r.calls++
 			if err != nil {
 				return nil, err
 			}
-			parts = append(parts, detect.RegionDetections{Rect: rect, Dets: dets})
+			parts = append(parts, detect.RegionDetections{Rect: reg.Rect, Dets: dets})
 		}
 		return r.tracker.Update(r.keep(detect.MergeRegions(parts, f.Width, f.Height, 0.6))), nil
 	}

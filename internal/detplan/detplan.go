@@ -74,7 +74,7 @@ type Config struct {
 	MaxRegionScale float64
 	// MaxRegions is the most crops per frame (default 4); beyond it, or
 	// when the crops together would cost as much as the whole frame (at
-	// FullInput), the whole frame is detected.
+	// FullW×FullH), the whole frame is detected.
 	MaxRegions int
 	// FullW and FullH are the whole-frame model's input (default
 	// 640×480): what a whole-frame pass costs.

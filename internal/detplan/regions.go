@@ -22,13 +22,13 @@ func (r Region) Cost() int { return r.Input.X*r.Input.Y + runCost }
 // PlanRegions covers boxes (motion and grown track boxes, frame pixels)
 // with crops, each box wholly inside one crop, so that no object is cut
 // by a crop edge. With cfg.AnySize a crop is its content's extent (at
-// least cfg.MinRegion a side, in steps of 32); otherwise a
-// square of at least cfg.RegionSize. ok is false when the whole frame is
-// the better choice: more than cfg.MaxRegions crops, crops that together
-// cost as much as a whole-frame pass, a crop larger than
-// cfg.MaxRegionScale × RegionSize or than the frame, or content over
-// cfg.LargeMotion of the frame. No boxes give no crops. The plan depends
-// only on its inputs.
+// least cfg.MinRegion a side, in steps of 32); otherwise a square of at
+// least cfg.RegionSize. Each crop carries the model input it runs at.
+// ok is false when the whole frame is the better choice: more than
+// cfg.MaxRegions crops, crops that together cost as much as a whole-frame
+// pass, a crop larger than cfg.MaxRegionScale × RegionSize or than the
+// frame, or content over cfg.LargeMotion of the frame. No boxes give no
+// crops. The plan depends only on its inputs.
 func PlanRegions(boxes []geom.Box, w, h int, cfg Config) (regions []Region, ok bool) {
 	cfg = cfg.withDefaults()
 	m := merger{cfg: cfg, maxSide: float64(cfg.RegionSize) * cfg.MaxRegionScale}
@@ -157,10 +157,10 @@ func union(a, b geom.Box) geom.Box {
 }
 
 // crop is the crop for a group, centred on it and shifted inside the
-// frame: a square of side max(RegionSize, the group's larger side)
-// rounded up to a multiple of 32, or with AnySize the group's own extent
-// rounded up to a multiple of 32; fits is false when the group needs
-// more than the frame. A side longer than the frame shrinks to it.
+// frame: a square of side max(RegionSize, the group's larger side), or
+// with AnySize the group's own extent, each rounded up to a multiple of
+// 32; fits is false when the group needs more than the frame. A side
+// longer than the frame shrinks to it.
 func (m merger) crop(g geom.Box, w, h int) (image.Rectangle, bool) {
 	// The group's hull in whole pixels, so that centring never leaves a
 	// fraction of it outside the crop.
