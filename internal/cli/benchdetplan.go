@@ -132,6 +132,7 @@ type detplanRun struct {
 	tracker      *track.Tracker
 	gate         *ingest.MotionGate
 	policy       *detplan.Policy
+	wholeRef     ingest.Thumb // the frame the last whole-frame pass read
 	calls        int
 }
 
@@ -274,11 +275,16 @@ func (r *detplanRun) frame(f *decode.Frame, usePolicy bool) ([]track.Track, erro
 	}
 	r.gate.Check(f.PTS, f.Width, f.Height, f.Pix)
 	motion, global := r.gate.Boxes()
-	st := detplan.State{PTS: f.PTS, Width: f.Width, Height: f.Height, Motion: motion, MotionGlobal: global}
+	thumb := r.gate.Thumb()
+	st := detplan.State{PTS: f.PTS, Width: f.Width, Height: f.Height, Motion: motion, MotionGlobal: global,
+		Unchanged: thumb.Same(r.wholeRef)}
 	for _, m := range r.tracker.Motions() {
 		st.Tracks = append(st.Tracks, detplan.Track{Box: m.Box, VX: m.VX, VY: m.VY})
 	}
 	d := r.policy.Decide(st)
+	if d.Whole {
+		r.wholeRef = thumb
+	}
 	switch {
 	case d.Mode == detplan.Carry:
 		return r.tracker.Predict(), nil

@@ -19,7 +19,7 @@ const vtest = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func needFFmpeg(t *testing.T) {
+func needFFmpeg(t testing.TB) {
 	t.Helper()
 	for _, b := range []string{"ffmpeg", "ffprobe"} {
 		if _, err := lookBinary(b); err != nil {
@@ -28,7 +28,7 @@ func needFFmpeg(t *testing.T) {
 	}
 }
 
-func needFile(t *testing.T, p string) {
+func needFile(t testing.TB, p string) {
 	t.Helper()
 	if _, err := os.Stat(p); err != nil {
 		t.Skipf("%s not present (run make setup, or it lives in ../shared beside the repo)", p)

@@ -3,11 +3,12 @@
 // what moved and where tracked objects are, or nothing at all — the
 // tracker carrying its tracks through the frame by prediction (the rules
 // still see every analysed frame). This is how one box serves many
-// cameras: a quiet street costs a full-frame pass every couple of seconds,
-// a busy one every frame.
+// cameras: a quiet street costs a full-frame pass every few seconds (or
+// every 16 s while its view stays the same), a busy one every frame.
 //
-// The decision depends only on the frame's PTS, its motion boxes and the
-// tracker's state, never on the wall clock or the load, so a replay makes
+// The decision depends only on the frame's PTS, what the motion gate saw
+// (its boxes, and whether the view is unchanged since the last whole-frame
+// pass) and the tracker's state, never on the wall clock or the load, so a replay makes
 // the same decisions.
 package detplan
 
@@ -52,6 +53,10 @@ type Decision struct {
 	// Reason says why, for the debug overlay: "periodic full pass",
 	// "3 tracks, none fast: carried", …
 	Reason string
+	// Whole says the detector sees all of the frame (Mode Full, or a frame
+	// that fits one crop detected as one): the frame State.Unchanged is
+	// measured against from then on.
+	Whole bool
 }
 
 // Config tunes a Policy. Zero fields take the defaults.
@@ -87,6 +92,11 @@ type Config struct {
 	// camera's periodic passes were a fifth of its inference at 2 s; at
 	// 4 s PETS09 at 5 fps keeps its MOTA, IDF1 and rule F1 (README).
 	FullEvery time.Duration
+	// MaxFullEvery bounds how long the periodic pass waits while the view
+	// is unchanged since the last whole-frame pass (State.Unchanged): the
+	// pass would read the same pixels, but the gate's thumbnail samples 16
+	// pixels per cell and may miss something small (default 4×FullEvery).
+	MaxFullEvery time.Duration
 	// Phase shifts the camera's periodic passes (taken modulo FullEvery):
 	// cameras started together would otherwise all pass whole frames in
 	// the same instant, a burst the detector queues drop frames to. See
@@ -135,6 +145,9 @@ func (c Config) withDefaults() Config {
 	if c.FullEvery <= 0 {
 		c.FullEvery = 4 * time.Second
 	}
+	if c.MaxFullEvery < c.FullEvery {
+		c.MaxFullEvery = 4 * c.FullEvery
+	}
 	if c.MaxCarry < 0 {
 		c.MaxCarry = 0
 	} else if c.MaxCarry == 0 {
@@ -175,6 +188,12 @@ type State struct {
 	Motion       []geom.Box
 	MotionGlobal bool
 	Tracks       []Track
+	// Unchanged says the frame shows what the last whole-frame pass read,
+	// cumulatively and not only since the previous frame (the motion gate's
+	// thumbnails, ingest.Thumb.Same): the periodic pass waits, up to
+	// MaxFullEvery, since it would find what the tracks already hold. The
+	// caller measures it against the frame of the last Decision.Whole.
+	Unchanged bool
 }
 
 // Counts are the decisions taken so far, by mode.
@@ -211,7 +230,7 @@ func (p *Policy) Decide(s State) Decision {
 	d := p.decide(s)
 	switch d.Mode {
 	case Full:
-		p.lastFull, p.carried = s.PTS, 0
+		p.lastFull, p.carried, d.Whole = s.PTS, 0, true
 		if !p.started {
 			p.lastFull -= p.cfg.Phase % p.cfg.FullEvery
 		}
@@ -241,22 +260,36 @@ func (p *Policy) decide(s State) Decision {
 		return Decision{Mode: Full, Reason: "first frame of a stream"}
 	case s.MotionGlobal:
 		return Decision{Mode: Full, Reason: "the whole view changed"}
-	case s.PTS-p.lastFull >= p.cfg.FullEvery:
+	case p.periodicDue(s):
 		return Decision{Mode: Full, Reason: "periodic full pass"}
 	}
 	if why := p.busy(s); why != "" {
 		return p.detect(s, why)
 	}
 	if len(s.Motion) == 0 && p.allStill(s.Tracks) {
-		if len(s.Tracks) == 0 {
-			return Decision{Mode: Carry, Reason: "nothing moving, no track"}
+		why := "nothing moving"
+		if s.PTS-p.lastFull >= p.cfg.FullEvery {
+			why = "view unchanged since the last full pass"
 		}
-		return Decision{Mode: Carry, Reason: fmt.Sprintf("nothing moving, %d tracks standing still: carried", len(s.Tracks))}
+		if len(s.Tracks) == 0 {
+			return Decision{Mode: Carry, Reason: why + ", no track"}
+		}
+		return Decision{Mode: Carry, Reason: fmt.Sprintf("%s, %d tracks standing still: carried", why, len(s.Tracks))}
 	}
 	if p.carried < p.cfg.MaxCarry {
 		return Decision{Mode: Carry, Reason: fmt.Sprintf("%d tracks, slow, motion explained: carried", len(s.Tracks))}
 	}
 	return p.detect(s, fmt.Sprintf("%d frames carried", p.carried))
+}
+
+// periodicDue reports whether the periodic full pass is due: FullEvery
+// after the last, or up to MaxFullEvery while the view is unchanged since.
+func (p *Policy) periodicDue(s State) bool {
+	since := s.PTS - p.lastFull
+	if s.Unchanged {
+		return since >= p.cfg.MaxFullEvery
+	}
+	return since >= p.cfg.FullEvery
 }
 
 // fitsOneCrop reports a frame no larger than a crop (the 320×240 CDnet

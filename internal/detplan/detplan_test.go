@@ -258,3 +258,35 @@ func TestStillTracksAreCarriedUntilThePeriodicPass(t *testing.T) {
 	}
 	require.Equal(t, []Mode{Carry, Carry, Regions}, modes, "motion on a still track: it may be starting to move")
 }
+
+// While the view is unchanged since the last whole-frame pass (people
+// standing, a parked car, a night street) the periodic pass waits up to
+// MaxFullEvery: it would read the same pixels. The frame the view changes
+// (even with no motion between frames: something crept in) brings the
+// pass due at FullEvery back.
+func TestUnchangedViewDefersThePeriodicPass(t *testing.T) {
+	p := New(Config{})
+	still := []Track{{Box: geom.Box{X: 100, Y: 100, W: 40, H: 100}}}
+	var fullAt []int
+	for i := range 100 { // 20 s at 5 fps
+		d := p.Decide(State{PTS: step(i), Width: 768, Height: 576, Tracks: still, Unchanged: i > 0})
+		require.Equal(t, d.Mode == Full, d.Whole, "frame %d", i)
+		if d.Mode == Full {
+			fullAt = append(fullAt, i)
+		} else if i >= 20 && i < 80 {
+			require.Contains(t, d.Reason, "view unchanged since the last full pass", "frame %d", i)
+		}
+	}
+	require.Equal(t, []int{0, 80}, fullAt, "a whole-frame pass every 16 s")
+
+	d := p.Decide(State{PTS: step(100), Width: 768, Height: 576, Tracks: still, Unchanged: true})
+	require.Equal(t, Carry, d.Mode)
+	d = p.Decide(State{PTS: step(101), Width: 768, Height: 576, Tracks: still})
+	require.Equal(t, Full, d.Mode, "4 s since the last pass and the view changed")
+	require.Equal(t, "periodic full pass", d.Reason)
+
+	small := New(Config{})
+	d = small.Decide(State{Width: 320, Height: 240})
+	require.True(t, d.Whole && d.Mode == Regions, "a frame detected as one crop is a whole-frame look too")
+	require.False(t, small.Decide(State{PTS: step(1), Width: 320, Height: 240}).Whole)
+}

@@ -66,6 +66,9 @@ type Frame struct {
 	// frame pixels, or a change of the whole view (and the first frame).
 	Motion       []geom.Box
 	MotionGlobal bool
+	// Thumb is the gate's thumbnail of the frame (MotionGate.Thumb), set
+	// when Options.Gate annotates frames.
+	Thumb Thumb
 }
 
 // State is a camera's connection state.

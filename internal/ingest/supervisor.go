@@ -361,7 +361,9 @@ func (s *Supervisor) accept(ctx context.Context, f *decode.Frame, now time.Time,
 	pass := s.gate == nil || s.gate.Check(pts, f.Width, f.Height, f.Pix)
 	if s.gate != nil {
 		fr.Motion, fr.MotionGlobal = s.gate.Changes()
-		pass = pass || s.gate.opt.Annotate
+		if s.gate.opt.Annotate {
+			pass, fr.Thumb = true, s.gate.Thumb()
+		}
 	}
 	s.count(func(st *Status) {
 		st.FramesIn++

@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/detplan"
 	"github.com/vigil-cctv/vigil/internal/event"
 	"github.com/vigil-cctv/vigil/internal/geom"
+	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/media"
 	"github.com/vigil-cctv/vigil/internal/media/segring"
 	"github.com/vigil-cctv/vigil/internal/scene"
@@ -59,6 +60,7 @@ type inFrame struct {
 	frame  *decode.Frame
 	motion []geom.Box
 	global bool
+	thumb  ingest.Thumb
 }
 
 // countsEvery is how much frame time of line counts is batched into one
@@ -86,11 +88,13 @@ type processor struct {
 
 	// plan decides per frame what the detector does (nil: the whole frame,
 	// every frame); region detects its crops (nil: crops become the whole
-	// frame). Only the feeder uses plan.
-	plan    *detplan.Policy
-	region  RegionModel
-	crops   chan []float32 // free region tensors
-	cropBuf int
+	// frame). Only the feeder uses plan, and wholeRef: the thumbnail of
+	// the frame the plan's last whole-frame pass read.
+	plan     *detplan.Policy
+	wholeRef ingest.Thumb
+	region   RegionModel
+	crops    chan []float32 // free region tensors
+	cropBuf  int
 
 	detected atomic.Int64
 	analysed atomic.Int64
@@ -202,7 +206,8 @@ func (p *processor) decide(in inFrame) detplan.Decision {
 	if p.plan == nil {
 		return wholeFrame(f, "every frame detected")
 	}
-	st := detplan.State{PTS: f.PTS, Width: f.Width, Height: f.Height, Motion: in.motion, MotionGlobal: in.global}
+	st := detplan.State{PTS: f.PTS, Width: f.Width, Height: f.Height, Motion: in.motion, MotionGlobal: in.global,
+		Unchanged: in.thumb.Same(p.wholeRef)}
 	var ms []track.Motion
 	var sc *scene.Scene
 	p.withChain(func(c *analysis.Chain) { ms, sc = c.Motions(), c.Scene() })
@@ -210,6 +215,9 @@ func (p *processor) decide(in inFrame) detplan.Decision {
 		st.Tracks = append(st.Tracks, detplan.Track{Box: m.Box, VX: m.VX, VY: m.VY, NearRule: nearRule(sc, m)})
 	}
 	d := p.plan.Decide(st)
+	if d.Whole {
+		p.wholeRef = in.thumb
+	}
 	if d.Mode == detplan.Regions && p.region == nil {
 		d = wholeFrame(f, d.Reason+"; no region detector")
 	}
@@ -219,7 +227,7 @@ func (p *processor) decide(in inFrame) detplan.Decision {
 // wholeFrame is a full pass over f at the model's own input.
 func wholeFrame(f *decode.Frame, reason string) detplan.Decision {
 	whole := detplan.Region{Rect: image.Rect(0, 0, f.Width, f.Height)}
-	return detplan.Decision{Mode: detplan.Full, Regions: []detplan.Region{whole}, Reason: reason}
+	return detplan.Decision{Mode: detplan.Full, Regions: []detplan.Region{whole}, Reason: reason, Whole: true}
 }
 
 // nearRule reports a track whose foot point is within half its height,

@@ -301,7 +301,7 @@ func (s *Service) runCamera(ctx context.Context, r *camRun) {
 		defer close(decoded)
 		for f := range frames {
 			decoded <- inFrame{frame: &decode.Frame{Index: int(f.Seq), PTS: f.PTS, Width: f.Width, Height: f.Height, Pix: f.Pix,
-				Received: f.Received}, motion: f.Motion, global: f.MotionGlobal}
+				Received: f.Received}, motion: f.Motion, global: f.MotionGlobal, thumb: f.Thumb}
 		}
 	})
 	wg.Go(func() { defer close(fed); r.proc.feed(ctx, decoded) })

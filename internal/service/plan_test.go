@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"image"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"github.com/vigil-cctv/vigil/internal/detect"
 	"github.com/vigil-cctv/vigil/internal/detplan"
 	"github.com/vigil-cctv/vigil/internal/geom"
+	"github.com/vigil-cctv/vigil/internal/ingest"
 	"github.com/vigil-cctv/vigil/internal/scene"
 	"github.com/vigil-cctv/vigil/internal/store/sqlite"
 	"github.com/vigil-cctv/vigil/internal/track"
@@ -55,6 +57,44 @@ func (m strollerRegions) InferRegion(t []float32, r image.Rectangle, _ image.Poi
 	return []detect.Detection{{Box: b, Class: detect.Person, Score: 0.9}}, nil
 }
 
+// plannedProcessor is camera "cam" at 5 fps on pool, with a detection
+// plan and its own store.
+func plannedProcessor(t *testing.T, pool *Pool, m *Metrics) *processor {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "vigil.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	chain, err := analysis.New(analysis.Config{Camera: "cam", Track: track.DefaultConfig(5)})
+	require.NoError(t, err)
+	p := newProcessor("cam", chain, pool.lanes[0].Model, pool, 5, false, Sinks{Store: st, Metrics: m, Log: slog.New(slog.DiscardHandler)})
+	p.usePlan(detplan.New(detplan.Config{}), pool.Region(), 2)
+	return p
+}
+
+// The camera compares each frame's thumbnail with the one its plan's last
+// whole-frame pass read: a view that stays the same waits for the
+// periodic pass up to 16 s; once it differs, the pass comes at 4 s.
+func TestPlannedCameraDefersThePeriodicPassOnAnUnchangedView(t *testing.T) {
+	full := 0
+	pool := NewPool(2, Lane{Model: strollerModel{calls: &full}, Region: strollerRegions{crops: new([]image.Rectangle)}})
+	p := plannedProcessor(t, pool, NewMetrics())
+	gate := ingest.NewMotionGate(ingest.GateOptions{Annotate: true})
+	view := bytes.Repeat([]byte{90}, 640*480*3)
+	var fullAt []int
+	for i := range 101 { // 20 s
+		if i == 90 { // something crept into a corner
+			for y := range 20 {
+				copy(view[y*640*3:], bytes.Repeat([]byte{200}, 20*3))
+			}
+		}
+		gate.Check(time.Duration(i)*200*time.Millisecond, 640, 480, view)
+		f := &decode.Frame{Index: i, PTS: time.Duration(i) * 200 * time.Millisecond, Width: 640, Height: 480, Pix: view}
+		if p.decide(inFrame{frame: f, global: i == 0, thumb: gate.Thumb()}).Mode == detplan.Full {
+			fullAt = append(fullAt, i)
+		}
+	}
+	require.Equal(t, []int{0, 80, 100}, fullAt)
+}
+
 // A camera with a detection plan analyses every frame: the first whole,
 // then slow, explained motion carried by the tracker, with crops around
 // the stroller between carried frames and a periodic whole-frame pass.
@@ -62,16 +102,10 @@ func (m strollerRegions) InferRegion(t []float32, r image.Rectangle, _ image.Poi
 // the metrics count each frame analysed and each decision.
 func TestPlannedCameraTracksEveryFrame(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "vigil.db"))
-	require.NoError(t, err)
-	defer st.Close()
 	full, crops := 0, []image.Rectangle{}
 	pool := NewPool(2, Lane{Model: strollerModel{calls: &full}, Region: strollerRegions{crops: &crops}})
-	chain, err := analysis.New(analysis.Config{Camera: "cam", Track: track.DefaultConfig(5)})
-	require.NoError(t, err)
 	m := NewMetrics()
-	p := newProcessor("cam", chain, pool.lanes[0].Model, pool, 5, false, Sinks{Store: st, Metrics: m, Log: slog.New(slog.DiscardHandler)})
-	p.usePlan(detplan.New(detplan.Config{}), pool.Region(), 2)
+	p := plannedProcessor(t, pool, m)
 
 	const n = 25 // 5 s at 5 fps
 	var modes []detplan.Mode
