@@ -45,7 +45,8 @@ type Job struct {
 	Crops []Crop
 	// Carry passes the frame through without inference, in its camera's
 	// order: the tracker carries it. A carried job is never dropped and
-	// does not count toward the camera's queue depth.
+	// does not count toward the camera's queue depth; with nothing of its
+	// camera ahead of it, it is handed on without waiting for a lane.
 	Carry bool
 	// Decision is the detection plan's, kept for metrics and the overlay.
 	Decision detplan.Decision
@@ -276,11 +277,41 @@ func (p *Pool) Submit(camera string, j Job) {
 		q.jobs = append(q.jobs[:i], q.jobs[i+1:]...)
 	}
 	q.jobs = append(q.jobs, Result{Job: j, submitted: time.Now()})
+	unsent := p.carryAhead(camera, q)
 	p.mu.Unlock()
-	if dropped != nil && p.OnDrop != nil {
-		p.OnDrop(camera, *dropped)
+	if dropped != nil {
+		unsent = append(unsent, *dropped)
+	}
+	if p.OnDrop != nil {
+		for _, j := range unsent {
+			p.OnDrop(camera, j)
+		}
 	}
 	p.signal()
+}
+
+// carryAhead hands on, without a lane, the carried jobs at the head of a
+// camera's queue while none of the camera's jobs is in a lane or waiting
+// to be handed on (so its order holds): they need no inference, and
+// waiting for a lane behind other cameras' crops would age them like
+// detected frames — a static view's camera ran out of tensors and dropped
+// frames that way (stop 26). It returns the jobs whose camera stopped
+// reading. Call with p.mu held.
+func (p *Pool) carryAhead(cam string, q *queue) (unsent []Job) {
+	if f := p.flight[cam]; f != nil && f.taken != f.handed {
+		return nil
+	}
+	for len(q.jobs) > 0 && q.jobs[0].Job.Carry {
+		r := q.jobs[0]
+		q.jobs = q.jobs[1:]
+		r.Latency = time.Since(r.submitted)
+		select {
+		case r.Job.Done <- r:
+		default:
+			unsent = append(unsent, r.Job)
+		}
+	}
+	return unsent
 }
 
 // Depth reports how many jobs wait for a camera.
@@ -377,6 +408,9 @@ func (p *Pool) finish(cam string, r Result) {
 		default:
 			dropped = append(dropped, next.Job)
 		}
+	}
+	if q := p.queues[cam]; q != nil && p.flight[cam] == f {
+		dropped = append(dropped, p.carryAhead(cam, q)...)
 	}
 	p.mu.Unlock()
 	if p.OnDrop != nil {

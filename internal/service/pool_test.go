@@ -166,6 +166,35 @@ func TestPoolLanesInferInParallel(t *testing.T) {
 	require.Equal(t, 2, (<-results).Job.Frame.Width)
 }
 
+// A carried job needs no inference: with nothing of its camera ahead of
+// it, it is handed on as it is submitted, even while every lane is busy
+// with another camera's frame; behind its camera's frame in a lane it
+// waits for that frame, and follows it.
+func TestPoolHandsOnCarriedJobsWithoutALane(t *testing.T) {
+	m := newFrameGates(1)
+	p := NewPool(4, Lane{Model: m})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); p.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	a, b := make(chan Result, 4), make(chan Result, 4)
+
+	p.Submit("a", Job{Frame: &decode.Frame{Width: 1}, Done: a})
+	require.Equal(t, 1, <-m.started, "a's frame holds the only lane")
+	p.Submit("b", Job{Frame: &decode.Frame{Width: 20}, Done: b, Carry: true})
+	p.Submit("b", Job{Frame: &decode.Frame{Width: 21}, Done: b, Carry: true})
+	require.Len(t, b, 2, "b's carried frames did not wait for the lane")
+	require.Equal(t, 20, (<-b).Job.Frame.Width)
+	require.Equal(t, 21, (<-b).Job.Frame.Width)
+	require.Zero(t, p.Depth("b"))
+
+	p.Submit("a", Job{Frame: &decode.Frame{Width: 3}, Done: a, Carry: true})
+	require.Empty(t, a, "a's carried frame waits for a's frame in the lane")
+	close(m.release[1])
+	require.Equal(t, 1, (<-a).Job.Frame.Width)
+	require.Equal(t, 3, (<-a).Job.Frame.Width)
+}
+
 // A job to be kept (a file analysed in full) is never dropped: the
 // camera's own tensor budget bounds its queue instead.
 func TestPoolKeepsKeptJobs(t *testing.T) {
