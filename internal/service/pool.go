@@ -295,7 +295,7 @@ func (p *Pool) Submit(camera string, j Job) {
 // to be handed on (so its order holds): they need no inference, and
 // waiting for a lane behind other cameras' crops would age them like
 // detected frames — a static view's camera ran out of tensors and dropped
-// frames that way (stop 26). It returns the jobs whose camera stopped
+// frames that way (stop 28). It returns the jobs whose camera stopped
 // reading. Call with p.mu held.
 func (p *Pool) carryAhead(cam string, q *queue) (unsent []Job) {
 	if f := p.flight[cam]; f != nil && f.taken != f.handed {
@@ -304,14 +304,24 @@ func (p *Pool) carryAhead(cam string, q *queue) (unsent []Job) {
 	for len(q.jobs) > 0 && q.jobs[0].Job.Carry {
 		r := q.jobs[0]
 		q.jobs = q.jobs[1:]
-		r.Latency = time.Since(r.submitted)
-		select {
-		case r.Job.Done <- r:
-		default:
+		if !handOn(r) {
 			unsent = append(unsent, r.Job)
 		}
 	}
 	return unsent
+}
+
+// handOn sends a result to its camera without waiting: a camera that
+// stopped reading must not stall everyone else. It reports whether the
+// camera took it.
+func handOn(r Result) bool {
+	r.Latency = time.Since(r.submitted)
+	select {
+	case r.Job.Done <- r:
+		return true
+	default:
+		return false
+	}
 }
 
 // Depth reports how many jobs wait for a camera.
@@ -401,11 +411,7 @@ func (p *Pool) finish(cam string, r Result) {
 		}
 		delete(f.ready, f.handed)
 		f.handed++
-		next.Latency = time.Since(next.submitted)
-		// A camera that stopped reading must not stall everyone else.
-		select {
-		case next.Job.Done <- next:
-		default:
+		if !handOn(next) {
 			dropped = append(dropped, next.Job)
 		}
 	}
