@@ -371,9 +371,28 @@ func startVigil(t *testing.T, bin, node, cfg string) *vigilProc {
 		if t.Failed() {
 			out, _ := os.ReadFile(logPath)
 			t.Logf("--- %s log ---\n%s", node, tail(string(out), 4000))
+			keepLog(t, node, out)
 		}
 	})
 	return p
+}
+
+// keepLogsEnv names a folder where a failed test leaves its nodes' whole
+// logs: the 4000 characters shown are the end of a run, and a CI failure
+// is often decided minutes before it.
+const keepLogsEnv = "VIGIL_TEST_KEEP_LOGS"
+
+func keepLog(t *testing.T, node string, out []byte) {
+	dir := os.Getenv(keepLogsEnv)
+	if dir == "" {
+		return
+	}
+	path := filepath.Join(dir, t.Name()+"-"+node+".log")
+	if err := os.MkdirAll(dir, 0o755); err != nil || os.WriteFile(path, out, 0o644) != nil {
+		t.Logf("%s: could not keep %s's log in %s", keepLogsEnv, node, dir)
+		return
+	}
+	t.Logf("%s's whole log: %s", node, path)
 }
 
 func tail(s string, n int) string {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -145,9 +146,31 @@ func (c *procCluster) waitFinished(ids []string, frames map[string]int, limit ti
 			return
 		}
 		if time.Now().After(deadline) {
+			c.logCameras(ids, why)
 			c.t.Fatalf("timed out waiting for every camera to analyse all its frames and the api to catch up: %s", why)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// logCameras logs every node's log lines about the cameras of ids that
+// why names: the tail each node's log shows on a failure is its last
+// seconds, and a camera that went wrong often did so at its start.
+func (c *procCluster) logCameras(ids []string, why string) {
+	for _, id := range ids {
+		if !strings.Contains(why, id+" ") {
+			continue
+		}
+		for _, node := range slices.Sorted(maps.Keys(c.procs)) {
+			raw, _ := os.ReadFile(c.procs[node].log)
+			var lines []string
+			for l := range strings.Lines(string(raw)) {
+				if strings.Contains(l, "camera="+id+" ") && len(lines) < 80 {
+					lines = append(lines, l)
+				}
+			}
+			c.t.Logf("--- %s log, lines about %s ---\n%s", node, id, strings.Join(lines, ""))
+		}
 	}
 }
 

@@ -34,6 +34,11 @@ type CameraConfig struct {
 	FPS      float64         `json:"fps,omitempty"` // analysed frames per second it needs
 	Disabled bool            `json:"disabled,omitempty"`
 	Spec     json.RawMessage `json:"spec,omitempty"`
+	// SceneRev is the revision of the camera's scene entry when the camera
+	// was written (0: it had none). Bucket reads may be served by a replica
+	// behind that revision: a worker that reads an older scene, or none,
+	// waits for it instead of starting the camera without its rules.
+	SceneRev uint64 `json:"scene_rev,omitempty"`
 }
 
 func (cc CameraConfig) demand() float64 {

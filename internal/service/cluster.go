@@ -244,25 +244,46 @@ func (s *Service) seedCluster(ctx context.Context) error {
 		// The scene first: the camera entry is what gets it placed, and a
 		// worker that starts it must find its scene (a short file could
 		// otherwise play through without rules before the scene arrives).
+		var sceneRev uint64
 		if c.Scene != "" {
 			data, err := os.ReadFile(c.Scene)
 			if err != nil {
 				return fmt.Errorf("camera %s: scene: %w", c.ID, err)
 			}
-			if err := s.putClusterScene(ctx, c.ID, string(data)); err != nil {
+			if sceneRev, err = s.putClusterScene(ctx, c.ID, string(data)); err != nil {
 				return err
 			}
 		}
-		if err := s.putClusterCamera(ctx, cam); err != nil {
+		if err := s.writeClusterCamera(ctx, cam, sceneRev); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// putClusterCamera writes a camera's config to the bucket: its store
-// entry and, for a config-file camera, the file's settings.
+// putClusterCamera writes a camera's config to the bucket with the
+// revision of its scene entry there, if any.
 func (s *Service) putClusterCamera(ctx context.Context, c store.Camera) error {
+	cfg := s.clusterNode().Config()
+	_, rev, err := cfg.Get(ctx, cluster.ConfigScene, c.ID)
+	if err != nil && !errors.Is(err, cluster.ErrNotFound) {
+		return err
+	}
+	// This read too may reach a replica behind: the revision the entry
+	// already names is kept when it is the later.
+	if raw, _, err := cfg.Get(ctx, cluster.ConfigCamera, c.ID); err == nil {
+		var cur cluster.CameraConfig
+		if json.Unmarshal(raw, &cur) == nil {
+			rev = max(rev, cur.SceneRev)
+		}
+	}
+	return s.writeClusterCamera(ctx, c, rev)
+}
+
+// writeClusterCamera writes a camera's config to the bucket: its store
+// entry and, for a config-file camera, the file's settings, with the
+// revision of its scene entry (0: none), which a worker waits to read.
+func (s *Service) writeClusterCamera(ctx context.Context, c store.Camera, sceneRev uint64) error {
 	spec := config.Camera{ID: c.ID, Name: c.Name, URL: c.URL, FPS: c.FPS, Disabled: !c.Enabled, Loop: c.Kind == "file"}
 	if cc := s.configured(c.ID); cc != nil {
 		spec = *cc
@@ -277,13 +298,15 @@ func (s *Service) putClusterCamera(ctx context.Context, c store.Camera) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.clusterNode().Config().PutCamera(ctx, cluster.CameraConfig{ID: c.ID, FPS: c.FPS, Disabled: !c.Enabled, Spec: raw})
+	_, err = s.clusterNode().Config().PutCamera(ctx, cluster.CameraConfig{ID: c.ID, FPS: c.FPS, Disabled: !c.Enabled,
+		Spec: raw, SceneRev: sceneRev})
 	return err
 }
 
-func (s *Service) putClusterScene(ctx context.Context, camera, yaml string) error {
-	_, err := s.clusterNode().Config().Put(ctx, cluster.ConfigScene, camera, []byte(yaml))
-	return err
+// putClusterScene writes a camera's scene to the bucket and returns its
+// revision.
+func (s *Service) putClusterScene(ctx context.Context, camera, yaml string) (uint64, error) {
+	return s.clusterNode().Config().Put(ctx, cluster.ConfigScene, camera, []byte(yaml))
 }
 
 // clusterCameras is the API's camera manager on an api node: a change is
@@ -312,8 +335,22 @@ func (c clusterCameras) Remove(ctx context.Context, id string) error {
 func (c clusterCameras) Status(id string) (httpapi.CameraStatus, bool) { return c.s.Status(id) }
 
 // ApplyScene publishes a scene (httpapi.SceneApplier).
+// The camera's entry is written again with the scene's revision, so a
+// worker that starts it later (a failover) waits for this scene rather
+// than start with an older one read from a replica behind.
 func (c clusterCameras) ApplyScene(ctx context.Context, camera string, _ *scene.Scene, yaml string) error {
-	return c.s.putClusterScene(ctx, camera, yaml)
+	rev, err := c.s.putClusterScene(ctx, camera, yaml)
+	if err != nil {
+		return err
+	}
+	cam, err := c.s.store.GetCamera(ctx, camera)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // a scene kept for a camera not configured yet
+	}
+	if err != nil {
+		return err
+	}
+	return c.s.writeClusterCamera(ctx, cam, rev)
 }
 
 // cameraManager is what the API changes cameras and scenes through.

@@ -102,6 +102,7 @@ cameras:
 	require.NoError(t, err)
 	require.NotContains(t, string(raw), frames, "the URL is not in the bucket in clear")
 	require.Contains(t, string(raw), secrets.Prefix)
+	requireCameraNamesItsScene(t, obs, "gate-1")
 
 	// A described track goes worker → JetStream → store with its
 	// appearance, and into the api node's search index, once.
@@ -142,6 +143,7 @@ cameras:
 	got, _, err := obs.Config().Get(context.Background(), cluster.ConfigScene, "gate-1")
 	require.NoError(t, err)
 	require.Equal(t, edited, string(got))
+	requireCameraNamesItsScene(t, obs, "gate-1")
 
 	// Disabling the camera through the API disables it in the bucket, and
 	// the coordinator takes it off the node.
@@ -167,6 +169,20 @@ cameras:
 		return err == nil && len(ho.Baseline) > 0 && len(ho.Motion) > 0
 	}, hangTimeout, 50*time.Millisecond)
 	require.NoError(t, stop())
+}
+
+// requireCameraNamesItsScene checks that a camera's entry in the config
+// bucket names its scene entry's revision: what a worker waits to read
+// before it starts the camera.
+func requireCameraNamesItsScene(t *testing.T, obs *cluster.Cluster, id string) {
+	t.Helper()
+	_, rev, err := obs.Config().Get(context.Background(), cluster.ConfigScene, id)
+	require.NoError(t, err)
+	raw, _, err := obs.Config().Get(context.Background(), cluster.ConfigCamera, id)
+	require.NoError(t, err)
+	var cc cluster.CameraConfig
+	require.NoError(t, json.Unmarshal(raw, &cc))
+	require.Equal(t, rev, cc.SceneRev, "camera %s's entry names its scene's revision", id)
 }
 
 // TestClusterLiveRelay: the console on an api node shows a camera that a
@@ -439,9 +455,14 @@ cluster:
 	require.NoError(t, stopWorker())
 }
 
-// A camera whose config names a scene does not start until the scene can
-// be read from the config bucket (the api node puts it first, but a read
-// may reach a replica behind): it starts with its rules, never without.
+// A camera whose entry names a scene revision does not start until that
+// revision of its scene, or a later one, can be read from the config
+// bucket (the api node puts the scene first, but a read may reach a
+// replica behind): it starts with its rules, never without them or with
+// older ones. A camera whose entry names none starts without a scene. (CI
+// once saw a replay camera play its whole file without rules, raising
+// none of its alerts, when the worker's check looked for a scene path the
+// api node never sends.)
 func TestClusterWorkerStartsACameraWithItsScene(t *testing.T) {
 	nc := clustertest.Start(t, 1, clustertest.Options{})
 	model, err := NewRecordedModel(filepath.Join(lineCrossing, "tracks.txt"))
@@ -455,28 +476,45 @@ cluster:
   replicas: 1
   nats: {urls: [%q]}
 `, t.TempDir(), nc.URLs()[0]), Deps{Model: model}, nil)
-	sceneFile, err := filepath.Abs(filepath.Join(lineCrossing, "scene.yaml"))
+	yaml, err := os.ReadFile(filepath.Join(lineCrossing, "scene.yaml"))
 	require.NoError(t, err)
-	spec, err := json.Marshal(config.Camera{ID: "gate-1", URL: greyFrames(t, 31), FPS: 10, ImageFPS: 10, Loop: true, Scene: sceneFile})
-	require.NoError(t, err)
+	frames := greyFrames(t, 31)
 	ctx := context.Background()
 	require.Eventually(t, func() bool { return svc.clusterNode() != nil }, hangTimeout, 20*time.Millisecond, "joined")
-	_, err = svc.clusterNode().Config().PutCamera(ctx, cluster.CameraConfig{ID: "gate-1", Spec: spec})
-	require.NoError(t, err)
+	cfg := svc.clusterNode().Config()
+	putCamera := func(id string, sceneRev uint64) cluster.Lease {
+		spec, err := json.Marshal(config.Camera{ID: id, URL: frames, FPS: 10, ImageFPS: 10, Loop: true})
+		require.NoError(t, err)
+		_, err = cfg.PutCamera(ctx, cluster.CameraConfig{ID: id, Spec: spec, SceneRev: sceneRev})
+		require.NoError(t, err)
+		return cluster.Lease{Camera: id, Node: "w1", Fence: 1}
+	}
 
-	lease := cluster.Lease{Camera: "gate-1", Node: "w1", Fence: 1}
-	err = svc.startLeased(ctx, lease)
-	require.ErrorContains(t, err, "scene is not readable yet")
+	// No scene entry yet, one named: it waits.
+	lease := putCamera("gate-1", 1)
+	require.ErrorContains(t, svc.startLeased(ctx, lease), "scene is not readable yet")
 	require.Empty(t, svc.running())
 
-	yaml, err := os.ReadFile(sceneFile)
+	// An older scene than the entry names: it waits.
+	old, err := cfg.Put(ctx, cluster.ConfigScene, "gate-1", []byte(string(yaml)+"# old\n"))
 	require.NoError(t, err)
-	_, err = svc.clusterNode().Config().Put(ctx, cluster.ConfigScene, "gate-1", yaml)
+	lease = putCamera("gate-1", old+2) // the scene put next
+	require.ErrorContains(t, svc.startLeased(ctx, lease), fmt.Sprintf("revision %d read, %d written", old, old+2))
+	require.Empty(t, svc.running())
+
+	rev, err := cfg.Put(ctx, cluster.ConfigScene, "gate-1", yaml)
 	require.NoError(t, err)
+	require.Equal(t, old+2, rev)
 	require.NoError(t, svc.startLeased(ctx, lease))
 	require.Len(t, svc.running(), 1)
 	v, err := svc.store.LatestScene(ctx, "gate-1")
 	require.NoError(t, err)
 	require.Equal(t, string(yaml), v.YAML, "started with its scene")
+
+	// None named, none in the bucket: it starts without one.
+	require.NoError(t, svc.startLeased(ctx, putCamera("gate-2", 0)))
+	require.Len(t, svc.running(), 2)
+	_, err = svc.store.LatestScene(ctx, "gate-2")
+	require.ErrorIs(t, err, store.ErrNotFound)
 	require.NoError(t, stop())
 }

@@ -100,13 +100,8 @@ func (s *Service) startLeased(ctx context.Context, l cluster.Lease) error {
 	s.clu.leases[l.Camera] = l
 	s.clu.specs[l.Camera] = &spec
 	s.clu.mu.Unlock()
-	if err := s.syncScene(ctx, l.Camera); errors.Is(err, cluster.ErrNotFound) && spec.Scene != "" {
-		// The api node puts a configured camera's scene before the camera,
-		// but this read may reach a replica behind the one that answered
-		// for the camera: start it when its rules can be read, not without.
-		return fmt.Errorf("camera %s: its scene is not readable yet: %w", l.Camera, err)
-	} else if err != nil && !errors.Is(err, cluster.ErrNotFound) {
-		s.log.Warn("cluster: scene not loaded", "camera", l.Camera, "err", err)
+	if err := s.loadScene(ctx, l.Camera, sceneRevOf(raw)); err != nil {
+		return err
 	}
 	s.takeOver(ctx, l.Camera)
 	now := time.Now()
@@ -118,19 +113,51 @@ func (s *Service) startLeased(ctx context.Context, l cluster.Lease) error {
 	return s.Apply(ctx, cam)
 }
 
+// loadScene copies a camera's scene from the bucket into the local store,
+// where its chain reads it, before the camera starts. The api node puts a
+// camera's scene before the camera and names the scene's revision in the
+// camera's entry (want), but this read may reach a replica behind the one
+// that answered for the camera: the camera starts with its rules, never
+// without them or with older ones (a short file would play through
+// without raising its alerts); the caller retries.
+func (s *Service) loadScene(ctx context.Context, camera string, want uint64) error {
+	rev, err := s.syncScene(ctx, camera)
+	switch {
+	case errors.Is(err, cluster.ErrNotFound) && want == 0:
+		return nil // the camera has no scene
+	case errors.Is(err, cluster.ErrNotFound):
+		return fmt.Errorf("camera %s: its scene is not readable yet: %w", camera, err)
+	case err != nil:
+		return fmt.Errorf("camera %s: scene not loaded: %w", camera, err)
+	case rev < want:
+		return fmt.Errorf("camera %s: its scene is not readable yet: revision %d read, %d written", camera, rev, want)
+	}
+	return nil
+}
+
+// sceneRevOf is the scene revision a camera entry names (0: none, or an
+// entry written before entries named it).
+func sceneRevOf(raw []byte) uint64 {
+	var cc cluster.CameraConfig
+	if json.Unmarshal(raw, &cc) != nil {
+		return 0
+	}
+	return cc.SceneRev
+}
+
 // syncScene copies the bucket's scene of a camera into the local store
-// (a new version only when it changed); errors.Is(err, cluster.ErrNotFound)
-// when the bucket has none.
-func (s *Service) syncScene(ctx context.Context, camera string) error {
-	yaml, _, err := s.clusterNode().Config().Get(ctx, cluster.ConfigScene, camera)
+// (a new version only when it changed) and returns the entry's revision;
+// errors.Is(err, cluster.ErrNotFound) when the bucket has none.
+func (s *Service) syncScene(ctx context.Context, camera string) (uint64, error) {
+	yaml, rev, err := s.clusterNode().Config().Get(ctx, cluster.ConfigScene, camera)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if v, err := s.store.LatestScene(ctx, camera); err == nil && v.YAML == string(yaml) {
-		return nil
+		return rev, nil
 	}
 	_, err = s.store.SaveScene(ctx, camera, string(yaml), "cluster")
-	return err
+	return rev, err
 }
 
 // takeOver loads a camera's handed-over baseline and motion model into
@@ -293,7 +320,7 @@ func (s *Service) restartChanged(ctx context.Context, l cluster.Lease, raw []byt
 }
 
 func (s *Service) applyClusterScene(ctx context.Context, camera string, yaml []byte) {
-	if err := s.syncScene(ctx, camera); err != nil && !errors.Is(err, cluster.ErrNotFound) {
+	if _, err := s.syncScene(ctx, camera); err != nil && !errors.Is(err, cluster.ErrNotFound) {
 		s.log.Warn("cluster: scene not stored", "camera", camera, "err", err)
 	}
 	sc, err := scene.Parse(yaml, camera+" scene (cluster)")
