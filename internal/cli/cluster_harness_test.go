@@ -165,7 +165,8 @@ func (c *procCluster) logCameras(ids []string, why string) {
 			raw, _ := os.ReadFile(c.procs[node].log)
 			var lines []string
 			for l := range strings.Lines(string(raw)) {
-				if strings.Contains(l, "camera="+id+" ") && len(lines) < 80 {
+				about := strings.Contains(l, "camera="+id+" ") || strings.HasSuffix(strings.TrimSpace(l), "camera="+id)
+				if about && len(lines) < 80 {
 					lines = append(lines, l)
 				}
 			}
