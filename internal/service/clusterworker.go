@@ -153,11 +153,17 @@ func (s *Service) syncScene(ctx context.Context, camera string) (uint64, error) 
 	if err != nil {
 		return 0, err
 	}
+	return rev, s.storeScene(ctx, camera, yaml)
+}
+
+// storeScene saves a camera's scene from the bucket in the local store, a
+// new version only when it changed.
+func (s *Service) storeScene(ctx context.Context, camera string, yaml []byte) error {
 	if v, err := s.store.LatestScene(ctx, camera); err == nil && v.YAML == string(yaml) {
-		return rev, nil
+		return nil
 	}
-	_, err = s.store.SaveScene(ctx, camera, string(yaml), "cluster")
-	return rev, err
+	_, err := s.store.SaveScene(ctx, camera, string(yaml), "cluster")
+	return err
 }
 
 // takeOver loads a camera's handed-over baseline and motion model into
@@ -319,8 +325,11 @@ func (s *Service) restartChanged(ctx context.Context, l cluster.Lease, raw []byt
 	}
 }
 
+// applyClusterScene stores and applies the scene the watch delivered; it
+// is not read from the bucket again, where a replica behind could answer
+// with the previous one and leave the store behind the chain.
 func (s *Service) applyClusterScene(ctx context.Context, camera string, yaml []byte) {
-	if _, err := s.syncScene(ctx, camera); err != nil && !errors.Is(err, cluster.ErrNotFound) {
+	if err := s.storeScene(ctx, camera, yaml); err != nil {
 		s.log.Warn("cluster: scene not stored", "camera", camera, "err", err)
 	}
 	sc, err := scene.Parse(yaml, camera+" scene (cluster)")
